@@ -1,0 +1,318 @@
+"""One ETL run: extract, normalise, form attempts, and load the warehouse in a single transaction.
+
+Incremental by default: all web users are re-read (there is no change stamp on them, and a million
+rows is cheap) but only the changed ones are rewritten; only events at or after the last
+watermark are read. Recovery attempts of every account touched by new recovery events are formed
+again from that account's whole history, so an attempt that straddles the watermark comes out as
+it would in a full load. Everything is written in one transaction: a run that fails half-way
+leaves the previous load served.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from etl import schema
+from etl.attempts import form_attempts
+from etl.config import Config
+from etl.extract import SourceError, SourceTable, describe, read_table, row_count, safe_url, source_engine
+from etl.rules import OTHER_EVENT_TYPE, RECOVERY_TYPES
+from etl.transform import (
+    daily_account_counts,
+    normalise_events,
+    normalise_web_users,
+    quarantine_rows,
+)
+from etl.warehouse import insert_frame, read_frame, warehouse_engine
+
+KEY_BATCH = 500
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be written; one line saying what and where."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    mode: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_other_typed: int
+    accounts_changed: int
+    seconds: float
+
+    def line(self) -> str:
+        return (
+            f"{self.mode} load: read {self.rows_read:,} rows, loaded {self.rows_loaded:,}, "
+            f"quarantined {self.rows_quarantined:,}, other-typed {self.rows_other_typed:,}, "
+            f"accounts changed {self.accounts_changed:,}, in {self.seconds:.1f}s"
+        )
+
+
+Progress = Callable[[int], None]
+
+
+def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Progress] | None = None) -> RunSummary:
+    """Load the warehouse from the source; `progress(label, total)` returns a callback for rows done."""
+    began = time.monotonic()
+    started_at = datetime.now()
+    if not config.source.url:
+        raise SourceError("no source configured: set [source] url in the config file or PORTAL_SOURCE_URL")
+    source = source_engine(config.source.url)
+    web_table, log_table = describe(source, config)
+    try:
+        warehouse = warehouse_engine(config.warehouse.url)
+    except SQLAlchemyError as error:
+        raise WarehouseError(f"cannot open warehouse {safe_url(config.warehouse.url)}: {_first_line(error)}") from None
+
+    with warehouse.connect() as connection:
+        watermark = None if full else _watermark(connection)
+    mode = "full" if watermark is None else "incremental"
+
+    web_raw = pd.concat(list(_tracked(read_table(source, web_table), progress, "web users", row_count(source, web_table))))
+    accounts, web_quarantine = normalise_web_users(web_raw, config)
+    events, event_quarantine, events_read = _read_events(source, log_table, config, watermark, progress)
+
+    try:
+        with warehouse.begin() as connection:
+            if watermark is None:
+                for table in reversed(schema.DATA_TABLES):
+                    connection.execute(delete(table))
+            else:
+                events = _drop_loaded(connection, events, watermark)
+            changed, rewrite_all = _load_accounts(connection, accounts)
+            _load_quarantine(connection, web_quarantine, event_quarantine)
+            insert_frame(connection, schema.events, events)
+            _load_attempts(connection, events, config.recovery_attempt_gap_minutes)
+            since = None if rewrite_all or watermark is None or events.empty else events["occurred_day"].min()
+            refresh_aggregates(connection, accounts, since)
+            new_watermark = _max_time(watermark, events)
+            quarantined = len(web_quarantine) + len(event_quarantine)
+            summary = RunSummary(
+                mode=mode,
+                rows_read=len(web_raw) + events_read,
+                rows_loaded=(len(accounts) if watermark is None else changed) + len(events),
+                rows_quarantined=quarantined,
+                rows_other_typed=int((events["event_type"] == OTHER_EVENT_TYPE).sum()),
+                accounts_changed=changed,
+                seconds=time.monotonic() - began,
+            )
+            connection.execute(
+                insert(schema.etl_runs).values(
+                    started_at=started_at,
+                    finished_at=datetime.now(),
+                    mode=mode,
+                    rows_read=summary.rows_read,
+                    rows_loaded=summary.rows_loaded,
+                    rows_quarantined=summary.rows_quarantined,
+                    rows_other_typed=summary.rows_other_typed,
+                    accounts_changed=changed,
+                    watermark_utc=new_watermark,
+                )
+            )
+    except SQLAlchemyError as error:
+        raise WarehouseError(f"loading warehouse {safe_url(config.warehouse.url)} failed: {_first_line(error)}") from None
+    return summary
+
+
+def _first_line(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
+def _tracked(chunks: Iterator[pd.DataFrame], progress, label: str, total: int) -> Iterator[pd.DataFrame]:
+    advance = progress(label, total) if progress else None
+    for chunk in chunks:
+        if advance:
+            advance(len(chunk))
+        yield chunk
+
+
+def _watermark(connection: Connection) -> datetime | None:
+    latest = select(schema.etl_runs.c.watermark_utc).order_by(schema.etl_runs.c.run_id.desc()).limit(1)
+    has_runs = connection.execute(select(func.count()).select_from(schema.etl_runs)).scalar_one()
+    if not has_runs:
+        return None
+    value = connection.execute(latest).scalar_one_or_none()
+    return value or datetime(1, 1, 1)
+
+
+def _read_events(source, table: SourceTable, config: Config, watermark: datetime | None, progress):
+    since = None
+    if watermark is not None and "occurred_at" in table.temporal and source.dialect.name != "sqlite":
+        margin = watermark - timedelta(days=1)
+        if "occurred_at" in table.aware:
+            since = ("occurred_at", margin.replace(tzinfo=timezone.utc))
+        else:
+            local = pd.Timestamp(margin, tz="UTC").tz_convert(config.zone).tz_localize(None)
+            since = ("occurred_at", local.to_pydatetime())
+    total = row_count(source, table, since)
+    events, quarantined, read = [], [], 0
+    for chunk in _tracked(read_table(source, table, since=since), progress, "activity log", total):
+        read += len(chunk)
+        good, bad = normalise_events(chunk, config)
+        if watermark is not None:
+            good = good[good["occurred_utc"] >= pd.Timestamp(watermark)]
+        events.append(good)
+        quarantined.append(bad)
+    if not events:
+        empty, no_rows = normalise_events(pd.DataFrame(columns=list(table.columns)), config)
+        return empty, no_rows, 0
+    events_frame = pd.concat(events, ignore_index=True)
+    quarantine_frame = pd.concat(quarantined, ignore_index=True)
+    events_frame, cross = _cross_chunk_duplicates(events_frame, quarantine_frame)
+    return events_frame, cross, read
+
+
+def _cross_chunk_duplicates(events: pd.DataFrame, quarantine: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ids repeated across chunks are as untrustworthy as ids repeated within one."""
+    repeated = events["event_id"].duplicated(keep=False)
+    if not repeated.any():
+        return events, quarantine
+    rows = events[repeated].astype({"occurred_at": "string", "occurred_utc": "string", "occurred_day": "string"})
+    reasons = pd.Series("event_id on more than one activity row", index=rows.index)
+    extra = quarantine_rows(rows, reasons, "activity_log", "event_id")
+    return events[~repeated].reset_index(drop=True), pd.concat([quarantine, extra], ignore_index=True)
+
+
+def _drop_loaded(connection: Connection, events: pd.DataFrame, watermark: datetime) -> pd.DataFrame:
+    """Events at the watermark may already be loaded; loading them again would double-count."""
+    loaded = connection.execute(
+        select(schema.events.c.event_id).where(schema.events.c.occurred_utc >= watermark)
+    ).scalars()
+    return events[~events["event_id"].isin(set(loaded))].reset_index(drop=True)
+
+
+def _max_time(watermark: datetime | None, events: pd.DataFrame) -> datetime | None:
+    latest = events["occurred_utc"].max() if not events.empty else None
+    candidates = [t for t in (watermark, latest) if t is not None and not pd.isna(t)]
+    return max(pd.Timestamp(t) for t in candidates).to_pydatetime() if candidates else None
+
+
+def _batches(values: list, size: int = KEY_BATCH) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _load_accounts(connection: Connection, accounts: pd.DataFrame) -> tuple[int, bool]:
+    """Rewrite only the web users that changed; say whether event segments must be re-derived."""
+    table = schema.accounts
+    existing = read_frame(connection, select(table.c.account_number, table.c.row_hash, table.c.segment))
+    merged = accounts[["account_number", "row_hash", "segment"]].merge(
+        existing, on="account_number", how="outer", suffixes=("", "_old"), indicator=True
+    )
+    removed = merged.loc[merged["_merge"] == "right_only", "account_number"].tolist()
+    added = merged.loc[merged["_merge"] == "left_only", "account_number"].tolist()
+    both = merged[merged["_merge"] == "both"]
+    changed = both.loc[both["row_hash"] != both["row_hash_old"], "account_number"].tolist()
+    segment_moved = bool((both["segment"] != both["segment_old"]).any())
+    for keys in _batches(removed + changed):
+        connection.execute(delete(table).where(table.c.account_number.in_(keys)))
+    rewrite = set(added) | set(changed)
+    insert_frame(connection, table, accounts[accounts["account_number"].isin(rewrite)])
+    adopts_orphans = any(
+        connection.execute(
+            select(func.count()).select_from(schema.events).where(schema.events.c.account_number.in_(keys))
+        ).scalar_one()
+        for keys in _batches(added)
+    )
+    return len(rewrite) + len(removed), bool(removed) or segment_moved or adopts_orphans
+
+
+def _load_quarantine(connection: Connection, web: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Web users are re-read whole each run, so their quarantine is replaced; events' only grows."""
+    table = schema.quarantine
+    connection.execute(delete(table).where(table.c.source_table == "web_users"))
+    insert_frame(connection, table, web)
+    if events.empty:
+        return
+    known = set(connection.execute(select(table.c.row_hash).where(table.c.source_table == "activity_log")).scalars())
+    insert_frame(connection, table, events[~events["row_hash"].isin(known)])
+
+
+def _load_attempts(connection: Connection, new_events: pd.DataFrame, gap_minutes: int) -> None:
+    recovery = new_events[new_events["event_type"].isin(RECOVERY_TYPES)]
+    if recovery.empty:
+        return
+    keys = recovery["account_number"].dropna().unique().tolist()
+    table, events = schema.recovery_attempts, schema.events
+    history = [recovery[recovery["account_number"].isna()]]
+    for batch in _batches(keys):
+        connection.execute(delete(table).where(table.c.account_number.in_(batch)))
+        history.append(
+            read_frame(
+                connection,
+                select(
+                    events.c.event_id, events.c.account_number, events.c.occurred_at, events.c.occurred_utc, events.c.event_type
+                ).where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES))),
+            )
+        )
+    attempts = form_attempts(pd.concat(history, ignore_index=True), gap_minutes)
+    insert_frame(connection, table, attempts)
+
+
+def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: datetime | None) -> None:
+    """Recompute the daily tables; event-based ones only from `since` when nothing older moved."""
+    connection.execute(delete(schema.daily_accounts))
+    insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
+    day_from = since.date() if since is not None and not pd.isna(since) else None
+    _refresh_daily_events(connection, day_from)
+    _refresh_daily_lockouts(connection, day_from)
+    connection.execute(delete(schema.daily_attempts))
+    _insert_daily_attempts(connection)
+
+
+def _segment(account_table):
+    return func.coalesce(account_table.c.segment, literal("unknown"))
+
+
+def _refresh_daily_events(connection: Connection, day_from) -> None:
+    e, a, d = schema.events, schema.accounts, schema.daily_events
+    segment = _segment(a).label("segment")
+    query = (
+        select(e.c.occurred_day, segment, e.c.event_type, func.count().label("events"))
+        .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
+        .group_by(e.c.occurred_day, segment, e.c.event_type)
+    )
+    if day_from is not None:
+        connection.execute(delete(d).where(d.c.day >= day_from))
+        query = query.where(e.c.occurred_day >= day_from)
+    else:
+        connection.execute(delete(d))
+    connection.execute(insert(d).from_select(["day", "segment", "event_type", "events"], query))
+
+
+def _refresh_daily_lockouts(connection: Connection, day_from) -> None:
+    e, a, d = schema.events, schema.accounts, schema.daily_lockouts
+    segment = _segment(a).label("segment")
+    query = (
+        select(e.c.occurred_day, segment, e.c.account_number, func.count().label("lockouts"))
+        .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
+        .where(and_(e.c.event_type == "account_locked", e.c.account_number.is_not(None)))
+        .group_by(e.c.occurred_day, segment, e.c.account_number)
+    )
+    if day_from is not None:
+        connection.execute(delete(d).where(d.c.day >= day_from))
+        query = query.where(e.c.occurred_day >= day_from)
+    else:
+        connection.execute(delete(d))
+    connection.execute(insert(d).from_select(["day", "segment", "account_number", "lockouts"], query))
+
+
+def _insert_daily_attempts(connection: Connection) -> None:
+    r, a, d = schema.recovery_attempts, schema.accounts, schema.daily_attempts
+    segment = _segment(a).label("segment")
+    reason = case((r.c.outcome == "failed", r.c.failure_reason), else_=None).label("failure_reason")
+    query = (
+        select(r.c.started_day, segment, r.c.outcome, reason, func.count().label("attempts"))
+        .select_from(r.outerjoin(a, a.c.account_number == r.c.account_number))
+        .group_by(r.c.started_day, segment, r.c.outcome, reason)
+    )
+    connection.execute(insert(d).from_select(["day", "segment", "outcome", "failure_reason", "attempts"], query))

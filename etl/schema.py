@@ -1,0 +1,155 @@
+"""The warehouse tables: the normalised rows and the daily aggregates the dashboard reads.
+
+Charts read only the `daily_*` tables, so a chart never scans raw events; account lists and
+drill-downs read `accounts`, `recovery_attempts` and `daily_lockouts`, each indexed for it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_number", String(64), primary_key=True),
+    Column("segment", String(128), nullable=False),
+    Column("portal_access", Boolean, nullable=False),
+    Column("email", Text),
+    Column("email_status", String(16), nullable=False),
+    Column("username", Text),
+    Column("username_is_email", Boolean),
+    Column("created_at", DateTime, nullable=False),
+    Column("enrolled_at", DateTime),
+    Column("last_login_at", DateTime),
+    Column("created_day", Date, nullable=False),
+    Column("enrolled_day", Date),
+    Column("row_hash", String(32), nullable=False),
+    Index("ix_accounts_segment", "segment"),
+    Index("ix_accounts_email_status", "email_status"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("account_number", String(64)),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("occurred_utc", DateTime, nullable=False),
+    Column("occurred_day", Date, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("source_event_type", Text),
+    Column("actor", Text),
+    Column("channel", Text),
+    Column("detail", Text),
+    Index("ix_events_account", "account_number", "occurred_utc"),
+    Index("ix_events_utc", "occurred_utc"),
+)
+
+recovery_attempts = Table(
+    "recovery_attempts",
+    metadata,
+    Column("attempt_id", String(64), primary_key=True),
+    Column("account_number", String(64)),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=False),
+    Column("started_day", Date, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("failure_reason", String(64)),
+    Column("events", Integer, nullable=False),
+    Column("first_utc", DateTime, nullable=False),
+    Column("last_utc", DateTime, nullable=False),
+    Index("ix_attempts_account", "account_number"),
+    Index("ix_attempts_day", "started_day"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("row_hash", String(32), primary_key=True),
+    Column("source_table", String(64), nullable=False),
+    Column("row_key", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+)
+
+daily_accounts = Table(
+    "daily_accounts",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("enrolled", Integer, nullable=False),
+    Column("new_enrollments", Integer, nullable=False),
+    Index("ix_daily_accounts", "segment", "day"),
+)
+
+daily_events = Table(
+    "daily_events",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("events", Integer, nullable=False),
+    Index("ix_daily_events", "segment", "day"),
+)
+
+daily_lockouts = Table(
+    "daily_lockouts",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("account_number", String(64), nullable=False),
+    Column("lockouts", Integer, nullable=False),
+    Index("ix_daily_lockouts_day", "day"),
+    Index("ix_daily_lockouts_account", "account_number"),
+)
+
+daily_attempts = Table(
+    "daily_attempts",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("failure_reason", String(64)),
+    Column("attempts", Integer, nullable=False),
+    Index("ix_daily_attempts", "segment", "day"),
+)
+
+etl_runs = Table(
+    "etl_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_loaded", Integer, nullable=False),
+    Column("rows_quarantined", Integer, nullable=False),
+    Column("rows_other_typed", Integer, nullable=False),
+    Column("accounts_changed", Integer, nullable=False),
+    Column("watermark_utc", DateTime),
+)
+
+DATA_TABLES = (
+    accounts,
+    events,
+    recovery_attempts,
+    quarantine,
+    daily_accounts,
+    daily_events,
+    daily_lockouts,
+    daily_attempts,
+)

@@ -1,0 +1,205 @@
+"""Source rows to warehouse rows: normalise, derive the flags, and set bad rows aside with a reason.
+
+One bad row never stops a load: it is moved to the quarantine frame, with every reason that applies
+and its original values, and the rest go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from etl.config import Config
+from etl.rules import (
+    clean_text,
+    email_status,
+    map_event_types,
+    parse_bool,
+    parse_timestamps,
+    username_is_email,
+)
+
+QUARANTINE_COLUMNS = ("row_hash", "source_table", "row_key", "reason", "raw")
+ACCOUNT_COLUMNS = (
+    "account_number",
+    "segment",
+    "portal_access",
+    "email",
+    "email_status",
+    "username",
+    "username_is_email",
+    "created_at",
+    "enrolled_at",
+    "last_login_at",
+    "created_day",
+    "enrolled_day",
+    "row_hash",
+)
+EVENT_COLUMNS = (
+    "event_id",
+    "account_number",
+    "occurred_at",
+    "occurred_utc",
+    "occurred_day",
+    "event_type",
+    "source_event_type",
+    "actor",
+    "channel",
+    "detail",
+)
+UNKNOWN_SEGMENT = "unknown"
+
+
+class Reasons:
+    """Collects every reason each row is bad; a row with any reason is quarantined."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self._index = index
+        self._joined = np.full(len(index), "", dtype=object)
+
+    def add(self, mask: pd.Series, reason: str) -> None:
+        hit = mask.fillna(False).to_numpy(dtype=bool)
+        current = self._joined
+        self._joined = np.where(hit, np.where(current == "", reason, current + "; " + reason), current)
+
+    def joined(self) -> pd.Series:
+        return pd.Series(self._joined, index=self._index, dtype=object)
+
+
+def normalise_web_users(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Web user rows to `accounts` rows, and the rows that cannot be trusted to quarantine."""
+    raw = raw.reset_index(drop=True)
+    zone = config.zone
+    account = clean_text(raw["account_number"])
+    created = parse_timestamps(raw["created_at"], zone)
+    enrolled = parse_timestamps(raw["enrolled_at"], zone)
+    last_login = parse_timestamps(raw["last_login_at"], zone)
+    portal = parse_bool(raw["portal_access"])
+
+    reasons = Reasons(raw.index)
+    reasons.add(account.isna(), "missing account_number")
+    reasons.add(account.duplicated(keep=False) & account.notna(), "account_number on more than one web user row")
+    reasons.add(clean_text(raw["created_at"]).isna(), "missing created_at")
+    reasons.add(created["local"].isna() & clean_text(raw["created_at"]).notna(), "unparsable created_at")
+    reasons.add(portal.isna(), "unreadable portal_access")
+    for name, parsed in (("enrolled_at", enrolled), ("last_login_at", last_login)):
+        reasons.add(parsed["local"].isna() & clean_text(raw[name]).notna(), f"unparsable {name}")
+    why = reasons.joined()
+    bad = why != ""
+
+    good = ~bad
+    portal_access = portal[good].astype(bool)
+    enrolled_basis = enrolled["local"][good].fillna(created["local"][good])
+    accounts = pd.DataFrame(
+        {
+            "account_number": account[good],
+            "segment": clean_text(raw["segment"][good]).fillna(UNKNOWN_SEGMENT),
+            "portal_access": portal_access,
+            "email": clean_text(raw["email"][good]),
+            "email_status": email_status(raw["email"][good], config.placeholder_emails, config.placeholder_domains),
+            "username": clean_text(raw["username"][good]),
+            "username_is_email": username_is_email(raw["username"][good]),
+            "created_at": created["local"][good],
+            "enrolled_at": enrolled["local"][good],
+            "last_login_at": last_login["local"][good],
+            "created_day": created["local"][good].dt.normalize(),
+            "enrolled_day": enrolled_basis.dt.normalize().where(portal_access),
+        }
+    )
+    accounts["row_hash"] = _row_hashes(accounts)
+    return accounts.reset_index(drop=True), quarantine_rows(raw[bad], why[bad], "web_users", "account_number")
+
+
+def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Activity log rows to `events` rows; rows without a usable id or time go to quarantine."""
+    raw = raw.reset_index(drop=True)
+    event_id = clean_text(raw["event_id"])
+    occurred = parse_timestamps(raw["occurred_at"], config.zone)
+    reasons = Reasons(raw.index)
+    reasons.add(event_id.isna(), "missing event_id")
+    reasons.add(event_id.duplicated(keep=False) & event_id.notna(), "event_id on more than one activity row")
+    reasons.add(clean_text(raw["occurred_at"].astype("string")).isna(), "missing occurred_at")
+    reasons.add(occurred["local"].isna() & clean_text(raw["occurred_at"].astype("string")).notna(), "unparsable occurred_at")
+    why = reasons.joined()
+    bad = why != ""
+    good = ~bad
+    local = occurred["local"][good]
+    events = pd.DataFrame(
+        {
+            "event_id": event_id[good],
+            "account_number": clean_text(raw["account_number"][good]),
+            "occurred_at": local,
+            "occurred_utc": occurred["utc"][good],
+            "occurred_day": local.dt.normalize(),
+            "event_type": map_event_types(raw["event_type"][good], config.event_types),
+            "source_event_type": clean_text(raw["event_type"][good]),
+            "actor": clean_text(raw["actor"][good]),
+            "channel": clean_text(raw["channel"][good]),
+            "detail": clean_text(raw["detail"][good]),
+        }
+    )
+    return events.reset_index(drop=True), quarantine_rows(raw[bad], why[bad], "activity_log", "event_id")
+
+
+def quarantine_rows(rows: pd.DataFrame, reasons: pd.Series, table: str, key: str) -> pd.DataFrame:
+    """Bad rows with their reasons and original values, keyed by a hash so reloading adds nothing."""
+    if rows.empty:
+        return pd.DataFrame({column: pd.Series(dtype="string") for column in QUARANTINE_COLUMNS})
+    raw_json = [json.dumps({k: _plain(v) for k, v in record.items()}, sort_keys=True) for record in rows.to_dict("records")]
+    frame = pd.DataFrame(
+        {
+            "source_table": table,
+            "row_key": clean_text(rows[key].astype("string")).to_numpy(),
+            "reason": reasons.to_numpy(),
+            "raw": raw_json,
+        }
+    )
+    frame["row_hash"] = [
+        hashlib.md5(f"{table}\0{reason}\0{raw}".encode()).hexdigest()
+        for reason, raw in zip(frame["reason"], frame["raw"], strict=True)
+    ]
+    frame = frame.drop_duplicates("row_hash")
+    return frame[list(QUARANTINE_COLUMNS)].reset_index(drop=True)
+
+
+def _plain(value: object) -> object:
+    if value is None or (not isinstance(value, (str, bytes)) and pd.isna(value)):
+        return None
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def _row_hashes(frame: pd.DataFrame) -> pd.Series:
+    hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+    return hashed.map(lambda h: f"{h:016x}").astype("string")
+
+
+def daily_account_counts(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per day and segment: accounts created, accounts that became enrolled, new enrollments.
+
+    An account counts as enrolled from the later of its creation and its enrollment, so the
+    enrolled stock never exceeds the total; a new enrollment is counted on its enrollment day.
+    """
+    segment = accounts["segment"]
+    enrolled = accounts["portal_access"].astype(bool)
+    stock_day = accounts["enrolled_day"].where(accounts["enrolled_day"] > accounts["created_day"], accounts["created_day"])
+    parts = {
+        "created": pd.DataFrame({"day": accounts["created_day"], "segment": segment}),
+        "enrolled": pd.DataFrame({"day": stock_day[enrolled], "segment": segment[enrolled]}),
+        "new_enrollments": pd.DataFrame({"day": accounts["enrolled_day"][enrolled], "segment": segment[enrolled]}),
+    }
+    counts = [part.groupby(["day", "segment"]).size().rename(name) for name, part in parts.items()]
+    table = pd.concat(counts, axis=1).fillna(0).astype("int64").reset_index()
+    if table.empty:
+        return pd.DataFrame(
+            {
+                "day": pd.Series(dtype="datetime64[us]"),
+                "segment": pd.Series(dtype="string"),
+                **{name: pd.Series(dtype="int64") for name in parts},
+            }
+        )
+    return table.sort_values(["day", "segment"]).reset_index(drop=True)
