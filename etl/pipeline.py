@@ -316,3 +316,9 @@ def _insert_daily_attempts(connection: Connection) -> None:
         .group_by(r.c.started_day, segment, r.c.outcome, reason)
     )
     connection.execute(insert(d).from_select(["day", "segment", "outcome", "failure_reason", "attempts"], query))
+
+
+def has_loaded(warehouse_url: str) -> bool:
+    """Whether any load has finished into this warehouse."""
+    with warehouse_engine(warehouse_url).connect() as connection:
+        return bool(connection.execute(select(func.count()).select_from(schema.etl_runs)).scalar_one())

@@ -90,6 +90,8 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
         python_type = _python_type(column)
         if python_type in (date, datetime):
             frame[name] = pd.to_datetime(frame[name]).astype("datetime64[us]")
+        elif python_type is bool:
+            frame[name] = frame[name].astype("boolean")
     return frame
 
 

@@ -1,0 +1,33 @@
+# Two commands do all set-up: `make run` serves the dashboard, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format etl demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## serve the dashboard on http://127.0.0.1:8050 (demo data on first run)
+	$(PY) app.py
+
+test: $(STAMP)  ## the whole suite, PostgreSQL included
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+etl: $(STAMP)  ## load new data from the configured source
+	$(PY) -m etl run
+
+clean:
+	rm -rf $(VENV) data/*.sqlite data/*.sqlite-* .pytest_cache

@@ -1,0 +1,60 @@
+"""Entry point: `python app.py` serves the dashboard; `gunicorn app:server` serves it in production.
+
+With no source configured it first builds the deterministic demo source in data/ and loads it, so a
+newcomer sees a working dashboard from one command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from etl.config import DEMO_SOURCE_URL, Config, ConfigError, load_config
+from etl.extract import SourceError
+from etl.pipeline import WarehouseError, has_loaded, run
+
+DEMO_ACCOUNTS = int(os.environ.get("PORTAL_DEMO_ACCOUNTS", "20000"))
+DEMO_SEED = 7
+
+
+def prepare_demo(config: Config) -> Config:
+    """Point an unconfigured install at the demo source, writing and loading it the first time."""
+    if config.source.url:
+        return config
+    config = config.model_copy(update={"source": config.source.model_copy(update={"url": DEMO_SOURCE_URL})})
+    if not has_loaded(config.warehouse.url):
+        from etl.demo import generate_demo
+
+        print(f"No source configured: writing a demo source of {DEMO_ACCOUNTS:,} accounts to data/ ...", flush=True)
+        generate_demo(DEMO_SOURCE_URL, DEMO_ACCOUNTS, DEMO_SEED, progress=sys.stderr.isatty())
+        print(run(config, full=True).line(), flush=True)
+    return config
+
+
+def main() -> int:
+    try:
+        config = prepare_demo(load_config())
+    except (ConfigError, SourceError, WarehouseError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from waitress import serve
+
+    from dashboard.app import create_app
+
+    host = os.environ.get("PORTAL_HOST", "127.0.0.1")
+    port = int(os.environ.get("PORTAL_PORT", "8050"))
+    print(f"Serving billing portal analytics on http://{host}:{port}", flush=True)
+    serve(create_app(config).server, host=host, port=port, threads=8, ident="portal")
+    return 0
+
+
+def __getattr__(name: str):
+    if name == "server":
+        from dashboard.app import create_app
+
+        return create_app(load_config()).server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

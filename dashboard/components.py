@@ -1,0 +1,145 @@
+"""Pieces every page shares: the navbar, the filter bar that lives in the URL, and export links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.metrics import GRAINS, Filters
+from dashboard.params import BadParameter, parse_filters
+from dashboard.queries import Warehouse
+
+NAV = (
+    ("/", "Overview"),
+    ("/adoption", "Adoption"),
+    ("/placeholder-emails", "Placeholder emails"),
+    ("/recovery", "Recovery"),
+    ("/resets", "Resets"),
+    ("/lockouts", "Lockouts"),
+    ("/accounts", "Accounts"),
+    ("/quality", "Data quality"),
+)
+DEFAULT_GRAIN = "week"
+
+
+def navbar() -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in NAV]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("Billing portal analytics", href="/"),
+                dbc.Nav(links, navbar=True, className="flex-wrap"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def view_filters(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, str | None]:
+    """The page's view from its query string, and a one-line problem if the string was bad."""
+    extent = warehouse.extent()
+    try:
+        return parse_filters(query, extent, default_grain=DEFAULT_GRAIN), None
+    except BadParameter as error:
+        return parse_filters({}, extent, default_grain=DEFAULT_GRAIN), str(error)
+
+
+def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] | None) -> dbc.Row:
+    low, high = extent or (filters.start, filters.end)
+    return dbc.Row(
+        [
+            dbc.Col(
+                dcc.DatePickerRange(
+                    id="filter-dates",
+                    start_date=filters.start.isoformat(),
+                    end_date=filters.end.isoformat(),
+                    min_date_allowed=min(low, filters.start).isoformat(),
+                    max_date_allowed=max(high, filters.end).isoformat(),
+                    display_format="YYYY-MM-DD",
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="filter-grain",
+                    options=[{"label": g.title(), "value": g} for g in GRAINS],
+                    value=filters.grain,
+                    clearable=False,
+                    style={"minWidth": "9rem"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="filter-segment",
+                    options=[{"label": s, "value": s} for s in segments],
+                    value=filters.segment,
+                    placeholder="All segments",
+                    style={"minWidth": "12rem"},
+                ),
+                width="auto",
+            ),
+        ],
+        className="g-2 mb-3 align-items-center",
+    )
+
+
+def query_string(filters: Filters, **extra: str) -> str:
+    params = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
+    if filters.segment:
+        params["segment"] = filters.segment
+    params.update({k: v for k, v in extra.items() if v})
+    return urlencode(params)
+
+
+def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A:
+    return html.A(
+        label or f"Download {dataset}.csv",
+        href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
+        className="btn btn-outline-primary btn-sm me-2 mb-2",
+        id=f"export-{dataset}",
+    )
+
+
+def freshness(warehouse: Warehouse) -> html.Small:
+    loaded = warehouse.last_load()
+    text = f"Data last loaded {loaded:%Y-%m-%d %H:%M}" if loaded else "No data loaded yet"
+    return html.Small(text, className="text-muted", id="freshness")
+
+
+def current_warehouse() -> Warehouse:
+    from flask import current_app
+
+    return Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
+
+
+def preview_table(frame, rows: int = 15) -> dbc.Table | html.P:
+    """A compact look at a dataset; the export link beside it holds every row."""
+    if frame.empty:
+        return html.P("Nothing in this view yet.", className="text-muted")
+    shown = frame.tail(rows) if "period_start" in frame else frame.head(rows)
+    return dbc.Table.from_dataframe(shown.astype(str).replace({"<NA>": "", "NaT": "", "nan": ""}), striped=True, bordered=False, hover=True, size="sm")
+
+
+def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:
+    """The frame of every page: title, freshness, filter bar, exports, then the page's own body."""
+    warehouse = current_warehouse()
+    filters, problem = view_filters(warehouse, query)
+    children = [
+        html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2"),
+        html.P(purpose, className="text-muted"),
+        filter_bar(filters, warehouse.segments(), warehouse.extent()),
+    ]
+    if problem:
+        children.append(dbc.Alert(f"{problem}; showing the default view instead.", color="warning"))
+    children.append(html.Div([export_link(name, filters) for name in datasets]))
+    if body is not None:
+        children.append(body(warehouse, filters))
+    return html.Div(children)

@@ -1,0 +1,88 @@
+"""Shared fixtures: hand-built sources in SQLite or PostgreSQL, and fresh warehouses."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from etl.config import Config
+from tests.builders import write_source
+
+PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def _postgres_available() -> bool:
+    try:
+        with create_engine(f"{PG_SERVER}/test").connect() as connection:
+            connection.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server URL; CI sets PORTAL_REQUIRE_POSTGRES so a missing server fails."""
+    if not _postgres_available():
+        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required but not reachable at {PG_SERVER}")
+        pytest.skip("PostgreSQL not reachable")
+    return PG_SERVER
+
+
+@pytest.fixture
+def new_postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty PostgreSQL databases and drops them afterwards."""
+    admin = create_engine(f"{postgres_server}/test", isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"portal_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return f"{postgres_server}/{name}"
+
+    yield make
+    from etl.warehouse import warehouse_engine
+
+    warehouse_engine.cache_clear()
+    with admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Callable[[str], str]:
+    """A factory of empty databases of one kind: SQLite files or PostgreSQL databases."""
+    if request.param == "sqlite":
+        return lambda name: f"sqlite:///{tmp_path / name}.sqlite"
+    maker = request.getfixturevalue("new_postgres_database")
+    return lambda name: maker()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> Callable[[str], str]:
+    return lambda name: f"sqlite:///{tmp_path / name}.sqlite"
+
+
+def config_for(source_url: str, warehouse_url: str, **settings) -> Config:
+    return Config.model_validate({"source": {"url": source_url}, "warehouse": {"url": warehouse_url}, **settings})
+
+
+@pytest.fixture
+def make_source(sqlite_url) -> Callable[..., str]:
+    """Write hand-built web users and events to a fresh SQLite source and return its URL."""
+    counter = iter(range(10_000))
+
+    def make(web_users: list[dict], events: list[dict], url: str | None = None, **kwargs) -> str:
+        url = url or sqlite_url(f"source{next(counter)}")
+        write_source(url, web_users, events, **kwargs)
+        return url
+
+    return make
