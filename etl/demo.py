@@ -353,8 +353,9 @@ def _customer_channel(rng: np.random.Generator, t: np.ndarray, tl: _Timeline) ->
     return np.where(mobile, _Ch.MOBILE, _Ch.WEB)
 
 
-def _format_times(t: np.ndarray) -> np.ndarray:
-    """'YYYY-MM-DD HH:MM:SS' for each instant, built from digit tables (no per-row Python)."""
+def _format_times(t: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """'YYYY-MM-DD HH:MM:SS' for each instant, or 'YYYY-MM-DDTHH:MM:SS-06:00' given UTC
+    offsets in seconds; built from digit tables, since per-row strftime is far too slow."""
     t = np.asarray(t, np.int64)
     days = t // _DAY
     sec = t - days * _DAY
@@ -368,19 +369,19 @@ def _format_times(t: np.ndarray) -> np.ndarray:
     day = doy - (153 * mp + 2) // 5 + 1
     month = np.where(mp < 10, mp + 3, mp - 9)
     year = yoe + era * 400 + (month <= 2)
-    out = np.empty((t.size, 19), np.uint8)
+    fields = [(0, year // 100), (2, year % 100), (5, month), (8, day)]
+    fields += [(11, sec // _HOUR), (14, sec // _MINUTE % 60), (17, sec % 60)]
+    width = 19 if offset is None else 25
+    out = np.empty((t.size, width), np.uint8)
     out[:, [4, 7, 10, 13, 16]] = np.frombuffer(b"-- ::", np.uint8)
-    for col, value in (
-        (0, year // 100),
-        (2, year % 100),
-        (5, month),
-        (8, day),
-        (11, sec // _HOUR),
-        (14, sec // _MINUTE % 60),
-        (17, sec % 60),
-    ):
+    if offset is not None:
+        out[:, 10] = ord("T")
+        out[:, 19] = np.where(offset < 0, ord("-"), ord("+"))
+        out[:, 22] = ord(":")
+        fields += [(20, np.abs(offset) // _HOUR), (23, np.abs(offset) // _MINUTE % 60)]
+    for col, value in fields:
         out[:, col : col + 2] = _DIGIT_PAIRS[value]
-    return out.view("S19").ravel().astype("U19")
+    return out.view(f"S{width}").ravel().astype(f"U{width}")
 
 
 _DIGIT_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)
@@ -397,15 +398,7 @@ def _format_aware(t: np.ndarray, zone: _Zone, as_utc: np.ndarray) -> np.ndarray:
     """ISO text with an explicit offset: local wall time with its offset, or the UTC instant."""
     offset = zone.offsets(t)
     shown = np.where(as_utc, t - offset, t)
-    offset = np.where(as_utc, 0, offset)
-    sign = np.where(offset < 0, "-", "+")
-    hhmm = np.char.add(
-        np.char.zfill((np.abs(offset) // _HOUR).astype(str), 2),
-        np.char.add(":", np.char.zfill((np.abs(offset) // _MINUTE % 60).astype(str), 2)),
-    )
-    text = _format_times(shown)
-    text.view(np.uint32).reshape(-1, 19)[:, 10] = ord("T")
-    return np.char.add(text, np.char.add(sign, hhmm)).astype(object)
+    return _format_times(shown, np.where(as_utc, 0, offset)).astype(object)
 
 
 # --------------------------------------------------------------------------- web users
@@ -482,11 +475,13 @@ def _real_emails(rng: np.random.Generator, segment: np.ndarray) -> np.ndarray:
     ).astype(object)
 
 
-def _handles(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Usernames that are not emails, the kind that later trips people up at login."""
+def _handles(rng: np.random.Generator, segment: np.ndarray) -> np.ndarray:
+    """Usernames that are not emails, the kind that later trips people up at login;
+    businesses like their company name ("BobsBuilding")."""
+    n = segment.size
     first, last = _pick(rng, _FIRST, n), _pick(rng, _LAST, n)
     initial = np.char.ljust(first, 1).astype("U1")
-    style = rng.integers(4, size=n)
+    style = np.where((segment == _BUSINESS) & (rng.random(n) < 0.6), 1, rng.choice([0, 2, 3], n))
     return np.select(
         [style == 0, style == 1, style == 2],
         [
@@ -545,7 +540,7 @@ def _make_accounts(rng: np.random.Generator, first: int, n: int, tl: _Timeline) 
     # for most new customers too, since the field is required.
     had_placeholder = (path != _Path.CONVERTED) & ((created < tl.start) | (rng.random(n) < 0.7))
     # Staff set-ups sometimes put the real address in the username only: "at risk" accounts.
-    keeps_placeholder = (path == _Path.STAFF) & had_placeholder & (rng.random(n) < 0.25)
+    keeps_placeholder = (path == _Path.STAFF) & had_placeholder & (rng.random(n) < 0.2)
     on_placeholder = had_placeholder & ((path == _Path.NONE) | keeps_placeholder)
     email = np.where(on_placeholder, placeholder, real)
     odd = rng.random(n)  # a few records with no usable email at all
@@ -564,7 +559,7 @@ def _make_accounts(rng: np.random.Generator, first: int, n: int, tl: _Timeline) 
     renamed = portal & (active_from < tl.end - _DAY) & (rng.random(n) < 0.07)
     renamed_at = np.where(renamed, _customer_time(rng, np.maximum(active_from, 0), tl.end), _NO_TIME)
     username = np.where(portal, real, None)
-    username = np.where(renamed, _handles(rng, n), username)
+    username = np.where(renamed, _handles(rng, segment), username)
     return _Accounts(
         number=_account_numbers(first, n),
         segment=segment,
@@ -840,7 +835,7 @@ def _stray_events(rng, acc: _Accounts, tl: _Timeline, ev: _Events, batch_no: int
     orphans from another system's account numbers, and legacy sync noise. Returns the orphan
     account numbers (event slots n, n+1, ...)."""
     n = acc.size
-    count = rng.poisson(0.05 * n * tl.years(np.int64(tl.start)))
+    count = rng.poisson(0.03 * n * tl.years(np.int64(tl.start)))
     t = _customer_time(rng, np.full(count, tl.start), tl.end)
     ev.add(
         _NO_ACCOUNT,
@@ -850,7 +845,7 @@ def _stray_events(rng, acc: _Accounts, tl: _Timeline, ev: _Events, batch_no: int
         _customer_channel(rng, t, tl),
     )
 
-    orphans = np.char.add("A9999", np.char.zfill(rng.integers(0, 10_000, _rare(rng, n, batch_no)).astype(str), 4))
+    orphans = np.char.add("A", (99_990_000 + rng.integers(0, 10_000, _rare(rng, n, batch_no))).astype(str))
     count = rng.integers(1, 4, orphans.size)
     slots = np.repeat(n + np.arange(orphans.size), count)
     t = _customer_time(rng, np.full(slots.size, tl.start), tl.end)

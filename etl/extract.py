@@ -129,7 +129,7 @@ def read_table(
         with engine.connect() as connection:
             result = connection.execution_options(yield_per=chunk_rows).execute(statement)
             for rows in result.partitions():
-                yield pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+                yield pd.DataFrame.from_records([tuple(row) for row in rows], columns=names, coerce_float=False)
     except SQLAlchemyError as error:
         first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         raise SourceError(f"reading {table.name} from {safe_url(str(engine.url))} failed: {first}") from None

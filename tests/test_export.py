@@ -120,7 +120,7 @@ def test_activity_lists_one_accounts_events_oldest_first(client):
 
 def test_default_range_is_the_datas_first_to_last_day(client):
     table = rows(client.get("/export/resets.csv"))
-    assert (table[0]["period_start"], table[-1]["period_start"]) == ("2025-01-01", "2025-01-07")
+    assert (table[0]["period_start"], table[-1]["period_start"]) == ("2025-01-01", "2025-01-08")
 
 
 def test_adoption_by_week_with_rate_as_a_fraction(client):
