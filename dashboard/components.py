@@ -125,7 +125,13 @@ def preview_table(frame, rows: int = 15) -> dbc.Table | html.P:
     if frame.empty:
         return html.P("Nothing in this view yet.", className="text-muted")
     shown = frame.tail(rows) if "period_start" in frame else frame.head(rows)
-    return dbc.Table.from_dataframe(shown.astype(str).replace({"<NA>": "", "NaT": "", "nan": ""}), striped=True, bordered=False, hover=True, size="sm")
+    return dbc.Table.from_dataframe(
+        shown.astype(str).replace({"<NA>": "", "NaT": "", "nan": ""}),
+        striped=True,
+        bordered=False,
+        hover=True,
+        size="sm",
+    )
 
 
 def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:

@@ -52,7 +52,13 @@ blueprint = Blueprint("export", __name__)
 
 def file_name(dataset: str, filters: Filters) -> str:
     """Names that say what the file holds, so a folder of exports stays legible."""
-    parts = [dataset, filters.start.isoformat(), filters.end.isoformat(), filters.grain, filters.segment or "all-segments"]
+    parts = [
+        dataset,
+        filters.start.isoformat(),
+        filters.end.isoformat(),
+        filters.grain,
+        filters.segment or "all-segments",
+    ]
     safe = "_".join(parts)
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in safe) + ".csv"
 

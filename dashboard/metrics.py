@@ -122,7 +122,9 @@ def recovery(daily_attempts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     values = {"attempts": counts}
     values.update({outcome: counts.where(rows["outcome"] == outcome, 0) for outcome in OUTCOMES})
     failed = rows["outcome"] == "failed"
-    values.update({reason: counts.where(failed & (rows["failure_reason"] == reason), 0) for reason in RECOVERY_FAILURES})
+    values.update(
+        {reason: counts.where(failed & (rows["failure_reason"] == reason), 0) for reason in RECOVERY_FAILURES}
+    )
     return _per_period(rows, filters, values)[list(RECOVERY_COLUMNS)]
 
 
@@ -136,7 +138,9 @@ def resets(daily_events: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def lockouts(daily_events: pd.DataFrame, daily_lockouts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Lockout events, and distinct accounts locked at least once, per period."""
     rows = _in_view(daily_events, filters)
-    table = _per_period(rows, filters, {"lockout_events": rows["events"].where(rows["event_type"] == "account_locked", 0)})
+    table = _per_period(
+        rows, filters, {"lockout_events": rows["events"].where(rows["event_type"] == "account_locked", 0)}
+    )
     locked = _in_view(daily_lockouts, filters)
     distinct = (
         locked.assign(period_start=period_start(locked["day"], filters.grain).astype("datetime64[us]"))

@@ -80,13 +80,10 @@ class Warehouse:
     def extent(self) -> tuple[date, date] | None:
         """The first and last day with any data, the default range of every view."""
         bounds = []
-        for table, column in (
-            (schema.daily_accounts, schema.daily_accounts.c.day),
-            (schema.daily_events, schema.daily_events.c.day),
-        ):
-            with self.engine.connect() as connection:
+        with self.engine.connect() as connection:
+            for column in (schema.daily_accounts.c.day, schema.daily_events.c.day):
                 low, high = connection.execute(select(func.min(column), func.max(column))).one()
-            bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
+                bounds += [pd.Timestamp(v).date() for v in (low, high) if v is not None]
         return (min(bounds), max(bounds)) if bounds else None
 
     def segments(self) -> list[str]:

@@ -45,15 +45,11 @@ def form_attempts(events: pd.DataFrame, gap_minutes: int = 30) -> pd.DataFrame:
     if recovery.empty:
         return _empty()
     id_columns = event_order(recovery)
-    recovery = recovery.sort_values(
-        ["account_number", "occurred_utc", *id_columns], na_position="last", kind="stable"
-    )
+    recovery = recovery.sort_values(["account_number", "occurred_utc", *id_columns], na_position="last", kind="stable")
     key = recovery["account_number"]
     no_key = key.isna().to_numpy()
     same_key = (key == key.shift()).fillna(False).to_numpy(dtype=bool)
-    gap = (recovery["occurred_utc"] - recovery["occurred_utc"].shift()) > pd.Timedelta(
-        minutes=gap_minutes
-    )
+    gap = (recovery["occurred_utc"] - recovery["occurred_utc"].shift()) > pd.Timedelta(minutes=gap_minutes)
     starts = recovery["event_type"].isin(RECOVERY_STARTS).to_numpy()
     new_attempt = no_key | ~same_key | starts | gap.to_numpy(dtype=bool)
     recovery["_attempt"] = new_attempt.cumsum()

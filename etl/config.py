@@ -105,9 +105,7 @@ class Config(_Strict):
     def _canonical_targets(cls, value: dict[str, str]) -> dict[str, str]:
         for source_value, canonical in value.items():
             if canonical not in CANONICAL_EVENT_TYPES:
-                raise ValueError(
-                    f"{source_value!r} maps to unknown canonical event type {canonical!r}"
-                )
+                raise ValueError(f"{source_value!r} maps to unknown canonical event type {canonical!r}")
         return value
 
     @field_validator("placeholder_emails", "placeholder_domains")

@@ -34,7 +34,6 @@ _MINUTE = 60
 _HOUR = 3_600
 _DAY = 86_400
 _YEAR = 365.25 * _DAY
-_MONTH = _YEAR / 12
 _EPOCH = date(1970, 1, 1)
 _NO_TIME = -1  # "no timestamp" in int64 time arrays
 _NO_ACCOUNT = -1  # event slot for events with a null account_number
@@ -164,7 +163,7 @@ def _words(text: str) -> np.ndarray:
 
 _SEGMENTS = np.array(["residential", "business", "government", None, "", "  "], dtype=object)
 _SEGMENT_P = [0.835, 0.125, 0.03, 0.004, 0.004, 0.002]
-_RESIDENTIAL, _BUSINESS, _GOVERNMENT = 0, 1, 2
+_BUSINESS, _GOVERNMENT = 1, 2  # codes into _SEGMENTS
 
 _FIRST = _words(
     "james mary robert patricia john jennifer michael linda david elizabeth william barbara "

@@ -101,7 +101,10 @@ def _table(table: SourceTable) -> Table:
     return Table(
         name,
         MetaData(),
-        *(Column(c, DateTime(timezone=f in table.aware) if f in table.temporal else None) for f, c in table.columns.items()),
+        *(
+            Column(c, DateTime(timezone=f in table.aware) if f in table.temporal else None)
+            for f, c in table.columns.items()
+        ),
         schema=schema,
     )
 

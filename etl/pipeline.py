@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select
@@ -77,7 +77,9 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
         watermark = None if full else _watermark(connection)
     mode = "full" if watermark is None else "incremental"
 
-    web_raw = pd.concat(list(_tracked(read_table(source, web_table), progress, "web users", row_count(source, web_table))))
+    web_raw = pd.concat(
+        list(_tracked(read_table(source, web_table), progress, "web users", row_count(source, web_table)))
+    )
     accounts, web_quarantine = normalise_web_users(web_raw, config)
     events, event_quarantine, events_read = _read_events(source, log_table, config, watermark, progress)
 
@@ -90,7 +92,9 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
                 events = _drop_loaded(connection, events, watermark)
             changed, rewrite_all = _load_accounts(connection, accounts)
             _load_quarantine(connection, web_quarantine, event_quarantine)
-            insert_frame(connection, schema.events, events)
+            insert_frame(
+                connection, schema.events, events, progress("loading events", len(events)) if progress else None
+            )
             _load_attempts(connection, events, config.recovery_attempt_gap_minutes)
             since = None if rewrite_all or watermark is None or events.empty else events["occurred_day"].min()
             refresh_aggregates(connection, accounts, since)
@@ -119,7 +123,9 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
                 )
             )
     except SQLAlchemyError as error:
-        raise WarehouseError(f"loading warehouse {safe_url(config.warehouse.url)} failed: {_first_line(error)}") from None
+        raise WarehouseError(
+            f"loading warehouse {safe_url(config.warehouse.url)} failed: {_first_line(error)}"
+        ) from None
     return summary
 
 
@@ -149,7 +155,7 @@ def _read_events(source, table: SourceTable, config: Config, watermark: datetime
     if watermark is not None and "occurred_at" in table.temporal and source.dialect.name != "sqlite":
         margin = watermark - timedelta(days=1)
         if "occurred_at" in table.aware:
-            since = ("occurred_at", margin.replace(tzinfo=timezone.utc))
+            since = ("occurred_at", margin.replace(tzinfo=UTC))
         else:
             local = pd.Timestamp(margin, tz="UTC").tz_convert(config.zone).tz_localize(None)
             since = ("occurred_at", local.to_pydatetime())
@@ -250,7 +256,11 @@ def _load_attempts(connection: Connection, new_events: pd.DataFrame, gap_minutes
             read_frame(
                 connection,
                 select(
-                    events.c.event_id, events.c.account_number, events.c.occurred_at, events.c.occurred_utc, events.c.event_type
+                    events.c.event_id,
+                    events.c.account_number,
+                    events.c.occurred_at,
+                    events.c.occurred_utc,
+                    events.c.event_type,
                 ).where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES))),
             )
         )

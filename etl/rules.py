@@ -35,9 +35,7 @@ STAFF_AND_SETTINGS_TYPES = (
     "username_changed",
     "email_changed",
 )
-CANONICAL_EVENT_TYPES = frozenset(
-    ENROLLMENT_TYPES + LOGIN_TYPES + RECOVERY_TYPES + STAFF_AND_SETTINGS_TYPES
-)
+CANONICAL_EVENT_TYPES = frozenset(ENROLLMENT_TYPES + LOGIN_TYPES + RECOVERY_TYPES + STAFF_AND_SETTINGS_TYPES)
 OTHER_EVENT_TYPE = "other"
 RECOVERY_STARTS = frozenset({"recovery_requested", "recovery_email_unknown"})
 RECOVERY_FAILURES = ("recovery_email_unknown", "recovery_code_failed", "security_question_failed")
@@ -83,8 +81,7 @@ def email_status(
     normalised = clean_text(emails).str.lower()
     domain = normalised.str.rsplit("@", n=1).str[-1]
     placeholder = normalised.isin([e.strip().lower() for e in placeholder_emails]) | (
-        normalised.str.contains("@", regex=False)
-        & domain.isin([d.strip().lower() for d in placeholder_domains])
+        normalised.str.contains("@", regex=False) & domain.isin([d.strip().lower() for d in placeholder_domains])
     )
     status = np.select(
         [

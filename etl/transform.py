@@ -122,7 +122,9 @@ def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
     reasons.add(event_id.isna(), "missing event_id")
     reasons.add(event_id.duplicated(keep=False) & event_id.notna(), "event_id on more than one activity row")
     reasons.add(clean_text(raw["occurred_at"].astype("string")).isna(), "missing occurred_at")
-    reasons.add(occurred["local"].isna() & clean_text(raw["occurred_at"].astype("string")).notna(), "unparsable occurred_at")
+    reasons.add(
+        occurred["local"].isna() & clean_text(raw["occurred_at"].astype("string")).notna(), "unparsable occurred_at"
+    )
     why = reasons.joined()
     bad = why != ""
     good = ~bad
@@ -148,7 +150,9 @@ def quarantine_rows(rows: pd.DataFrame, reasons: pd.Series, table: str, key: str
     """Bad rows with their reasons and original values, keyed by a hash so reloading adds nothing."""
     if rows.empty:
         return pd.DataFrame({column: pd.Series(dtype="string") for column in QUARANTINE_COLUMNS})
-    raw_json = [json.dumps({k: _plain(v) for k, v in record.items()}, sort_keys=True) for record in rows.to_dict("records")]
+    raw_json = [
+        json.dumps({k: _plain(v) for k, v in record.items()}, sort_keys=True) for record in rows.to_dict("records")
+    ]
     frame = pd.DataFrame(
         {
             "source_table": table,
@@ -186,7 +190,9 @@ def daily_account_counts(accounts: pd.DataFrame) -> pd.DataFrame:
     """
     segment = accounts["segment"]
     enrolled = accounts["portal_access"].astype(bool)
-    stock_day = accounts["enrolled_day"].where(accounts["enrolled_day"] > accounts["created_day"], accounts["created_day"])
+    stock_day = accounts["enrolled_day"].where(
+        accounts["enrolled_day"] > accounts["created_day"], accounts["created_day"]
+    )
     parts = {
         "created": pd.DataFrame({"day": accounts["created_day"], "segment": segment}),
         "enrolled": pd.DataFrame({"day": stock_day[enrolled], "segment": segment[enrolled]}),

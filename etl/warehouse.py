@@ -7,6 +7,7 @@ same through its transactions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -64,7 +65,9 @@ def _column_values(series: pd.Series, python_type: type | None, dialect: str) ->
     return out
 
 
-def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
+def insert_frame(
+    connection: Connection, table: Table, frame: pd.DataFrame, on_batch: Callable[[int], object] | None = None
+) -> int:
     """Insert a frame's rows into a warehouse table within the caller's transaction.
 
     Rows go straight to the driver (executemany on SQLite, COPY on PostgreSQL): building one
@@ -89,6 +92,8 @@ def insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> i
         else:
             marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in columns)
             connection.exec_driver_sql(f"INSERT INTO {quoted_table} ({names}) VALUES ({marks})", rows)
+        if on_batch is not None:
+            on_batch(len(rows))
     return len(frame)
 
 

@@ -17,7 +17,13 @@ def events(*rows):
 def outcomes(frame, gap=30):
     attempts = form_attempts(frame, gap)
     return list(
-        zip(attempts["attempt_id"], attempts["outcome"], attempts["failure_reason"].fillna(""), attempts["events"])
+        zip(
+            attempts["attempt_id"],
+            attempts["outcome"],
+            attempts["failure_reason"].fillna(""),
+            attempts["events"],
+            strict=True,
+        )
     )
 
 

@@ -18,7 +18,9 @@ def test_ordinary_text_and_negative_numbers_are_untouched():
 
 
 def test_dates_fractions_and_empty_values_are_written_plainly():
-    frame = pd.DataFrame({"period_start": pd.to_datetime(["2025-01-06"]), "adoption_rate": [2 / 3], "empty": [float("nan")]})
+    frame = pd.DataFrame(
+        {"period_start": pd.to_datetime(["2025-01-06"]), "adoption_rate": [2 / 3], "empty": [float("nan")]}
+    )
     assert to_csv_text(frame) == "period_start,adoption_rate,empty\n2025-01-06,0.666667,\n"
 
 

@@ -121,7 +121,7 @@ def test_rerun_replaces_the_tables(tmp_path):
 
 
 def test_summary_counts_the_rows_written(demo):
-    url, summary, user_rows, event_rows = demo
+    _, summary, user_rows, event_rows = demo
     assert summary == DemoSummary(accounts=len(user_rows), events=len(event_rows))
     assert summary.accounts == ACCOUNTS
 
@@ -142,7 +142,7 @@ def test_account_numbers_are_a_and_seven_digits(users):
 
 
 def test_timestamps_are_naive_local_text(users, events):
-    assert all(NAIVE.match(u["created_at"]) for u in users[:50] if u["created_at"] and u["created_at"][0] == "2")
+    assert sum(bool(u["created_at"] and NAIVE.match(u["created_at"])) for u in users) > 0.99 * len(users)
     naive = [e for e in events if e["occurred_at"] and NAIVE.match(e["occurred_at"])]
     assert len(naive) > 0.99 * len(events)
 
@@ -216,7 +216,9 @@ def test_some_portal_access_values_are_unreadable(users):
 
 
 def test_some_events_have_missing_or_unparsable_occurred_at(events):
-    bad = [e for e in events if not (e["occurred_at"] and (NAIVE.match(e["occurred_at"]) or AWARE.match(e["occurred_at"])))]
+    bad = [
+        e for e in events if not (e["occurred_at"] and (NAIVE.match(e["occurred_at"]) or AWARE.match(e["occurred_at"])))
+    ]
     assert 0 < len(bad) < 0.001 * len(events)
 
 

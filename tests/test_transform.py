@@ -14,7 +14,7 @@ def users(*rows):
 
 
 def reasons(quarantine):
-    return dict(zip(quarantine["row_key"].fillna("<none>"), quarantine["reason"]))
+    return dict(zip(quarantine["row_key"].fillna("<none>"), quarantine["reason"], strict=True))
 
 
 def test_a_web_user_with_no_account_number_is_quarantined():

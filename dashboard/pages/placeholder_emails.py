@@ -1,13 +1,16 @@
 """Placeholder-email accounts, for billing managers and support."""
 
 import dash
+from dash import html
 
 from dashboard.components import export_link, page, preview_table
 from dashboard.queries import AccountFilters
-from dash import html
 
 dash.register_page(
-    __name__, path="/placeholder-emails", name="Placeholder emails", title="Placeholder emails · Billing portal analytics"
+    __name__,
+    path="/placeholder-emails",
+    name="Placeholder emails",
+    title="Placeholder emails · Billing portal analytics",
 )
 
 
@@ -15,8 +18,13 @@ def _body(warehouse, filters):
     at_risk = warehouse.accounts(filters, AccountFilters(email_status="placeholder", portal_access=True))
     return html.Div(
         [
-            html.P(f"{len(at_risk):,} accounts have portal access but a placeholder email: they cannot recover a password by themselves."),
-            export_link("accounts", filters, "Download at-risk accounts", email_status="placeholder", portal_access="true"),
+            html.P(
+                f"{len(at_risk):,} accounts have portal access but a placeholder email: "
+                "they cannot recover a password by themselves."
+            ),
+            export_link(
+                "accounts", filters, "Download at-risk accounts", email_status="placeholder", portal_access="true"
+            ),
             preview_table(at_risk),
         ]
     )
