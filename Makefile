@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format etl demo bench clean
+.PHONY: run test lint format etl bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ etl: $(STAMP)  ## load new data from the configured source
 
 clean:
 	rm -rf $(VENV) data/*.sqlite data/*.sqlite-* .pytest_cache
+
+bench: $(STAMP)  ## ETL read and load rates against pandas.read_sql, measured in the same run
+	$(PY) -m etl.bench --accounts $${BENCH_ACCOUNTS:-50000}

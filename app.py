@@ -21,10 +21,12 @@ def prepare_demo(config: Config) -> Config:
     """Point an unconfigured install at the demo source, writing and loading it the first time."""
     if config.source.url:
         return config
-    config = config.model_copy(update={"source": config.source.model_copy(update={"url": DEMO_SOURCE_URL})})
-    if not has_loaded(config.warehouse.url):
-        from etl.demo import generate_demo
+    from etl.demo import DEMO_TIMEZONE, generate_demo
 
+    config = config.model_copy(
+        update={"source": config.source.model_copy(update={"url": DEMO_SOURCE_URL}), "timezone": DEMO_TIMEZONE}
+    )
+    if not has_loaded(config.warehouse.url):
         print(f"No source configured: writing a demo source of {DEMO_ACCOUNTS:,} accounts to data/ ...", flush=True)
         generate_demo(DEMO_SOURCE_URL, DEMO_ACCOUNTS, DEMO_SEED, progress=sys.stderr.isatty())
         print(run(config, full=True).line(), flush=True)

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Column, DateTime, MetaData, Table, create_engine, func, inspect, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, cast, create_engine, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from etl.config import ACTIVITY_COLUMNS, WEB_USER_COLUMNS, Config
+from etl.warehouse import first_line, safe_url
 
 CHUNK_ROWS = 200_000
 
@@ -38,19 +40,17 @@ class SourceTable:
         return f"{self.name}.{self.columns[canonical]}"
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password hidden, fit for an error message or a log."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
-
-
 def source_engine(url: str) -> Engine:
+    """An engine on the source; an SQLite path that does not exist is an error, never a new file."""
     try:
+        parsed = make_url(url)
+        database = parsed.database or ""
+        on_disk = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+        if on_disk and not database.startswith("file:") and not Path(database).is_file():
+            raise SourceError(f"source database file {database} not found")
         return create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
-        raise SourceError(f"source URL {safe_url(url)!r} is not usable: {error}") from None
+        raise SourceError(f"source URL {safe_url(url)!r} is not usable: {first_line(error)}") from None
 
 
 def _split(name: str) -> tuple[str | None, str]:
@@ -60,21 +60,22 @@ def _split(name: str) -> tuple[str | None, str]:
 
 def describe(engine: Engine, config: Config) -> tuple[SourceTable, SourceTable]:
     """Check that both tables and every configured column exist; say exactly which one is missing."""
+    where = safe_url(str(engine.url))
     try:
         inspector = inspect(engine)
+        source = config.source
         return (
-            _describe(inspector, config.source.web_users_table, config.source.web_users_column, WEB_USER_COLUMNS),
-            _describe(inspector, config.source.activity_log_table, config.source.activity_column, ACTIVITY_COLUMNS),
+            _describe(inspector, source.web_users_table, source.web_users_column, WEB_USER_COLUMNS, where),
+            _describe(inspector, source.activity_log_table, source.activity_column, ACTIVITY_COLUMNS, where),
         )
     except SQLAlchemyError as error:
-        first = str(error.orig if getattr(error, "orig", None) else error).strip().splitlines()[0]
-        raise SourceError(f"cannot read source {safe_url(str(engine.url))}: {first}") from None
+        raise SourceError(f"cannot read source {where}: {first_line(error)}") from None
 
 
-def _describe(inspector, name: str, column_of, canonical: tuple[str, ...]) -> SourceTable:
+def _describe(inspector, name: str, column_of, canonical: tuple[str, ...], where: str) -> SourceTable:
     schema, table = _split(name)
     if not inspector.has_table(table, schema=schema):
-        raise SourceError(f"source table {name!r} not found")
+        raise SourceError(f"source table {name!r} not found in {where}")
     present = {column["name"]: column["type"] for column in inspector.get_columns(table, schema=schema)}
     lowered = {key.lower(): key for key in present}
     columns: dict[str, str] = {}
@@ -82,7 +83,7 @@ def _describe(inspector, name: str, column_of, canonical: tuple[str, ...]) -> So
         wanted = column_of(field)
         actual = wanted if wanted in present else lowered.get(wanted.lower())
         if actual is None:
-            raise SourceError(f"source column {name}.{wanted} not found (canonical {field!r})")
+            raise SourceError(f"source column {name}.{wanted} not found in {where} (canonical {field!r})")
         columns[field] = actual
     temporal = frozenset(f for f, c in columns.items() if isinstance(present[c], DateTime))
     aware = frozenset(f for f in temporal if getattr(present[columns[f]], "timezone", False))
@@ -109,12 +110,15 @@ def _table(table: SourceTable) -> Table:
     )
 
 
-def _statement(table: SourceTable, since: tuple[str, datetime] | None):
+def _statement(table: SourceTable, since: tuple[str, datetime] | None, event_ids: list[str] | None = None):
     source = _table(table)
     statement = select(*(source.c[c] for c in table.columns.values()))
     if since is not None:
         field, moment = since
         statement = statement.where(source.c[table.columns[field]] >= moment)
+    if event_ids is not None:
+        column = source.c[table.columns["event_id"]]
+        statement = statement.where(func.trim(cast(column, String)).in_(event_ids))
     return statement
 
 
@@ -123,10 +127,14 @@ def read_table(
     table: SourceTable,
     *,
     since: tuple[str, datetime] | None = None,
+    event_ids: list[str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[pd.DataFrame]:
-    """Yield the table in chunks with canonical column names; `since` pushes a lower time bound down."""
-    statement = _statement(table, since)
+    """Yield the table in chunks with canonical column names.
+
+    `since` pushes a lower time bound down to the source; `event_ids` reads just those events.
+    """
+    statement = _statement(table, since, event_ids)
     names = list(table.columns)
     try:
         with engine.connect() as connection:
@@ -134,5 +142,5 @@ def read_table(
             for rows in result.partitions():
                 yield pd.DataFrame.from_records([tuple(row) for row in rows], columns=names, coerce_float=False)
     except SQLAlchemyError as error:
-        first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise SourceError(f"reading {table.name} from {safe_url(str(engine.url))} failed: {first}") from None
+        where = safe_url(str(engine.url))
+        raise SourceError(f"reading {table.name} from {where} failed: {first_line(error)}") from None

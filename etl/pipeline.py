@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from etl import schema
 from etl.attempts import form_attempts
 from etl.config import Config
-from etl.extract import SourceError, SourceTable, describe, read_table, row_count, safe_url, source_engine
+from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
 from etl.rules import OTHER_EVENT_TYPE, RECOVERY_TYPES
 from etl.transform import (
     daily_account_counts,
@@ -30,13 +30,10 @@ from etl.transform import (
     normalise_web_users,
     quarantine_rows,
 )
-from etl.warehouse import insert_frame, read_frame, warehouse_engine
+from etl.warehouse import WarehouseError, first_line, insert_frame, read_frame, safe_url, warehouse_engine
 
 KEY_BATCH = 500
-
-
-class WarehouseError(Exception):
-    """The warehouse cannot be written; one line saying what and where."""
+ID_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -68,10 +65,7 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
         raise SourceError("no source configured: set [source] url in the config file or PORTAL_SOURCE_URL")
     source = source_engine(config.source.url)
     web_table, log_table = describe(source, config)
-    try:
-        warehouse = warehouse_engine(config.warehouse.url)
-    except SQLAlchemyError as error:
-        raise WarehouseError(f"cannot open warehouse {safe_url(config.warehouse.url)}: {_first_line(error)}") from None
+    warehouse = warehouse_engine(config.warehouse.url)
 
     with warehouse.connect() as connection:
         watermark = None if full else _watermark(connection)
@@ -88,15 +82,22 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
             if watermark is None:
                 for table in reversed(schema.DATA_TABLES):
                     connection.execute(delete(table))
-            else:
-                events = _drop_loaded(connection, events, watermark)
+            withdrawn = _no_events()
+            if watermark is not None:
+                events, event_quarantine, withdrawn = _reconcile_ids(
+                    connection, source, log_table, config, events, event_quarantine
+                )
             changed, rewrite_all = _load_accounts(connection, accounts)
             _load_quarantine(connection, web_quarantine, event_quarantine)
             insert_frame(
                 connection, schema.events, events, progress("loading events", len(events)) if progress else None
             )
-            _load_attempts(connection, events, config.recovery_attempt_gap_minutes)
-            since = None if rewrite_all or watermark is None or events.empty else events["occurred_day"].min()
+            _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
+            touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
+            if rewrite_all or watermark is None:
+                since = None
+            else:
+                since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
             refresh_aggregates(connection, accounts, since)
             new_watermark = _max_time(watermark, events)
             quarantined = len(web_quarantine) + len(event_quarantine)
@@ -124,13 +125,9 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
             )
     except SQLAlchemyError as error:
         raise WarehouseError(
-            f"loading warehouse {safe_url(config.warehouse.url)} failed: {_first_line(error)}"
+            f"loading warehouse {safe_url(config.warehouse.url)} failed: {first_line(error)}"
         ) from None
     return summary
-
-
-def _first_line(error: Exception) -> str:
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def _tracked(chunks: Iterator[pd.DataFrame], progress, label: str, total: int) -> Iterator[pd.DataFrame]:
@@ -188,12 +185,79 @@ def _cross_chunk_duplicates(events: pd.DataFrame, quarantine: pd.DataFrame) -> t
     return events[~repeated].reset_index(drop=True), pd.concat([quarantine, extra], ignore_index=True)
 
 
-def _drop_loaded(connection: Connection, events: pd.DataFrame, watermark: datetime) -> pd.DataFrame:
-    """Events at the watermark may already be loaded; loading them again would double-count."""
-    loaded = connection.execute(
-        select(schema.events.c.event_id).where(schema.events.c.occurred_utc >= watermark)
-    ).scalars()
-    return events[~events["event_id"].isin(set(loaded))].reset_index(drop=True)
+DUPLICATE_EVENT_ID = "event_id on more than one activity row"
+
+
+def _no_events() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "event_id": pd.Series(dtype="string"),
+            "account_number": pd.Series(dtype="string"),
+            "occurred_day": pd.Series(dtype="datetime64[us]"),
+            "event_type": pd.Series(dtype="string"),
+        }
+    )
+
+
+def _reconcile_ids(
+    connection: Connection, source, table: SourceTable, config: Config, events: pd.DataFrame, quarantine: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Make an incremental batch end as a full load would, whatever ids it shares with earlier loads.
+
+    An event read again at the watermark is the same event and is dropped. An id reused by a
+    different event (or repeated in the source in any way) is untrustworthy everywhere: every source
+    row with it is quarantined and the copy loaded earlier is withdrawn. Returns the events to load,
+    the quarantine, and the withdrawn events (whose days and accounts must be recomputed).
+    """
+    e, q = schema.events, schema.quarantine
+    repeated_now = set(
+        quarantine.loc[quarantine["reason"].str.contains(DUPLICATE_EVENT_ID, regex=False), "row_key"].dropna()
+    )
+    new_ids = events["event_id"].tolist()
+    loaded = pd.concat(
+        [
+            read_frame(
+                connection,
+                select(e.c.event_id, e.c.account_number, e.c.occurred_utc, e.c.occurred_day, e.c.event_type).where(
+                    e.c.event_id.in_(ids)
+                ),
+            )
+            for ids in _batches(new_ids + sorted(repeated_now), ID_BATCH)
+        ]
+        or [_no_events().assign(occurred_utc=pd.Series(dtype="datetime64[us]"))],
+        ignore_index=True,
+    )
+    repeated_before = set()
+    for ids in _batches(new_ids, ID_BATCH):
+        repeated_before |= set(
+            connection.execute(
+                select(q.c.row_key).where(
+                    and_(
+                        q.c.source_table == "activity_log",
+                        q.c.row_key.in_(ids),
+                        q.c.reason.contains(DUPLICATE_EVENT_ID),
+                    )
+                )
+            ).scalars()
+        )
+    pairs = events[["event_id", "occurred_utc"]].merge(
+        loaded[["event_id", "occurred_utc"]], on="event_id", suffixes=("", "_loaded")
+    )
+    same = set(pairs.loc[pairs["occurred_utc"] == pairs["occurred_utc_loaded"], "event_id"])
+    conflicts = set(pairs.loc[pairs["occurred_utc"] != pairs["occurred_utc_loaded"], "event_id"])
+    conflicts |= (repeated_now & set(loaded["event_id"])) | repeated_before
+    events = events[~events["event_id"].isin(same | conflicts)].reset_index(drop=True)
+    if not conflicts:
+        return events, quarantine, _no_events()
+    rows = pd.concat(list(read_table(source, table, event_ids=sorted(conflicts))), ignore_index=True)
+    reasons = pd.Series(DUPLICATE_EVENT_ID, index=rows.index)
+    extra = quarantine_rows(rows, reasons, "activity_log", "event_id")
+    fresh = ~extra["row_key"].isin(set(quarantine["row_key"].dropna()) & repeated_now)
+    quarantine = pd.concat([quarantine, extra[fresh]], ignore_index=True).drop_duplicates("row_hash")
+    withdrawn = loaded[loaded["event_id"].isin(conflicts)]
+    for ids in _batches(sorted(conflicts), ID_BATCH):
+        connection.execute(delete(e).where(e.c.event_id.in_(ids)))
+    return events, quarantine, withdrawn[["event_id", "account_number", "occurred_day", "event_type"]]
 
 
 def _max_time(watermark: datetime | None, events: pd.DataFrame) -> datetime | None:
@@ -243,12 +307,16 @@ def _load_quarantine(connection: Connection, web: pd.DataFrame, events: pd.DataF
     insert_frame(connection, table, events[~events["row_hash"].isin(known)])
 
 
-def _load_attempts(connection: Connection, new_events: pd.DataFrame, gap_minutes: int) -> None:
+def _load_attempts(connection: Connection, new_events: pd.DataFrame, withdrawn: pd.DataFrame, gap_minutes: int) -> None:
+    """Form again the attempts of every account whose recovery history gained or lost an event."""
     recovery = new_events[new_events["event_type"].isin(RECOVERY_TYPES)]
-    if recovery.empty:
+    gone = withdrawn[withdrawn["event_type"].isin(RECOVERY_TYPES)]
+    if recovery.empty and gone.empty:
         return
-    keys = recovery["account_number"].dropna().unique().tolist()
+    keys = sorted(set(recovery["account_number"].dropna()) | set(gone["account_number"].dropna()))
     table, events = schema.recovery_attempts, schema.events
+    for ids in _batches(gone.loc[gone["account_number"].isna(), "event_id"].tolist()):
+        connection.execute(delete(table).where(table.c.attempt_id.in_(ids)))
     history = [recovery[recovery["account_number"].isna()]]
     for batch in _batches(keys):
         connection.execute(delete(table).where(table.c.account_number.in_(batch)))

@@ -15,23 +15,44 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, create_engine, event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.schema import metadata
 
 INSERT_BATCH = 20_000
 
 
+class WarehouseError(Exception):
+    """The warehouse cannot be opened or written; one line saying what and where."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, fit for an error message or a log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def first_line(error: BaseException) -> str:
+    """The driver's own one-line reason, without SQLAlchemy's statement dump and links."""
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
+
+
 @lru_cache(maxsize=8)
 def warehouse_engine(url: str) -> Engine:
     """The engine for a warehouse URL, creating an SQLite file's folder and the tables if needed."""
-    parsed = make_url(url)
-    is_sqlite = parsed.get_backend_name() == "sqlite"
-    if is_sqlite and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=not is_sqlite)
-    if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
+    try:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_pre_ping=not is_sqlite)
+        if is_sqlite:
+            event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+    except (SQLAlchemyError, OSError, ImportError) as error:
+        raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
     return engine
 
 

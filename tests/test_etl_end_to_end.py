@@ -342,7 +342,10 @@ def test_quality_lists_quarantined_rows_unmapped_types_and_orphans(loaded):
 def test_quality_gives_each_quarantined_row_a_reason_naming_the_bad_field(loaded):
     quality = Warehouse(loaded).quality()
     quarantined = quality[quality["issue"] == "quarantined"]
-    reasons = {(_plain(key) or "<none>"): detail for key, detail in zip(quarantined["row_key"], quarantined["detail"])}
+    reasons = {
+        (_plain(key) or "<none>"): detail
+        for key, detail in zip(quarantined["row_key"], quarantined["detail"], strict=True)
+    }
     assert set(reasons) == {"A5", "A6", "<none>"}
     assert "account_number" in reasons["A5"]
     assert "account_number" in reasons["<none>"]
@@ -384,15 +387,15 @@ SOURCE_SPELLING = {
 
 
 def test_a_source_with_its_own_table_column_and_event_names_gives_the_same_figures(
-    database_url, new_source, tmp_path, monkeypatch
+    new_source, sqlite_url, tmp_path, monkeypatch
 ):
     monkeypatch.delenv("PORTAL_SOURCE_URL", raising=False)
     monkeypatch.delenv("PORTAL_WAREHOUSE_URL", raising=False)
-    canonical_source, canonical_warehouse = new_source(), database_url("canonical")
+    canonical_source, canonical_warehouse = new_source(), sqlite_url("canonical")
     write_source(canonical_source, WEB_USERS, EVENTS)
     run(config_for(canonical_source, canonical_warehouse, timezone=ZONE))
 
-    own_source, own_warehouse = new_source(), database_url("own")
+    own_source, own_warehouse = new_source(), sqlite_url("own")
     own_events = [{**e, "event_type": SOURCE_SPELLING.get(e["event_type"], e["event_type"])} for e in EVENTS]
     assert sum(e["event_type"] == "Customer changed password via Billing Portal" for e in own_events) == 1
     write_source(
@@ -429,8 +432,8 @@ def test_a_second_run_changes_no_table(database_url, make_source):
     assert dump(warehouse) == before
 
 
-def test_a_second_run_reports_nothing_loaded(database_url, make_source):
-    config = config_for(make_source(WEB_USERS, EVENTS), database_url("warehouse"), timezone=ZONE)
+def test_a_second_run_reports_nothing_loaded(sqlite_url, make_source):
+    config = config_for(make_source(WEB_USERS, EVENTS), sqlite_url("warehouse"), timezone=ZONE)
     first = run(config)
     second = run(config)
     # The first run loads 6 accounts and 19 events; the second finds nothing new.
@@ -460,9 +463,7 @@ INCREMENTAL_WEB_USERS = [
             "B2", segment="business", email="carl@example.com", portal_access="N", created_at="2024-03-01 10:00:00"
         ),
         # B3 arrives only now; its events of batch 2 were orphans until this batch
-        web_user(
-            "B3", segment="business", email="dan@shop.com", portal_access="Y", created_at="2024-03-05 07:00:00"
-        ),
+        web_user("B3", segment="business", email="dan@shop.com", portal_access="Y", created_at="2024-03-05 07:00:00"),
     ],
 ]
 INCREMENTAL_EVENTS = [
@@ -533,25 +534,31 @@ def _load_in_batches(write: Callable[[int], str], warehouse: str) -> str:
     return source
 
 
-def test_incremental_batches_give_the_tables_of_one_full_load(database_url, growing_source):
+def test_incremental_batches_give_the_tables_and_figures_of_one_full_load(database_url, growing_source):
     incremental, full = database_url("incremental"), database_url("full")
     source = _load_in_batches(growing_source, incremental)
     run(config_for(source, full, timezone=ZONE), full=True)
     assert dump(incremental) == dump(full)
-
-
-def test_incremental_batches_give_the_figures_of_one_full_load(database_url, growing_source):
-    incremental, full = database_url("incremental"), database_url("full")
-    source = _load_in_batches(growing_source, incremental)
-    run(config_for(source, full, timezone=ZONE), full=True)
     assert figures(incremental, MARCH_DAYS) == figures(full, MARCH_DAYS)
 
 
-def test_incremental_batches_join_straddling_attempts_and_follow_segment_moves(database_url, growing_source):
+def _sqlite_batches(make_source, url: str) -> Callable[[int], str]:
+    return lambda batch: make_source(INCREMENTAL_WEB_USERS[batch], _events_up_to(batch), url=url)
+
+
+def test_incremental_batches_join_straddling_attempts_and_follow_segment_moves(database_url, make_source, sqlite_url):
     warehouse = database_url("incremental")
-    _load_in_batches(growing_source, warehouse)
+    _load_in_batches(_sqlite_batches(make_source, sqlite_url("growing")), warehouse)
     w = Warehouse(warehouse)
-    assert rows(w.recovery_attempts(MARCH_DAYS), "attempt_id", "account_number", "outcome", "failure_reason", "events", "segment") == [
+    assert rows(
+        w.recovery_attempts(MARCH_DAYS),
+        "attempt_id",
+        "account_number",
+        "outcome",
+        "failure_reason",
+        "events",
+        "segment",
+    ) == [
         ("203", "B1", "failed", "recovery_code_failed", 2, "residential"),  # batch 1 + batch 2
         ("206", "B3", "abandoned", None, 2, "business"),  # loaded as an orphan, adopted in batch 3
         ("210", "B1", "succeeded", None, 2, "residential"),
@@ -567,16 +574,71 @@ def test_incremental_batches_join_straddling_attempts_and_follow_segment_moves(d
 
 def test_a_full_run_after_incremental_ones_leaves_the_same_tables(database_url, make_source, sqlite_url):
     warehouse = database_url("warehouse")
-    source_url = sqlite_url("growing")
-
-    def write(batch: int) -> str:
-        return make_source(INCREMENTAL_WEB_USERS[batch], _events_up_to(batch), url=source_url)
-
-    source = _load_in_batches(write, warehouse)
+    source = _load_in_batches(_sqlite_batches(make_source, sqlite_url("growing")), warehouse)
     before = dump(warehouse)
     summary = run(config_for(source, warehouse, timezone=ZONE), full=True)
     assert summary.mode == "full"
     assert dump(warehouse) == before
+
+
+@pytest.mark.parametrize("source_kind", ["sqlite_text", "postgresql_timestamp"])
+def test_an_event_id_reused_in_a_later_batch_ends_as_in_a_full_load(sqlite_url, request, source_kind):
+    # Event 301 is loaded on 03-01; days later the billing system writes another row with id 301.
+    # A full load quarantines both rows (neither can be trusted over the other) and loads 302;
+    # an incremental load must end the same, and one bad row must never stop it.
+    source = (
+        sqlite_url("source") if source_kind == "sqlite_text" else request.getfixturevalue("new_postgres_database")()
+    )
+    users = [web_user("B1", portal_access="Y", created_at="2024-02-01 09:00:00")]
+    first = [
+        event("B1", "2024-03-01 08:00:00", "login_failed", event_id=301),
+        event("B1", "2024-03-04 09:00:00", "account_locked", event_id=302),
+    ]
+    later = [event("B1", "2024-03-08 08:00:00", "account_locked", event_id=301)]
+
+    def write(events: list[dict]) -> None:
+        write_source(source, users, events)
+        if source_kind == "postgresql_timestamp":
+            engine = create_engine(source)
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "ALTER TABLE activity_log ALTER COLUMN occurred_at TYPE timestamp USING occurred_at::timestamp"
+                    )
+                )
+            engine.dispose()
+
+    incremental, full = sqlite_url("incremental"), sqlite_url("full")
+    write(first)
+    run(config_for(source, incremental, timezone=ZONE))
+    write(first + later)
+    run(config_for(source, incremental, timezone=ZONE))
+    run(config_for(source, full, timezone=ZONE), full=True)
+    assert dump(incremental) == dump(full)
+
+
+def test_a_reused_recovery_event_id_withdraws_the_event_from_its_attempt(sqlite_url):
+    # Request 401 and the code failure 402 form one attempt; a later row reusing 401 means a full
+    # load quarantines both 401 rows, leaving 402 as an attempt of its own.
+    source, incremental, full = sqlite_url("source"), sqlite_url("incremental"), sqlite_url("full")
+    users = [web_user("C1", portal_access="Y", created_at="2024-02-01 09:00:00")]
+    first = [
+        event("C1", "2024-03-01 10:00:00", "recovery_requested", event_id=401),
+        event("C1", "2024-03-01 10:05:00", "recovery_code_failed", event_id=402),
+        event(None, "2024-03-02 10:00:00", "recovery_email_unknown", event_id=403),
+    ]
+    later = [
+        event("C1", "2024-03-09 10:00:00", "login_failed", event_id=401),
+        event("C1", "2024-03-09 11:00:00", "login_failed", event_id=403),
+    ]
+    write_source(source, users, first)
+    run(config_for(source, incremental, timezone=ZONE))
+    write_source(source, users, first + later)
+    run(config_for(source, incremental, timezone=ZONE))
+    run(config_for(source, full, timezone=ZONE), full=True)
+    assert dump(incremental) == dump(full)
+    attempts = Warehouse(incremental).recovery_attempts(Filters(date(2024, 3, 1), date(2024, 3, 31), "month"))
+    assert attempts[["attempt_id", "outcome"]].values.tolist() == [["402", "failed"]]
 
 
 # --------------------------------------------------------------------------- atomicity
@@ -672,7 +734,9 @@ def _holds_write_lock(path: Path) -> bool:
 
 
 def _cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"PORTAL_CONFIG", "PORTAL_SOURCE_URL", "PORTAL_WAREHOUSE_URL"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"PORTAL_CONFIG", "PORTAL_SOURCE_URL", "PORTAL_WAREHOUSE_URL"}
+    }
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     return env
 
@@ -712,5 +776,5 @@ def test_a_killed_load_process_leaves_the_previous_load_served(tmp_path):
 
     again = subprocess.run(command, cwd=PROJECT_ROOT, env=_cli_env(), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    # week 2 gains the 40,000 lockouts of the four accounts A1..A4 (A4 was locked already)
-    assert rows(Warehouse(warehouse).lockouts(WEEKS)) == [(WEEK_1, 1, 1), (WEEK_2, 3 + KILL_EVENTS // 2, 5)]
+    # week 2 gains the new lockouts (every even-numbered event), of A1 and A3: Z9, A4, A1, A3 locked
+    assert rows(Warehouse(warehouse).lockouts(WEEKS)) == [(WEEK_1, 1, 1), (WEEK_2, 3 + KILL_EVENTS // 2, 4)]
