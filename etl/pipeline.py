@@ -139,12 +139,12 @@ def _tracked(chunks: Iterator[pd.DataFrame], progress, label: str, total: int) -
 
 
 def _watermark(connection: Connection) -> datetime | None:
+    """The latest event instant loaded; None when nothing was ever loaded (a full load is due)."""
     latest = select(schema.etl_runs.c.watermark_utc).order_by(schema.etl_runs.c.run_id.desc()).limit(1)
-    has_runs = connection.execute(select(func.count()).select_from(schema.etl_runs)).scalar_one()
-    if not has_runs:
+    rows = connection.execute(latest).all()
+    if not rows:
         return None
-    value = connection.execute(latest).scalar_one_or_none()
-    return value or datetime(1, 1, 1)
+    return rows[0][0] or datetime(1, 1, 1)
 
 
 def _read_events(source, table: SourceTable, config: Config, watermark: datetime | None, progress):
@@ -341,8 +341,10 @@ def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: da
     connection.execute(delete(schema.daily_accounts))
     insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
     day_from = since.date() if since is not None and not pd.isna(since) else None
-    _refresh_daily_events(connection, day_from)
-    _refresh_daily_lockouts(connection, day_from)
+    e = schema.events
+    _refresh_from_events(connection, schema.daily_events, e.c.event_type, "events", None, day_from)
+    locked = and_(e.c.event_type == "account_locked", e.c.account_number.is_not(None))
+    _refresh_from_events(connection, schema.daily_lockouts, e.c.account_number, "lockouts", locked, day_from)
     connection.execute(delete(schema.daily_attempts))
     _insert_daily_attempts(connection)
 
@@ -351,37 +353,23 @@ def _segment(account_table):
     return func.coalesce(account_table.c.segment, literal("unknown"))
 
 
-def _refresh_daily_events(connection: Connection, day_from) -> None:
-    e, a, d = schema.events, schema.accounts, schema.daily_events
+def _refresh_from_events(connection: Connection, target, key, count_name: str, condition, day_from) -> None:
+    """Count events per local day, segment and `key` into `target`, from `day_from` on (or all)."""
+    e, a = schema.events, schema.accounts
     segment = _segment(a).label("segment")
     query = (
-        select(e.c.occurred_day, segment, e.c.event_type, func.count().label("events"))
+        select(e.c.occurred_day, segment, key, func.count().label(count_name))
         .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
-        .group_by(e.c.occurred_day, segment, e.c.event_type)
+        .group_by(e.c.occurred_day, segment, key)
     )
+    if condition is not None:
+        query = query.where(condition)
+    stale = delete(target)
     if day_from is not None:
-        connection.execute(delete(d).where(d.c.day >= day_from))
+        stale = stale.where(target.c.day >= day_from)
         query = query.where(e.c.occurred_day >= day_from)
-    else:
-        connection.execute(delete(d))
-    connection.execute(insert(d).from_select(["day", "segment", "event_type", "events"], query))
-
-
-def _refresh_daily_lockouts(connection: Connection, day_from) -> None:
-    e, a, d = schema.events, schema.accounts, schema.daily_lockouts
-    segment = _segment(a).label("segment")
-    query = (
-        select(e.c.occurred_day, segment, e.c.account_number, func.count().label("lockouts"))
-        .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
-        .where(and_(e.c.event_type == "account_locked", e.c.account_number.is_not(None)))
-        .group_by(e.c.occurred_day, segment, e.c.account_number)
-    )
-    if day_from is not None:
-        connection.execute(delete(d).where(d.c.day >= day_from))
-        query = query.where(e.c.occurred_day >= day_from)
-    else:
-        connection.execute(delete(d))
-    connection.execute(insert(d).from_select(["day", "segment", "account_number", "lockouts"], query))
+    connection.execute(stale)
+    connection.execute(insert(target).from_select(["day", "segment", key.name, count_name], query))
 
 
 def _insert_daily_attempts(connection: Connection) -> None:
