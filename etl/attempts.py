@@ -11,6 +11,15 @@ import pandas as pd
 
 from etl.rules import RECOVERY_FAILURES, RECOVERY_STARTS, RECOVERY_TYPES
 
+RECOVERY_STEPS = ("requested", "code sent", "code passed", "question passed", "reset")
+"""The forgot-password steps in order; an attempt's furthest_step indexes this tuple."""
+_STEP_OF_TYPE = {
+    "recovery_code_sent": 1,
+    "security_question_failed": 2,
+    "security_question_passed": 3,
+    "password_reset": 4,
+}
+
 ATTEMPT_COLUMNS = (
     "attempt_id",
     "account_number",
@@ -19,6 +28,7 @@ ATTEMPT_COLUMNS = (
     "started_day",
     "outcome",
     "failure_reason",
+    "furthest_step",
     "events",
     "first_utc",
     "last_utc",
@@ -57,6 +67,7 @@ def form_attempts(events: pd.DataFrame, gap_minutes: int = 30) -> pd.DataFrame:
     types = recovery["event_type"]
     recovery["_reset"] = types == "password_reset"
     recovery["_failure"] = types.where(types.isin(RECOVERY_FAILURES))
+    recovery["_step"] = types.map(_STEP_OF_TYPE).fillna(0).astype("int64")
     grouped = recovery.groupby("_attempt", sort=False)
     attempts = grouped.agg(
         attempt_id=("event_id", "first"),
@@ -68,6 +79,7 @@ def form_attempts(events: pd.DataFrame, gap_minutes: int = 30) -> pd.DataFrame:
         events=("event_id", "size"),
         succeeded=("_reset", "any"),
         failure_reason=("_failure", "last"),
+        furthest_step=("_step", "max"),
     )
     failed = ~attempts["succeeded"] & attempts["failure_reason"].notna()
     attempts["outcome"] = "abandoned"
@@ -84,4 +96,5 @@ def _empty() -> pd.DataFrame:
     for column in ("started_at", "ended_at", "started_day", "first_utc", "last_utc"):
         frame[column] = frame[column].astype("datetime64[us]")
     frame["events"] = frame["events"].astype("int64")
+    frame["furthest_step"] = frame["furthest_step"].astype("int64")
     return frame

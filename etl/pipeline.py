@@ -33,6 +33,8 @@ from etl.transform import (
 from etl.warehouse import WarehouseError, first_line, insert_frame, read_frame, safe_url, warehouse_engine
 
 KEY_BATCH = 500
+HOURLY_TYPES = ("password_reset", "password_reset_by_staff", "password_changed", "account_locked")
+"""Event types kept by hour too, for the weekday-by-hour views."""
 ID_BATCH = 5_000
 
 
@@ -342,9 +344,13 @@ def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: da
     insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
     day_from = since.date() if since is not None and not pd.isna(since) else None
     e = schema.events
-    _refresh_from_events(connection, schema.daily_events, e.c.event_type, "events", None, day_from)
+    _refresh_from_events(connection, schema.daily_events, [e.c.event_type], "events", None, day_from)
     locked = and_(e.c.event_type == "account_locked", e.c.account_number.is_not(None))
-    _refresh_from_events(connection, schema.daily_lockouts, e.c.account_number, "lockouts", locked, day_from)
+    _refresh_from_events(connection, schema.daily_lockouts, [e.c.account_number], "lockouts", locked, day_from)
+    hourly = e.c.event_type.in_(HOURLY_TYPES)
+    _refresh_from_events(
+        connection, schema.hourly_events, [e.c.occurred_hour, e.c.event_type], "events", hourly, day_from
+    )
     connection.execute(delete(schema.daily_attempts))
     _insert_daily_attempts(connection)
 
@@ -353,14 +359,14 @@ def _segment(account_table):
     return func.coalesce(account_table.c.segment, literal("unknown"))
 
 
-def _refresh_from_events(connection: Connection, target, key, count_name: str, condition, day_from) -> None:
-    """Count events per local day, segment and `key` into `target`, from `day_from` on (or all)."""
+def _refresh_from_events(connection: Connection, target, keys: list, count_name: str, condition, day_from) -> None:
+    """Count events per local day, segment and `keys` into `target`, from `day_from` on (or all)."""
     e, a = schema.events, schema.accounts
     segment = _segment(a).label("segment")
     query = (
-        select(e.c.occurred_day, segment, key, func.count().label(count_name))
+        select(e.c.occurred_day, segment, *keys, func.count().label(count_name))
         .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
-        .group_by(e.c.occurred_day, segment, key)
+        .group_by(e.c.occurred_day, segment, *keys)
     )
     if condition is not None:
         query = query.where(condition)
@@ -369,7 +375,8 @@ def _refresh_from_events(connection: Connection, target, key, count_name: str, c
         stale = stale.where(target.c.day >= day_from)
         query = query.where(e.c.occurred_day >= day_from)
     connection.execute(stale)
-    connection.execute(insert(target).from_select(["day", "segment", key.name, count_name], query))
+    names = ["day", "segment", *(target.c[k.name.removeprefix("occurred_")].name for k in keys), count_name]
+    connection.execute(insert(target).from_select(names, query))
 
 
 def _insert_daily_attempts(connection: Connection) -> None:
@@ -377,11 +384,12 @@ def _insert_daily_attempts(connection: Connection) -> None:
     segment = _segment(a).label("segment")
     reason = case((r.c.outcome == "failed", r.c.failure_reason), else_=None).label("failure_reason")
     query = (
-        select(r.c.started_day, segment, r.c.outcome, reason, func.count().label("attempts"))
+        select(r.c.started_day, segment, r.c.outcome, reason, r.c.furthest_step, func.count().label("attempts"))
         .select_from(r.outerjoin(a, a.c.account_number == r.c.account_number))
-        .group_by(r.c.started_day, segment, r.c.outcome, reason)
+        .group_by(r.c.started_day, segment, r.c.outcome, reason, r.c.furthest_step)
     )
-    connection.execute(insert(d).from_select(["day", "segment", "outcome", "failure_reason", "attempts"], query))
+    columns = ["day", "segment", "outcome", "failure_reason", "furthest_step", "attempts"]
+    connection.execute(insert(d).from_select(columns, query))
 
 
 def has_loaded(warehouse_url: str) -> bool:

@@ -49,6 +49,7 @@ events = Table(
     Column("occurred_at", DateTime, nullable=False),
     Column("occurred_utc", DateTime, nullable=False),
     Column("occurred_day", Date, nullable=False),
+    Column("occurred_hour", Integer, nullable=False),
     Column("event_type", String(64), nullable=False),
     Column("source_event_type", Text),
     Column("actor", Text),
@@ -56,6 +57,7 @@ events = Table(
     Column("detail", Text),
     Index("ix_events_account", "account_number", "occurred_utc"),
     Index("ix_events_utc", "occurred_utc"),
+    Index("ix_events_type_day", "event_type", "occurred_day"),
 )
 
 recovery_attempts = Table(
@@ -68,6 +70,7 @@ recovery_attempts = Table(
     Column("started_day", Date, nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("failure_reason", String(64)),
+    Column("furthest_step", Integer, nullable=False),
     Column("events", Integer, nullable=False),
     Column("first_utc", DateTime, nullable=False),
     Column("last_utc", DateTime, nullable=False),
@@ -90,6 +93,7 @@ daily_accounts = Table(
     metadata,
     Column("day", Date, nullable=False),
     Column("segment", String(128), nullable=False),
+    Column("email_status", String(16), nullable=False),
     Column("created", Integer, nullable=False),
     Column("enrolled", Integer, nullable=False),
     Column("new_enrollments", Integer, nullable=False),
@@ -124,8 +128,20 @@ daily_attempts = Table(
     Column("segment", String(128), nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("failure_reason", String(64)),
+    Column("furthest_step", Integer, nullable=False),
     Column("attempts", Integer, nullable=False),
     Index("ix_daily_attempts", "segment", "day"),
+)
+
+hourly_events = Table(
+    "hourly_events",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("events", Integer, nullable=False),
+    Index("ix_hourly_events", "segment", "day"),
 )
 
 etl_runs = Table(
@@ -143,6 +159,14 @@ etl_runs = Table(
     Column("watermark_utc", DateTime),
 )
 
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+SCHEMA_VERSION = 2
+"""Raised whenever a table changes; a warehouse of another version is rebuilt by the next load."""
+
 DATA_TABLES = (
     accounts,
     events,
@@ -152,4 +176,5 @@ DATA_TABLES = (
     daily_events,
     daily_lockouts,
     daily_attempts,
+    hourly_events,
 )

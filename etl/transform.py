@@ -44,6 +44,7 @@ EVENT_COLUMNS = (
     "occurred_at",
     "occurred_utc",
     "occurred_day",
+    "occurred_hour",
     "event_type",
     "source_event_type",
     "actor",
@@ -136,6 +137,7 @@ def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
             "occurred_at": local,
             "occurred_utc": occurred["utc"][good],
             "occurred_day": local.dt.normalize(),
+            "occurred_hour": local.dt.hour.astype("int64"),
             "event_type": map_event_types(raw["event_type"][good], config.event_types),
             "source_event_type": clean_text(raw["event_type"][good]),
             "actor": clean_text(raw["actor"][good]),
@@ -183,29 +185,32 @@ def _row_hashes(frame: pd.DataFrame) -> pd.Series:
 
 
 def daily_account_counts(accounts: pd.DataFrame) -> pd.DataFrame:
-    """Per day and segment: accounts created, accounts that became enrolled, new enrollments.
+    """Per day, segment and email status: accounts created, became enrolled, newly enrolled.
 
     An account counts as enrolled from the later of its creation and its enrollment, so the
     enrolled stock never exceeds the total; a new enrollment is counted on its enrollment day.
+    The email status lets the same table give placeholder accounts (and those at risk) over time.
     """
-    segment = accounts["segment"]
+    keys = ["day", "segment", "email_status"]
     enrolled = accounts["portal_access"].astype(bool)
     stock_day = accounts["enrolled_day"].where(
         accounts["enrolled_day"] > accounts["created_day"], accounts["created_day"]
     )
+    labels = accounts[["segment", "email_status"]]
     parts = {
-        "created": pd.DataFrame({"day": accounts["created_day"], "segment": segment}),
-        "enrolled": pd.DataFrame({"day": stock_day[enrolled], "segment": segment[enrolled]}),
-        "new_enrollments": pd.DataFrame({"day": accounts["enrolled_day"][enrolled], "segment": segment[enrolled]}),
+        "created": labels.assign(day=accounts["created_day"]),
+        "enrolled": labels[enrolled].assign(day=stock_day[enrolled]),
+        "new_enrollments": labels[enrolled].assign(day=accounts["enrolled_day"][enrolled]),
     }
-    counts = [part.groupby(["day", "segment"]).size().rename(name) for name, part in parts.items()]
+    counts = [part.groupby(keys).size().rename(name) for name, part in parts.items()]
     table = pd.concat(counts, axis=1).fillna(0).astype("int64").reset_index()
     if table.empty:
         return pd.DataFrame(
             {
                 "day": pd.Series(dtype="datetime64[us]"),
                 "segment": pd.Series(dtype="string"),
+                "email_status": pd.Series(dtype="string"),
                 **{name: pd.Series(dtype="int64") for name in parts},
             }
         )
-    return table.sort_values(["day", "segment"]).reset_index(drop=True)
+    return table.sort_values(keys).reset_index(drop=True)

@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from etl.schema import metadata
+from etl.schema import SCHEMA_VERSION, metadata, schema_version
 
 INSERT_BATCH = 20_000
 
@@ -50,10 +50,25 @@ def warehouse_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=not is_sqlite)
         if is_sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
-        metadata.create_all(engine)
+        _ensure_schema(engine)
     except (SQLAlchemyError, OSError, ImportError) as error:
         raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
     return engine
+
+
+def _ensure_schema(engine: Engine) -> None:
+    """Create the tables; a warehouse built by another version is derived data, so drop and rebuild it."""
+    with engine.begin() as connection:
+        tables = set(inspect(connection).get_table_names())
+        if tables & set(metadata.tables):
+            found = None
+            if schema_version.name in tables:
+                found = connection.execute(select(schema_version.c.version)).scalar_one_or_none()
+            if found != SCHEMA_VERSION:
+                metadata.drop_all(connection)
+        metadata.create_all(connection)
+        if connection.execute(select(schema_version.c.version)).first() is None:
+            connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))
 
 
 def _sqlite_pragmas(connection, _record) -> None:
