@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import export
 from dashboard.components import navbar
@@ -35,12 +35,52 @@ def create_app(config: Config | None = None) -> Dash:
     app.layout = html.Div(
         [
             dcc.Location(id="view-url", refresh="callback-nav"),
+            dcc.Location(id="drill-nav", refresh="callback-nav"),
+            dcc.Location(id="row-nav", refresh="callback-nav"),
             navbar(),
             dbc.Container(dash.page_container, fluid=True),
         ]
     )
     _register_filter_callback(app)
+    _register_drill_callbacks(app)
     return app
+
+
+def drill_href(click_data: dict | None) -> str | None:
+    """The account list of a clicked point's slice, or None when the point carries none."""
+    points = (click_data or {}).get("points") or []
+    slice_query = points[0].get("customdata") if points else None
+    if isinstance(slice_query, list):
+        slice_query = slice_query[0] if slice_query else None
+    return f"/accounts?{slice_query}" if isinstance(slice_query, str) and slice_query else None
+
+
+def row_href(cell: dict | None) -> str | None:
+    """The page of the account whose grid row was clicked."""
+    row_id = (cell or {}).get("rowId")
+    return f"/accounts/{quote(str(row_id), safe='')}" if row_id else None
+
+
+def _register_drill_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output("drill-nav", "href"),
+        Input({"type": "drill", "chart": ALL}, "clickData"),
+        prevent_initial_call=True,
+    )
+    def open_slice(_clicks):
+        """A click on a bar, point, funnel step or heatmap cell opens exactly its accounts."""
+        href = drill_href(ctx.triggered[0]["value"]) if ctx.triggered else None
+        return href or dash.no_update
+
+    @app.callback(
+        Output("row-nav", "href"),
+        Input({"type": "account-grid", "name": ALL}, "cellClicked"),
+        prevent_initial_call=True,
+    )
+    def open_account(_cells):
+        """A click on a row of any account table opens that account."""
+        href = row_href(ctx.triggered[0]["value"]) if ctx.triggered else None
+        return href or dash.no_update
 
 
 def _register_filter_callback(app: Dash) -> None:

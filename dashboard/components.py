@@ -149,3 +149,37 @@ def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str
     if body is not None:
         children.append(body(warehouse, filters))
     return html.Div(children)
+
+
+def download_link(dataset: str, filters: Filters, label: str = "CSV", **extra: str) -> html.A:
+    """A link to the export of exactly what a chart or table shows: same function, same filters."""
+    return html.A(
+        [html.Span("⤓ ", **{"aria-hidden": "true"}), label],
+        href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
+        className="btn btn-outline-secondary btn-sm",
+        id={"type": "download", "dataset": dataset},
+        title=f"Download {dataset}.csv for this view",
+    )
+
+
+def chart_card(title: str, body, *downloads: html.A, note: str | None = None) -> dbc.Card:
+    """A chart or table with its title, its CSV downloads and an optional how-to-read note."""
+    header = html.Div(
+        [html.H3(title, className="h6 mb-0"), html.Div(list(downloads), className="d-flex gap-1")],
+        className="d-flex justify-content-between align-items-center",
+    )
+    children = [
+        dbc.CardHeader(header),
+        dbc.CardBody([body] + ([html.Small(note, className="text-muted")] if note else [])),
+    ]
+    return dbc.Card(children, className="mb-3 shadow-sm")
+
+
+def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
+    """A chart whose points carry their account slice; clicking one opens the filtered account list."""
+    return dcc.Graph(
+        id={"type": "drill", "chart": name},
+        figure=figure,
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        style={"cursor": "pointer"} if clickable else None,
+    )

@@ -29,8 +29,15 @@ Dataset = Callable[[Warehouse, Filters, Mapping[str, str]], pd.DataFrame]
 def _account_param(args: Mapping[str, str]) -> str:
     account = (args.get("account") or "").strip()
     if not account:
-        raise BadParameter("the activity dataset needs an account parameter, e.g. ?account=A0000001")
+        raise BadParameter("this dataset needs an account parameter, e.g. ?account=A0000001")
     return account
+
+
+def _limit(args: Mapping[str, str]) -> int:
+    text = (args.get("limit") or "20").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise BadParameter(f"limit must be a whole number from 1 to 100000, got {text!r}")
+    return int(text)
 
 
 DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
@@ -45,6 +52,15 @@ DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
     ),
     "activity": (VIEW_PARAMETERS | {"account"}, lambda w, f, a: w.activity(_account_param(a), f)),
     "quality": (VIEW_PARAMETERS, lambda w, f, a: w.quality()),
+    "kpis": (VIEW_PARAMETERS, lambda w, f, a: w.kpis(f)),
+    "email_statuses": (VIEW_PARAMETERS, lambda w, f, a: w.email_status_over_time(f)),
+    "email_status_breakdown": (VIEW_PARAMETERS, lambda w, f, a: w.email_status_breakdown(f)),
+    "adoption_by_segment": (VIEW_PARAMETERS, lambda w, f, a: w.adoption_by_segment(f)),
+    "enrollment_funnel": (VIEW_PARAMETERS, lambda w, f, a: w.enrollment_funnel(f)),
+    "recovery_funnel": (VIEW_PARAMETERS, lambda w, f, a: w.recovery_funnel(f)),
+    "reset_heatmap": (VIEW_PARAMETERS, lambda w, f, a: w.reset_heatmap(f)),
+    "most_locked": (VIEW_PARAMETERS | {"limit"}, lambda w, f, a: w.most_locked(f, _limit(a))),
+    "account_attempts": (VIEW_PARAMETERS | {"account"}, lambda w, f, a: w.attempts_of(_account_param(a))),
 }
 
 blueprint = Blueprint("export", __name__)

@@ -7,13 +7,14 @@ account rows); every day column is a naive datetime at midnight, local to the co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from etl.rules import RECOVERY_FAILURES
+from etl.attempts import RECOVERY_STEPS
+from etl.rules import EMAIL_STATUSES, RECOVERY_FAILURES
 
 GRAINS = ("day", "week", "month")
 OUTCOMES = ("succeeded", "failed", "abandoned")
@@ -97,21 +98,17 @@ def _per_period(rows: pd.DataFrame, filters: Filters, values: dict[str, pd.Serie
 
 def adoption(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Enrollment adoption per period: stocks at the period's last day (or `end`), flows inside the view."""
-    rows = daily_accounts if filters.segment is None else daily_accounts[daily_accounts["segment"] == filters.segment]
+    rows = _cut_segment(daily_accounts, filters.segment)
     by_day = rows.groupby("day")[["created", "enrolled"]].sum().sort_index().cumsum()
     table = periods(filters)
     as_of = table["period_end"].clip(upper=filters.end_ts)
-    position = by_day.index.searchsorted(as_of, side="right") - 1
-    for source, target in (("created", "total_accounts"), ("enrolled", "enrolled_accounts")):
-        running = by_day[source].to_numpy()
-        table[target] = np.where(position >= 0, running[np.clip(position, 0, None)] if len(running) else 0, 0)
-        table[target] = table[target].astype("int64")
+    table["total_accounts"] = _running_at(by_day["created"], as_of)
+    table["enrolled_accounts"] = _running_at(by_day["enrolled"], as_of)
     rate = table["enrolled_accounts"] / table["total_accounts"].replace(0, np.nan)
     table["adoption_rate"] = rate.round(6)
     flows = _in_view(daily_accounts, filters)
-    table["new_enrollments"] = _per_period(flows, filters, {"new_enrollments": flows["new_enrollments"]})[
-        "new_enrollments"
-    ].to_numpy()
+    new = _per_period(flows, filters, {"new_enrollments": flows["new_enrollments"]})
+    table["new_enrollments"] = new["new_enrollments"].to_numpy()
     return table[list(ADOPTION_COLUMNS)]
 
 
@@ -165,3 +162,166 @@ def placeholder_summary(accounts: pd.DataFrame) -> dict[str, int]:
         "placeholder_accounts": int(placeholder.sum()),
         "at_risk_accounts": int((placeholder & accounts["portal_access"].astype(bool)).sum()),
     }
+
+
+ENROLLMENT_FUNNEL = (
+    ("registration started", "registration_started"),
+    ("code rejected", "registration_code_invalid"),
+    ("completed", "registration_completed"),
+    ("activated", "account_activated"),
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _cut_segment(frame: pd.DataFrame, segment: str | None) -> pd.DataFrame:
+    return frame if segment is None else frame[frame["segment"] == segment]
+
+
+def stocks_at(daily_accounts: pd.DataFrame, day: date, segment: str | None = None) -> dict[str, int]:
+    """Accounts standing on a day: total, enrolled, placeholder-email, and placeholder with access (at risk)."""
+    rows = _cut_segment(daily_accounts, segment)
+    rows = rows[rows["day"] <= pd.Timestamp(day)]
+    placeholder = rows["email_status"] == "placeholder"
+    return {
+        "total_accounts": int(rows["created"].sum()),
+        "enrolled_accounts": int(rows["enrolled"].sum()),
+        "placeholder_accounts": int(rows.loc[placeholder, "created"].sum()),
+        "at_risk_accounts": int(rows.loc[placeholder, "enrolled"].sum()),
+    }
+
+
+def email_status_over_time(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Accounts by email status at each period's last day (or `end`), and placeholder ones at risk."""
+    table = periods(filters)
+    as_of = table["period_end"].clip(upper=filters.end_ts)
+    rows = _cut_segment(daily_accounts, filters.segment)
+    for status in EMAIL_STATUSES:
+        mine = rows[rows["email_status"] == status].groupby("day")["created"].sum().sort_index().cumsum()
+        table[status] = _running_at(mine, as_of)
+    risky = rows[rows["email_status"] == "placeholder"].groupby("day")["enrolled"].sum().sort_index().cumsum()
+    table["at_risk"] = _running_at(risky, as_of)
+    return table[["period_start", *EMAIL_STATUSES, "at_risk"]]
+
+
+def _running_at(running: pd.Series, as_of: pd.Series) -> np.ndarray:
+    """The value of a running total on each as-of day (0 before its first day)."""
+    if running.empty:
+        return np.zeros(len(as_of), dtype="int64")
+    position = running.index.searchsorted(as_of, side="right") - 1
+    values = running.to_numpy()[np.clip(position, 0, None)]
+    return np.where(position >= 0, values, 0).astype("int64")
+
+
+def adoption_by_segment(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Per segment at `end`: total and enrolled accounts, adoption rate; new enrollments inside the range."""
+    upto = daily_accounts[daily_accounts["day"] <= filters.end_ts]
+    stocks = upto.groupby("segment")[["created", "enrolled"]].sum()
+    flows = _in_view(daily_accounts, replace(filters, segment=None)).groupby("segment")["new_enrollments"].sum()
+    table = stocks.join(flows, how="left").fillna(0).astype("int64").reset_index()
+    table = table.rename(columns={"created": "total_accounts", "enrolled": "enrolled_accounts"})
+    table["adoption_rate"] = (table["enrolled_accounts"] / table["total_accounts"].replace(0, np.nan)).round(6)
+    table = _cut_segment(table, filters.segment)
+    columns = ["segment", "total_accounts", "enrolled_accounts", "adoption_rate", "new_enrollments"]
+    return table.sort_values("total_accounts", ascending=False)[columns].reset_index(drop=True)
+
+
+def email_status_breakdown(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Accounts by email status at `end`, split by portal access."""
+    rows = _cut_segment(daily_accounts, filters.segment)
+    rows = rows[rows["day"] <= filters.end_ts].groupby("email_status")[["created", "enrolled"]].sum()
+    rows = rows.reindex(list(EMAIL_STATUSES), fill_value=0)
+    table = pd.DataFrame(
+        {
+            "email_status": list(EMAIL_STATUSES),
+            "with_portal_access": rows["enrolled"].to_numpy(dtype="int64"),
+            "without_portal_access": (rows["created"] - rows["enrolled"]).to_numpy(dtype="int64"),
+        }
+    )
+    table["accounts"] = table["with_portal_access"] + table["without_portal_access"]
+    return table
+
+
+def enrollment_funnel(daily_events: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Enrollment events inside the range, in the order a customer meets them."""
+    rows = _in_view(daily_events, filters)
+    counts = rows.groupby("event_type")["events"].sum()
+    return pd.DataFrame(
+        {
+            "step": [label for label, _ in ENROLLMENT_FUNNEL],
+            "event_type": [kind for _, kind in ENROLLMENT_FUNNEL],
+            "events": [int(counts.get(kind, 0)) for _, kind in ENROLLMENT_FUNNEL],
+        }
+    )
+
+
+def recovery_funnel(daily_attempts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Attempts started in the range that reached each forgot-password step, and the drop-off to it."""
+    rows = _in_view(daily_attempts, filters)
+    reached = [int(rows.loc[rows["furthest_step"] >= step, "attempts"].sum()) for step in range(len(RECOVERY_STEPS))]
+    table = pd.DataFrame({"step_number": range(len(RECOVERY_STEPS)), "step": RECOVERY_STEPS, "attempts": reached})
+    previous = table["attempts"].shift(1)
+    table["drop_off"] = (previous - table["attempts"]).fillna(0).astype("int64")
+    table["drop_off_rate"] = (table["drop_off"] / previous.replace(0, np.nan)).round(6)
+    return table
+
+
+def reset_heatmap(hourly_events: pd.DataFrame, filters: Filters, event_types: tuple[str, ...]) -> pd.DataFrame:
+    """Events of the given types inside the range by weekday (0 = Monday) and hour, every cell present."""
+    rows = _in_view(hourly_events, filters)
+    rows = rows[rows["event_type"].isin(event_types)]
+    counts = rows.assign(weekday=rows["day"].dt.weekday).groupby(["weekday", "hour"])["events"].sum()
+    grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    table = counts.reindex(grid, fill_value=0).astype("int64").rename("events").reset_index()
+    table["weekday_name"] = table["weekday"].map(dict(enumerate(WEEKDAYS)))
+    return table[["weekday", "weekday_name", "hour", "events"]]
+
+
+def previous_range(filters: Filters) -> Filters:
+    """The range of equal length just before this one, for change-against-previous figures."""
+    length = filters.end - filters.start
+    end = filters.start - pd.Timedelta(days=1).to_pytimedelta()
+    return replace(filters, start=end - length, end=end)
+
+
+KPIS = (
+    ("adoption_rate", "Adoption rate", "/adoption"),
+    ("enrolled_accounts", "Enrolled accounts", "/adoption"),
+    ("placeholder_accounts", "Placeholder-email accounts", "/placeholder-emails"),
+    ("at_risk_accounts", "At risk (placeholder with access)", "/placeholder-emails"),
+    ("failed_recovery_attempts", "Failed recovery attempts", "/recovery"),
+    ("self_service_resets", "Self-service resets", "/resets"),
+    ("staff_resets", "Staff resets", "/resets"),
+    ("lockout_events", "Lockouts", "/lockouts"),
+)
+
+
+def kpi_values(
+    daily_accounts: pd.DataFrame, daily_attempts: pd.DataFrame, daily_events: pd.DataFrame, filters: Filters
+) -> dict[str, float | int | None]:
+    """The headline figures of one range: stocks at `end`, flows inside start..end."""
+    stocks = stocks_at(daily_accounts, filters.end, filters.segment)
+    attempts = _in_view(daily_attempts, filters)
+    by_type = _in_view(daily_events, filters).groupby("event_type")["events"].sum()
+    total = stocks["total_accounts"]
+    return {
+        "adoption_rate": round(stocks["enrolled_accounts"] / total, 6) if total else None,
+        **stocks,
+        "failed_recovery_attempts": int(attempts.loc[attempts["outcome"] == "failed", "attempts"].sum()),
+        "self_service_resets": int(by_type.get("password_reset", 0)),
+        "staff_resets": int(by_type.get("password_reset_by_staff", 0)),
+        "lockout_events": int(by_type.get("account_locked", 0)),
+    }
+
+
+def kpis(
+    daily_accounts: pd.DataFrame, daily_attempts: pd.DataFrame, daily_events: pd.DataFrame, filters: Filters
+) -> pd.DataFrame:
+    """Each headline figure for the range, for the previous range of equal length, and the change."""
+    now = kpi_values(daily_accounts, daily_attempts, daily_events, filters)
+    before = kpi_values(daily_accounts, daily_attempts, daily_events, previous_range(filters))
+    rows = []
+    for key, label, page in KPIS:
+        value, previous = now[key], before[key]
+        change = None if value is None or previous is None else round(value - previous, 6)
+        rows.append({"kpi": key, "label": label, "page": page, "value": value, "previous": previous, "change": change})
+    return pd.DataFrame(rows)

@@ -7,14 +7,16 @@ A script that misspells a parameter or sends a date the wrong way round must hea
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date
 
+from dashboard.account_list import AccountFilters
 from dashboard.metrics import GRAINS, Filters
-from dashboard.queries import AccountFilters
-from etl.rules import EMAIL_STATUSES
+from etl.attempts import RECOVERY_STEPS
+from etl.rules import CANONICAL_EVENT_TYPES, EMAIL_STATUSES, OTHER_EVENT_TYPE, RECOVERY_FAILURES
 
 VIEW_PARAMETERS = frozenset({"start", "end", "grain", "segment"})
-ACCOUNT_PARAMETERS = frozenset({"email_status", "portal_access", "has_failed_recovery"})
+ACCOUNT_PARAMETERS = frozenset(field.name for field in fields(AccountFilters))
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -68,12 +70,40 @@ def parse_filters(args: Mapping[str, str], extent: tuple[date, date] | None, def
     return Filters(start=start, end=end, grain=grain, segment=segment)
 
 
+def _int(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadParameter(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)
+
+
+def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...] | frozenset[str]) -> str | None:
+    value = (args.get(name) or "").strip().lower() or None
+    if value is not None and value not in allowed:
+        raise BadParameter(f"{name} must be one of {', '.join(sorted(allowed))}, got {args.get(name)!r}")
+    return value
+
+
 def parse_account_filters(args: Mapping[str, str]) -> AccountFilters:
-    status = (args.get("email_status") or "").strip().lower() or None
-    if status is not None and status not in EMAIL_STATUSES:
-        raise BadParameter(f"email_status must be one of {', '.join(EMAIL_STATUSES)}, got {args.get('email_status')!r}")
+    """The account list's filters and drill-down slice from the query string."""
+    types = tuple(t.strip() for t in (args.get("event_type") or "").split(",") if t.strip())
+    known_types = CANONICAL_EVENT_TYPES | {OTHER_EVENT_TYPE}
+    unknown = [t for t in types if t not in known_types]
+    if unknown:
+        raise BadParameter(f"event_type {unknown[0]!r} is not a canonical event type")
     return AccountFilters(
-        email_status=status,
+        email_status=_choice(args, "email_status", EMAIL_STATUSES),
         portal_access=parse_bool("portal_access", args.get("portal_access")),
         has_failed_recovery=parse_bool("has_failed_recovery", args.get("has_failed_recovery")),
+        username_is_email=parse_bool("username_is_email", args.get("username_is_email")),
+        event_type=types,
+        weekday=_int(args, "weekday", 0, 6),
+        hour=_int(args, "hour", 0, 23),
+        outcome=_choice(args, "outcome", ("succeeded", "failed", "abandoned")),
+        failure_reason=_choice(args, "failure_reason", RECOVERY_FAILURES),
+        step=_int(args, "step", 0, len(RECOVERY_STEPS) - 1),
+        min_failed=_int(args, "min_failed", 1, 1_000_000),
+        enrolled=parse_bool("enrolled", args.get("enrolled")),
     )

@@ -8,13 +8,14 @@ no output path can leak what a role may not see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, and_, func, literal, select
 
 from dashboard import metrics
+from dashboard.account_list import ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
 from dashboard.masking import mask_emails, mask_usernames
 from dashboard.metrics import Filters
 from etl import schema
@@ -55,15 +56,8 @@ ACTIVITY_EXPORT_COLUMNS = (
     "detail",
 )
 QUALITY_COLUMNS = ("issue", "source_table", "row_key", "detail", "rows")
-
-
-@dataclass(frozen=True)
-class AccountFilters:
-    """The account list's own filters, on top of the view's segment and range."""
-
-    email_status: str | None = None
-    portal_access: bool | None = None
-    has_failed_recovery: bool | None = None
+HEATMAP_TYPES = ("password_reset", "password_reset_by_staff")
+"""The heatmap shows resets of both kinds: the load on the portal and on the phones."""
 
 
 class Warehouse:
@@ -117,6 +111,82 @@ class Warehouse:
             self._daily(schema.daily_events, filters), self._daily(schema.daily_lockouts, filters), filters
         )
 
+    def email_status_over_time(self, filters: Filters) -> pd.DataFrame:
+        return metrics.email_status_over_time(self._daily(schema.daily_accounts, filters, from_start=False), filters)
+
+    def email_status_breakdown(self, filters: Filters) -> pd.DataFrame:
+        return metrics.email_status_breakdown(self._daily(schema.daily_accounts, filters, from_start=False), filters)
+
+    def adoption_by_segment(self, filters: Filters) -> pd.DataFrame:
+        every_segment = replace(filters, segment=None)
+        rows = self._daily(schema.daily_accounts, every_segment, from_start=False)
+        return metrics.adoption_by_segment(rows, filters)
+
+    def enrollment_funnel(self, filters: Filters) -> pd.DataFrame:
+        return metrics.enrollment_funnel(self._daily(schema.daily_events, filters), filters)
+
+    def recovery_funnel(self, filters: Filters) -> pd.DataFrame:
+        return metrics.recovery_funnel(self._daily(schema.daily_attempts, filters), filters)
+
+    def reset_heatmap(self, filters: Filters, event_types: tuple[str, ...] = HEATMAP_TYPES) -> pd.DataFrame:
+        return metrics.reset_heatmap(self._daily(schema.hourly_events, filters), filters, event_types)
+
+    def kpis(self, filters: Filters) -> pd.DataFrame:
+        """Headline figures for the range against the previous range of equal length."""
+        both = replace(filters, start=metrics.previous_range(filters).start)
+        return metrics.kpis(
+            self._daily(schema.daily_accounts, both, from_start=False),
+            self._daily(schema.daily_attempts, both),
+            self._daily(schema.daily_events, both),
+            filters,
+        )
+
+    def most_locked(self, filters: Filters, limit: int = 20) -> pd.DataFrame:
+        """The accounts locked most often inside the range."""
+        lk = schema.daily_lockouts
+        total = func.sum(lk.c.lockouts).label("lockouts")
+        statement = (
+            select(lk.c.account_number, lk.c.segment, total, func.max(lk.c.day).label("last_locked_day"))
+            .where(lk.c.day.between(filters.start, filters.end))
+            .group_by(lk.c.account_number, lk.c.segment)
+            .order_by(total.desc(), lk.c.account_number)
+            .limit(limit)
+        )
+        if filters.segment is not None:
+            statement = statement.where(lk.c.segment == filters.segment)
+        frame = self._read(statement)
+        frame["lockouts"] = frame["lockouts"].astype("int64")
+        return frame
+
+    def account(self, account_number: str, *, unmasked: bool = False) -> dict | None:
+        """One web user record with its derived flags, or None when there is no such account."""
+        a = schema.accounts
+        frame = self._read(select(*a.columns).where(a.c.account_number == account_number))
+        if frame.empty:
+            return None
+        if not unmasked:
+            frame["email"] = mask_emails(frame["email"])
+            frame["username"] = mask_usernames(frame["username"])
+        return frame.drop(columns=["row_hash", "created_day", "enrolled_day"]).iloc[0].to_dict()
+
+    def attempts_of(self, account_number: str) -> pd.DataFrame:
+        """Every recovery attempt of one account, newest first."""
+        r = schema.recovery_attempts
+        columns = [r.c[name] for name in ATTEMPT_EXPORT_COLUMNS if name in r.c] + [r.c.furthest_step]
+        statement = select(*columns).where(r.c.account_number == account_number).order_by(r.c.started_at.desc())
+        return self._read(statement)
+
+    def load_summary(self) -> dict:
+        """The last load and how many rows each warehouse table holds, for the data-quality page."""
+        runs = schema.etl_runs
+        with self.engine.connect() as connection:
+            last = connection.execute(select(*runs.columns).order_by(runs.c.run_id.desc()).limit(1)).mappings().first()
+            counts = {
+                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in (schema.accounts, schema.events, schema.recovery_attempts, schema.quarantine)
+            }
+        return {"last_run": dict(last) if last else None, "rows": counts}
+
     def recovery_attempts(self, filters: Filters) -> pd.DataFrame:
         r, a = schema.recovery_attempts, schema.accounts
         segment = func.coalesce(a.c.segment, literal("unknown")).label("segment")
@@ -134,52 +204,35 @@ class Warehouse:
     def accounts(
         self,
         filters: Filters,
-        only: AccountFilters = AccountFilters(),
+        only: AccountFilters = ALL_ACCOUNTS,
         *,
         unmasked: bool = False,
     ) -> pd.DataFrame:
-        """Accounts with their failed recovery attempts and lockouts inside the view's range."""
-        a, r, lk = schema.accounts, schema.recovery_attempts, schema.daily_lockouts
-        failed = (
-            select(r.c.account_number, func.count().label("n"))
-            .where(and_(r.c.outcome == "failed", r.c.started_day.between(filters.start, filters.end)))
-            .group_by(r.c.account_number)
-            .subquery()
-        )
-        locked = (
-            select(lk.c.account_number, func.sum(lk.c.lockouts).label("n"))
-            .where(lk.c.day.between(filters.start, filters.end))
-            .group_by(lk.c.account_number)
-            .subquery()
-        )
-        failed_count = func.coalesce(failed.c.n, 0)
-        statement = (
-            select(
-                *(a.c[name] for name in ACCOUNT_EXPORT_COLUMNS if name in a.c),
-                failed_count.label("failed_recovery_attempts"),
-                func.coalesce(locked.c.n, 0).label("lockouts"),
-            )
-            .select_from(
-                a.outerjoin(failed, failed.c.account_number == a.c.account_number).outerjoin(
-                    locked, locked.c.account_number == a.c.account_number
-                )
-            )
-            .order_by(a.c.account_number)
-        )
-        conditions = []
-        if filters.segment is not None:
-            conditions.append(a.c.segment == filters.segment)
-        if only.email_status is not None:
-            conditions.append(a.c.email_status == only.email_status)
-        if only.portal_access is not None:
-            conditions.append(a.c.portal_access == only.portal_access)
-        if only.has_failed_recovery is not None:
-            conditions.append((failed_count > 0) if only.has_failed_recovery else (failed_count == 0))
-        if conditions:
-            statement = statement.where(and_(*conditions))
+        """Accounts in the slice, with their failed recovery attempts and lockouts inside the range."""
+        return self._account_rows(account_statement(filters, only), unmasked)
+
+    def accounts_page(
+        self,
+        filters: Filters,
+        only: AccountFilters = ALL_ACCOUNTS,
+        *,
+        sort: list[tuple[str, bool]] | None = None,
+        grid_filters: dict | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        unmasked: bool = False,
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of the account list and the number of rows in the whole list."""
+        statement = account_statement(filters, only, sort=sort, grid_filters=grid_filters)
+        rows = self._account_rows(statement.offset(offset).limit(limit), unmasked)
+        with self.engine.connect() as connection:
+            total = connection.execute(count_statement(filters, only, grid_filters)).scalar_one()
+        return rows, int(total)
+
+    def _account_rows(self, statement, unmasked: bool) -> pd.DataFrame:
         frame = self._read(statement)
-        frame["failed_recovery_attempts"] = frame["failed_recovery_attempts"].astype("int64")
-        frame["lockouts"] = frame["lockouts"].astype("int64")
+        for column in ("failed_recovery_attempts", "lockouts"):
+            frame[column] = frame[column].astype("int64")
         if not unmasked:
             frame["email"] = mask_emails(frame["email"])
             frame["username"] = mask_usernames(frame["username"])

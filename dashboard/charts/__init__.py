@@ -1,0 +1,1 @@
+"""Plotly figures for the pages, built from the metric frames; one module per area."""

@@ -1,0 +1,152 @@
+"""What every chart shares: colour-blind-safe colours per outcome and event type, the layout, the
+empty state, and the drill-down slice each clickable point carries.
+
+Colours follow the Okabe-Ito palette, and the same meaning has the same colour on every page.
+A clickable point carries, in `customdata`, the account-list query string of exactly its slice;
+one callback in the app turns a click into that URL.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.account_list import AccountFilters
+from dashboard.metrics import Filters, periods
+
+BLUE, ORANGE, SKY, GREEN, YELLOW, NAVY, VERMILLION, PURPLE, GREY = (
+    "#0072B2",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#1F3A5F",
+    "#D55E00",
+    "#CC79A7",
+    "#999999",
+)
+COLORS = {
+    # recovery outcomes and failure reasons
+    "succeeded": GREEN,
+    "failed": VERMILLION,
+    "abandoned": GREY,
+    "recovery_email_unknown": ORANGE,
+    "recovery_code_failed": VERMILLION,
+    "security_question_failed": PURPLE,
+    # resets and lockouts
+    "self_service_resets": BLUE,
+    "staff_resets": ORANGE,
+    "password_changes": SKY,
+    "lockout_events": VERMILLION,
+    "accounts_locked": PURPLE,
+    # adoption
+    "total_accounts": GREY,
+    "enrolled_accounts": BLUE,
+    "adoption_rate": NAVY,
+    "new_enrollments": SKY,
+    # email status
+    "valid": GREEN,
+    "placeholder": VERMILLION,
+    "missing": GREY,
+    "invalid": PURPLE,
+    "at_risk": ORANGE,
+}
+LABELS = {
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "abandoned": "Abandoned",
+    "recovery_email_unknown": "Email unknown",
+    "recovery_code_failed": "Code failed",
+    "security_question_failed": "Security question failed",
+    "self_service_resets": "Self-service resets",
+    "staff_resets": "Staff resets",
+    "password_changes": "In-session changes",
+    "lockout_events": "Lockout events",
+    "accounts_locked": "Accounts locked",
+    "total_accounts": "All accounts",
+    "enrolled_accounts": "Enrolled accounts",
+    "adoption_rate": "Adoption rate",
+    "new_enrollments": "New enrollments",
+    "valid": "Valid email",
+    "placeholder": "Placeholder email",
+    "missing": "No email",
+    "invalid": "Invalid email",
+    "at_risk": "Placeholder with portal access",
+}
+GRAIN_TITLES = {"day": "Day", "week": "Week starting", "month": "Month"}
+
+
+def base_layout(figure: go.Figure, *, y_title: str, x_title: str | None = None, height: int = 340) -> go.Figure:
+    """The look every chart shares; titles name the unit so a screenshot stands on its own."""
+    figure.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 30, "b": 50},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hovermode="closest",
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    )
+    figure.update_yaxes(title_text=y_title, rangemode="tozero")
+    if x_title:
+        figure.update_xaxes(title_text=x_title)
+    return figure
+
+
+def empty_figure(message: str = "No data in this range") -> go.Figure:
+    """A blank chart that says why it is blank, instead of empty axes."""
+    figure = go.Figure()
+    figure.add_annotation(text=message, showarrow=False, font={"size": 15, "color": GREY}, x=0.5, y=0.5)
+    figure.update_layout(template="plotly_white", height=220, margin={"l": 20, "r": 20, "t": 20, "b": 20})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def is_empty(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> bool:
+    return frame.empty or not frame[list(columns)].fillna(0).to_numpy().any()
+
+
+def drill_query(filters: Filters, only: AccountFilters, *, start=None, end=None) -> str:
+    """The account-list query string for a slice: the view's segment, a (period's) range, the slice."""
+    params = {
+        "start": (start or filters.start).isoformat(),
+        "end": (end or filters.end).isoformat(),
+        "grain": filters.grain,
+    }
+    if filters.segment:
+        params["segment"] = filters.segment
+    params.update(only.query())
+    return urlencode(params)
+
+
+def period_drills(table: pd.DataFrame, filters: Filters, only: AccountFilters) -> list[str]:
+    """One drill query per period row: the period clipped to the view's range, plus the slice."""
+    bounds = periods(filters).set_index("period_start")["period_end"]
+    queries = []
+    for first in table["period_start"]:
+        start = max(first.date(), filters.start)
+        end = min(bounds[first].date(), filters.end)
+        queries.append(drill_query(filters, only, start=start, end=end))
+    return queries
+
+
+def period_bar(
+    table: pd.DataFrame,
+    filters: Filters,
+    column: str,
+    only: AccountFilters | None,
+    *,
+    stack: str | None = None,
+) -> go.Bar:
+    """Bars of one count column over periods; clickable to the accounts behind each bar when `only` is given."""
+    return go.Bar(
+        x=table["period_start"],
+        y=table[column],
+        name=LABELS.get(column, column),
+        marker_color=COLORS.get(column, BLUE),
+        offsetgroup=stack,
+        customdata=period_drills(table, filters, only) if only is not None else None,
+        hovertemplate=f"%{{x|%Y-%m-%d}}<br>{LABELS.get(column, column)}: %{{y:,}}<extra></extra>",
+    )
