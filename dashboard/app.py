@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -94,7 +94,21 @@ def _register_filter_callback(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def filters_to_url(start, end, grain, segment, search):
-        """Every filter change lands in the query string, so links, reloads and Back reproduce it."""
-        params = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain or "", "segment": segment or ""}
-        new = "?" + urlencode({k: v for k, v in params.items() if v})
-        return dash.no_update if new == (search or "") else new
+        """Every filter change lands in the query string, so links, reloads and Back reproduce it.
+
+        Other parameters (a drill-down slice) stay as they are.
+        """
+        return filter_search(search, start, end, grain, segment) or dash.no_update
+
+
+def filter_search(search: str | None, start, end, grain, segment) -> str | None:
+    """The query string with the filter bar's values; None when it would not change."""
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment}
+    for key, value in chosen.items():
+        if value:
+            params[key] = value
+        else:
+            params.pop(key, None)
+    new = "?" + urlencode(params)
+    return None if new == (search or "?") else new
