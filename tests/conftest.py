@@ -86,3 +86,31 @@ def make_source(sqlite_url) -> Callable[..., str]:
         return url
 
     return make
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> str:
+    """A small demo source (1,500 accounts) loaded into an SQLite warehouse, shared by page tests."""
+    from etl.demo import DEMO_TIMEZONE, generate_demo
+    from etl.pipeline import run
+
+    folder = tmp_path_factory.mktemp("demo")
+    source, warehouse = f"sqlite:///{folder}/source.sqlite", f"sqlite:///{folder}/warehouse.sqlite"
+    generate_demo(source, 1_500, 11, batch_accounts=500)
+    run(config_for(source, warehouse, timezone=DEMO_TIMEZONE))
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def dash_app(demo_warehouse):
+    """The dashboard app on the demo warehouse (pages registered once per test session)."""
+    from dashboard.app import create_app
+
+    return create_app(config_for("sqlite://", demo_warehouse))
+
+
+@pytest.fixture
+def in_request(dash_app):
+    """Run page layouts and callbacks as the server would, inside a request of the app."""
+    with dash_app.server.test_request_context("/"):
+        yield dash_app
