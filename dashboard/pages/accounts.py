@@ -1,17 +1,302 @@
-"""The account list, for everyone."""
+"""The account list, for everyone: every flag and drill-down slice, paged on the server.
+
+The grid uses AG Grid's infinite row model: it asks for rows 0-100, 100-200, ... as the user
+scrolls, with its sort and column filters, and `grid_rows` answers each request with one page from
+`Warehouse.accounts_page`, so a million accounts cost one indexed page at a time. The view and
+the slice come from the query string; the page keeps them in a store the grid callback reads, so
+every page of rows, the count and the CSV link describe the same accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
 
 import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
 
-from dashboard.components import page, preview_table
+from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
+from dashboard.components import chart_card, current_warehouse, download_link, page
+from dashboard.grids import records
+from dashboard.metrics import Filters
+from dashboard.params import BadParameter, parse_account_filters, parse_filters
+from dashboard.queries import Warehouse
+from dashboard.slices import FLAG_CHOICES, clean_query, list_href, slice_chips, view_query
 
 dash.register_page(__name__, path="/accounts", name="Accounts", title="Accounts · Billing portal analytics")
 
+GRID_ID = {"type": "account-grid", "name": "accounts"}
+STATE_ID = "accounts-state"
+COUNT_ID = "accounts-count"
+LAST_LIST_ID = "account-list-search"
+"""A session store of the list's last query string, so the account page's back link returns to it."""
+BLOCK = 100
+MAX_BLOCK = 1_000
+"""The most rows one grid request may ask for: the grid asks for BLOCK, a script gets no more than this."""
+
+TEXT_OPTIONS = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"]
+NUMBER_OPTIONS = ["equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
+"""Only the filter operators the query layer turns into SQL, so no filter is silently ignored."""
+YES_NO = {"function": "params.value == null ? '' : (params.value ? 'yes' : 'no')"}
+
+
+def _text(field: str, header: str, **extra) -> dict:
+    return {
+        "field": field,
+        "headerName": header,
+        "filter": "agTextColumnFilter",
+        "filterParams": {"filterOptions": TEXT_OPTIONS, "maxNumConditions": 2},
+        "floatingFilter": True,
+        **extra,
+    }
+
+
+def _number(field: str, header: str) -> dict:
+    return {
+        "field": field,
+        "headerName": header,
+        "filter": "agNumberColumnFilter",
+        "filterParams": {"filterOptions": NUMBER_OPTIONS, "maxNumConditions": 2},
+        "floatingFilter": True,
+        "type": "numericColumn",
+        "maxWidth": 170,
+    }
+
+
+def _plain(field: str, header: str, **extra) -> dict:
+    """Sortable, no column filter: flags have their own controls, dates and masked text have none."""
+    return {"field": field, "headerName": header, "filter": False, **extra}
+
+
+COLUMNS = [
+    _text("account_number", "Account", pinned="left", minWidth=130),
+    _text("segment", "Segment"),
+    _plain("portal_access", "Portal access", valueFormatter=YES_NO, maxWidth=130),
+    _text("email_status", "Email status"),
+    _plain("username_is_email", "Username is email", valueFormatter=YES_NO, maxWidth=150),
+    # Masked values: sorting or filtering them would reveal what the mask hides.
+    _plain("email", "Email (masked)", sortable=False),
+    _plain("username", "Username (masked)", sortable=False),
+    _plain("enrolled_at", "Enrolled"),
+    _plain("last_login_at", "Last login"),
+    _number("failed_recovery_attempts", "Failed recoveries"),
+    _number("lockouts", "Lockouts"),
+    _plain("created_at", "Created"),
+]
+
+
+def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, AccountFilters, str | None]:
+    """The view and slice from the query string; a bad slice falls back to the unsliced list with a reason."""
+    try:
+        filters = parse_filters(query, warehouse.extent(), default_grain="week")
+    except BadParameter:
+        filters = parse_filters({}, warehouse.extent(), default_grain="week")
+    try:
+        return filters, parse_account_filters(query), None
+    except BadParameter as error:
+        return filters, ALL_ACCOUNTS, str(error)
+
+
+def grid_state(filters: Filters, only: AccountFilters) -> dict:
+    """What the grid callback needs to rebuild the list: the view and the slice, as query parameters."""
+    view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
+    if filters.segment:
+        view["segment"] = filters.segment
+    return {**view, **only.query()}
+
+
+def count_text(matching: int, in_slice: int | None = None) -> str:
+    noun = "account" if matching == 1 else "accounts"
+    if in_slice is None or matching == in_slice:
+        return f"{matching:,} {noun}"
+    return f"{matching:,} of {in_slice:,} accounts match the column filters"
+
+
+def grid_rows(request: dict | None, state: dict | None):
+    """One block of rows for the infinite grid: its sort and column filters go into SQL.
+
+    Returns the grid's `getRowsResponse` and the count line; the slice comes from the page's store
+    (re-checked here, since anyone signed in can call a callback).
+    """
+    if not request:
+        return dash.no_update, dash.no_update
+    state = state or {}
+    try:
+        filters, only = parse_filters(state, None), parse_account_filters(state)
+    except BadParameter:
+        return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
+    start = max(int(request.get("startRow") or 0), 0)
+    end = int(request.get("endRow") or start + BLOCK)
+    limit = min(max(end - start, 0), MAX_BLOCK)
+    sort = [
+        (item["colId"], item.get("sort") != "desc")
+        for item in request.get("sortModel") or []
+        if isinstance(item, dict) and item.get("colId")
+    ]
+    grid_filters = request.get("filterModel") or None
+    rows, total = current_warehouse().accounts_page(
+        filters, only, sort=sort, grid_filters=grid_filters, offset=start, limit=limit
+    )
+    in_slice = state.get("_in_slice")
+    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice if grid_filters else None)
+
+
+dash.callback(
+    Output(GRID_ID, "getRowsResponse"),
+    Output(COUNT_ID, "children"),
+    Input(GRID_ID, "getRowsRequest"),
+    State(STATE_ID, "data"),
+    prevent_initial_call=True,
+)(grid_rows)
+
+dash.clientside_callback(
+    "function (search) { return search; }",
+    Output(LAST_LIST_ID, "data"),
+    Input("accounts-search", "data"),
+)
+
+
+def chip_bar(query: Mapping[str, str], filters: Filters, only: AccountFilters) -> html.Div:
+    chips = slice_chips(query, filters, only)
+    if not chips:
+        return html.Div(
+            html.Small("No slice: every account in the view.", className="text-muted"), id="accounts-chips"
+        )
+    items = [html.Small("Showing ", className="text-muted me-1")]
+    for chip in chips:
+        items.append(
+            html.Span(
+                [
+                    chip.label,
+                    dcc.Link(
+                        "×",
+                        href=list_href(query, drop=chip.params),
+                        className="ms-2 text-decoration-none text-secondary fw-bold",
+                        title=f"Remove {chip.label}",
+                        **{"aria-label": f"Remove {chip.label}"},
+                    ),
+                ],
+                className="badge rounded-pill text-bg-light border fw-normal fs-6 me-2 mb-1",
+                **{"data-params": ",".join(chip.params)},
+            )
+        )
+    if len(chips) > 1:
+        items.append(dcc.Link("Clear all", href=list_href(view_query(query), drop=("start", "end", "segment")), className="small"))
+    return html.Div(items, id="accounts-chips", className="d-flex flex-wrap align-items-center mb-2")
+
+
+def flag_controls(query: Mapping[str, str], only: AccountFilters) -> dbc.Row:
+    """A button group per flag; each button is a link to the same list with that flag set."""
+    chosen = only.query()
+    groups = []
+    for name, label, choices in FLAG_CHOICES:
+        current = chosen.get(name)
+        buttons = [
+            dcc.Link(
+                text,
+                href=list_href(query, **{name: value}),
+                className="btn btn-sm " + ("btn-secondary active" if current == value else "btn-outline-secondary"),
+                **{"aria-current": "true" if current == value else "false"},
+            )
+            for value, text in (("", "Any"), *choices)
+        ]
+        # "Any" drops the parameter instead of setting it empty.
+        buttons[0].href = list_href(query, drop=(name,))
+        groups.append(
+            dbc.Col(
+                [
+                    html.Div(label, className="small text-muted mb-1"),
+                    html.Div(buttons, className="btn-group flex-wrap", role="group", id=f"flag-{name}"),
+                ],
+                width="auto",
+            )
+        )
+    return dbc.Row(groups, className="g-3 mb-2")
+
+
+def account_grid(state: dict) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=GRID_ID,
+        rowModelType="infinite",
+        columnDefs=COLUMNS,
+        defaultColDef={"sortable": True, "resizable": True, "minWidth": 110},
+        getRowId="params.data.account_number",
+        dashGridOptions={
+            "cacheBlockSize": BLOCK,
+            "maxBlocksInCache": 50,
+            "infiniteInitialRowCount": BLOCK,
+            "rowBuffer": 10,
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+        },
+        columnSize="autoSize",
+        style={"height": "560px", "cursor": "pointer"},
+    )
+
+
+def body(query: dict[str, str]):
+    def render(warehouse: Warehouse, _filters: Filters):
+        filters, only, problem = read_view(warehouse, query)
+        usable = query if problem is None else view_query(query)
+        state = grid_state(filters, only)
+        _, total = warehouse.accounts_page(filters, only, limit=0)
+        state["_in_slice"] = total
+        children = [
+            dcc.Store(id=STATE_ID, data=state),
+            dcc.Store(id="accounts-search", data=list_href(usable)),
+            dcc.Store(id=LAST_LIST_ID, storage_type="session"),
+        ]
+        if problem:
+            children.append(
+                dbc.Alert(
+                    [
+                        f"{problem}; showing the list without a slice instead. ",
+                        dcc.Link("Clear the bad parameters", href=list_href(view_query(query)), className="alert-link"),
+                    ],
+                    color="warning",
+                    id="accounts-problem",
+                )
+            )
+        children += [chip_bar(usable, filters, only), flag_controls(usable, only)]
+        counts_note = (
+            f"Failed recovery attempts and lockouts are counted from {filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}."
+        )
+        download = download_link("accounts", filters, "CSV of every row", **only.query())
+        if total == 0:
+            empty = (
+                "The warehouse holds no accounts yet: run a load (python -m etl run) and reload this page."
+                if warehouse.load_summary()["rows"]["accounts"] == 0
+                else "No accounts match this slice. Remove a filter above to widen it."
+            )
+            listing = html.Div(
+                [html.P(html.Strong("0 accounts"), id=COUNT_ID, className="mb-1"), dbc.Alert(empty, color="info")],
+                id="accounts-empty",
+            )
+            children.append(chart_card("Accounts", listing, download))
+            return html.Div(children)
+        listing = html.Div(
+            [
+                html.P(html.Strong(count_text(total), id=COUNT_ID), className="mb-1"),
+                account_grid(state),
+            ]
+        )
+        note = (
+            f"{counts_note} Click a row to open the account. Sorting and column filters run on the server; "
+            "the CSV holds every account of the slice above (the grid's column filters are not applied)."
+        )
+        children.append(chart_card("Accounts", listing, download, note=note))
+        return html.Div(children)
+
+    return render
+
 
 def layout(**query):
+    query = clean_query(query)
     return page(
         "Accounts",
         "Every billing account with its portal flags, failed recovery attempts and lockouts in the range.",
-        ("accounts",),
+        (),
         query,
-        lambda w, f: preview_table(w.accounts(f), rows=25),
+        body(query),
     )

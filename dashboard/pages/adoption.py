@@ -1,17 +1,73 @@
 """Enrollment adoption, for billing managers."""
 
 import dash
+import dash_bootstrap_components as dbc
+from dash import html
 
-from dashboard.components import page, preview_table
+from dashboard.charts import adoption as charts
+from dashboard.components import chart_card, download_link, drill_graph, page
 
 dash.register_page(__name__, path="/adoption", name="Adoption", title="Adoption · Billing portal analytics")
+
+
+def body(warehouse, filters):
+    table = warehouse.adoption(filters)
+    segments = warehouse.adoption_by_segment(filters)
+    funnel = warehouse.enrollment_funnel(filters)
+    over_time_link = download_link("adoption", filters)
+    bars_link = download_link("adoption", filters)
+    bars_link.id = {"type": "download", "dataset": "adoption", "chart": "new-enrollments"}
+    return html.Div(
+        [
+            chart_card(
+                "Adoption rate, and enrolled against all accounts",
+                drill_graph("adoption-over-time", charts.adoption_over_time(table, filters), clickable=False),
+                over_time_link,
+                note="Accounts standing at each period's last day (or the range's end). "
+                "Click a bar of new enrollments below for the accounts behind it.",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card(
+                            "New enrollments per period",
+                            drill_graph("new-enrollments", charts.new_enrollments(table, filters)),
+                            bars_link,
+                            note="Accounts given portal access in each period. "
+                            "Click a bar for the accounts that enrolled in that period.",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Adoption by segment",
+                            drill_graph("adoption-by-segment", charts.by_segment(segments, filters)),
+                            download_link("adoption_by_segment", filters),
+                            note="Accounts as on the range's end; the label is the share with portal access. "
+                            "Click the blue part for the segment's accounts with portal access, the grey part "
+                            "for those without it: the customers still to invite to the portal.",
+                        ),
+                        lg=6,
+                    ),
+                ]
+            ),
+            chart_card(
+                "Enrollment funnel",
+                drill_graph("enrollment-funnel", charts.enrollment_funnel(funnel, filters)),
+                download_link("enrollment_funnel", filters),
+                note="Enrollment events in the range; a customer can have a code rejected more than once. "
+                "Click a step for the accounts with at least one such event in the range.",
+            ),
+        ]
+    )
 
 
 def layout(**query):
     return page(
         "Enrollment adoption",
-        "Accounts with portal access against all accounts, and new enrollments per period.",
-        ("adoption",),
+        "How many billing accounts use the portal, how fast new ones enroll, by segment, and where "
+        "registration stalls.",
+        (),
         query,
-        lambda w, f: preview_table(w.adoption(f)),
+        body,
     )

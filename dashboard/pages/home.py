@@ -1,17 +1,94 @@
-"""Overview: the headline figures for the chosen range."""
+"""Overview: the headline figures for the chosen range, each against the previous range of equal length."""
 
 import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
 
-from dashboard.components import page, preview_table
+from dashboard.charts import overview
+from dashboard.components import NAV, chart_card, download_link, page, query_string
+from dashboard.metrics import previous_range
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Billing portal analytics")
+
+
+def _card(row: dict, filters, trend, trend_grain: str) -> dbc.Col:
+    kpi = row["kpi"]
+    change = overview.describe_change(kpi, row["change"])
+    href = f"{row['page']}?{query_string(filters)}"
+    body = dbc.CardBody(
+        [
+            html.A(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
+            html.Div(overview.format_value(kpi, row["value"]), className="fs-3 fw-bold lh-sm"),
+            html.Div(
+                [
+                    html.Span(f"{change.arrow} {change.text}".strip(), style={"color": change.color}),
+                    html.Span(f" vs {overview.format_value(kpi, row['previous'])}", className="text-muted"),
+                ],
+                className="small",
+                title=change.title,
+                id={"type": "kpi-change", "kpi": kpi},
+            ),
+            dcc.Graph(
+                id={"type": "kpi-trend", "kpi": kpi},
+                figure=overview.sparkline(kpi, trend, trend_grain, row["label"]),
+                config={"displayModeBar": False},
+                style={"height": "64px"},
+            ),
+            html.A(
+                f"Open {dict(NAV).get(row['page'], row['page'])} →",
+                href=href,
+                className="small",
+                id={"type": "kpi-link", "kpi": kpi},
+            ),
+        ],
+        className="p-2",
+    )
+    return dbc.Col(
+        dbc.Card(body, className="h-100", id={"type": "kpi-card", "kpi": kpi}), xs=12, md=6, xl=3, className="mb-2"
+    )
+
+
+def body(warehouse, filters):
+    kpis = warehouse.kpis(filters)
+    trend_filters = overview.trend_filters(filters)
+    tables = {
+        "adoption": warehouse.adoption(trend_filters),
+        "email_statuses": warehouse.email_status_over_time(trend_filters),
+        "recovery": warehouse.recovery(trend_filters),
+        "resets": warehouse.resets(trend_filters),
+        "lockouts": warehouse.lockouts(trend_filters),
+    }
+    before = previous_range(filters)
+    cards = [
+        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain)
+        for row in kpis.to_dict("records")
+    ]
+    children = []
+    if not overview.has_any_figure(kpis):
+        children.append(
+            dbc.Alert(
+                "No accounts or events in this view"
+                + (f" for segment “{filters.segment}”" if filters.segment else "")
+                + ": pick another range or segment.",
+                color="info",
+                id="overview-empty",
+            )
+        )
+    children.append(dbc.Row(cards, className="g-2"))
+    note = (
+        f"Counts of accounts are as on {filters.end:%Y-%m-%d}; counts of attempts and events fall inside the range. "
+        f"Each change is against the previous {(filters.end - filters.start).days + 1:,} days "
+        f"({before.start:%Y-%m-%d} – {before.end:%Y-%m-%d}); green is better news, vermillion worse, grey neither. "
+        f"Trend lines are per {trend_filters.grain}."
+    )
+    return chart_card("Headline figures", html.Div(children), download_link("kpis", filters), note=note)
 
 
 def layout(**query):
     return page(
         "Overview",
         "Portal adoption, placeholder emails, failed recovery, resets and lockouts at a glance.",
-        ("adoption", "recovery", "resets", "lockouts"),
+        (),
         query,
-        lambda w, f: preview_table(w.adoption(f), rows=6),
+        body,
     )

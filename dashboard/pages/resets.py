@@ -1,17 +1,38 @@
-"""Password reset volumes, for support leads."""
+"""Password reset volumes, for support leads: who resets, and when."""
 
 import dash
+from dash import html
 
-from dashboard.components import page, preview_table
+from dashboard.charts.resets import heatmap_figure, resets_figure
+from dashboard.components import chart_card, download_link, drill_graph, page
 
 dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Billing portal analytics")
+
+
+def body(warehouse, filters):
+    volumes = chart_card(
+        "Self-service and staff resets, and in-session changes",
+        drill_graph("resets-over-time", resets_figure(warehouse.resets(filters), filters)),
+        download_link("resets", filters),
+        note="Each period's left bar stacks resets customers did themselves (forgot password) and resets staff "
+        "did for them; the right bar is passwords changed while logged in. Click a bar to list the accounts "
+        "with that event in that period.",
+    )
+    heatmap = chart_card(
+        "When resets happen: weekday by hour",
+        drill_graph("resets-heatmap", heatmap_figure(warehouse.reset_heatmap(filters), filters)),
+        download_link("reset_heatmap", filters),
+        note="Self-service and staff resets in the whole range, by local weekday and hour. Click a cell to list "
+        "the accounts reset then.",
+    )
+    return html.Div([volumes, heatmap])
 
 
 def layout(**query):
     return page(
         "Password resets",
-        "Self-service resets against resets done by staff, and in-session password changes.",
+        "Self-service resets against resets done by staff, in-session password changes, and when resets happen.",
         ("resets",),
         query,
-        lambda w, f: preview_table(w.resets(f)),
+        body,
     )

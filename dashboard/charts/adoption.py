@@ -1,0 +1,173 @@
+"""Adoption figures: the adoption rate and account stocks over time, new enrollments, segments, the funnel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.account_list import AccountFilters
+from dashboard.charts.common import (
+    BLUE,
+    COLORS,
+    GRAIN_TITLES,
+    GREEN,
+    GREY,
+    LABELS,
+    SKY,
+    VERMILLION,
+    base_layout,
+    drill_query,
+    empty_figure,
+    is_empty,
+    period_bar,
+)
+from dashboard.metrics import Filters
+
+NEWLY_ENROLLED = AccountFilters(enrolled=True)
+FUNNEL_COLORS = {
+    "registration_started": SKY,
+    "registration_code_invalid": VERMILLION,
+    "registration_completed": BLUE,
+    "account_activated": GREEN,
+}
+NOT_ENROLLED_COLOR = "#CFCFCF"
+"""A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
+
+
+def adoption_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """The adoption rate (top) and enrolled against all accounts (bottom), at each period's last day."""
+    if is_empty(table, ["total_accounts"]):
+        return empty_figure("No accounts in this view")
+    period = GRAIN_TITLES[filters.grain]
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.4, 0.6], vertical_spacing=0.06)
+    figure.add_trace(
+        go.Scatter(
+            x=table["period_start"],
+            y=table["adoption_rate"],
+            name=LABELS["adoption_rate"],
+            mode="lines",
+            line={"color": COLORS["adoption_rate"], "width": 2.5},
+            hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>Adoption rate: %{{y:.1%}} of accounts<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    for column in ("total_accounts", "enrolled_accounts"):
+        figure.add_trace(
+            go.Scatter(
+                x=table["period_start"],
+                y=table[column],
+                name=LABELS[column],
+                mode="lines",
+                line={"color": COLORS[column], "width": 2},
+                fill="tozeroy",
+                hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>{LABELS[column]}: %{{y:,}} accounts<extra></extra>",
+            ),
+            row=2,
+            col=1,
+        )
+    base_layout(figure, y_title="Accounts", height=460)
+    figure.update_yaxes(title_text="Adoption rate", tickformat=".0%", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="Accounts", tickformat=",", row=2, col=1)
+    figure.update_xaxes(title_text=period, row=2, col=1)
+    figure.update_layout(hovermode="x unified")
+    return figure
+
+
+def new_enrollments(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """New enrollments per period; a bar opens the accounts that enrolled in that period."""
+    if is_empty(table, ["new_enrollments"]):
+        return empty_figure("No new enrollments in this range")
+    figure = go.Figure(period_bar(table, filters, "new_enrollments", NEWLY_ENROLLED))
+    figure.update_traces(
+        hovertemplate=(
+            f"{GRAIN_TITLES[filters.grain]} %{{x|%Y-%m-%d}}<br>New enrollments: %{{y:,}} accounts"
+            "<br><i>Click for these accounts</i><extra></extra>"
+        )
+    )
+    return base_layout(figure, y_title="Accounts newly enrolled", x_title=GRAIN_TITLES[filters.grain])
+
+
+def segment_slices(filters: Filters, segment: str) -> tuple[str, str]:
+    """The account lists behind a segment's bar: its accounts with portal access, and without."""
+    view = replace(filters, segment=segment)
+    return (
+        drill_query(view, AccountFilters(portal_access=True)),
+        drill_query(view, AccountFilters(portal_access=False)),
+    )
+
+
+def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Per segment, enrolled and not-yet-enrolled accounts at `end`, labelled with the adoption rate."""
+    if is_empty(table, ["total_accounts"]):
+        return empty_figure("No accounts in this segment" if filters.segment else "No accounts in this view")
+    rows = table.iloc[::-1]  # largest segment on top
+    slices = [segment_slices(filters, segment) for segment in rows["segment"]]
+    not_enrolled = rows["total_accounts"] - rows["enrolled_accounts"]
+    share = rows["adoption_rate"].fillna(0)
+    figure = go.Figure(
+        [
+            go.Bar(
+                y=rows["segment"],
+                x=rows["enrolled_accounts"],
+                orientation="h",
+                name="With portal access",
+                marker_color=COLORS["enrolled_accounts"],
+                text=[f"{rate:.0%}" for rate in share],
+                textposition="inside",
+                insidetextanchor="start",
+                customdata=[with_access for with_access, _ in slices],
+                hovertemplate=(
+                    "%{y}: %{x:,} accounts with portal access (%{text} of the segment)"
+                    "<br><i>Click for these accounts</i><extra></extra>"
+                ),
+            ),
+            go.Bar(
+                y=rows["segment"],
+                x=not_enrolled,
+                orientation="h",
+                name="Without portal access",
+                marker_color=NOT_ENROLLED_COLOR,
+                customdata=[without for _, without in slices],
+                hovertemplate="%{y}: %{x:,} accounts without portal access<br><i>Click for these accounts</i>"
+                "<extra></extra>",
+            ),
+        ]
+    )
+    base_layout(figure, y_title="Segment", x_title="Accounts", height=max(220, 90 + 48 * len(rows)))
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(rangemode="normal")
+    figure.update_xaxes(tickformat=",")
+    return figure
+
+
+def enrollment_funnel(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Enrollment events in the range, in the order a customer meets them; a step opens its accounts."""
+    if is_empty(table, ["events"]):
+        return empty_figure("No enrollment events in this range")
+    started = table["events"].iloc[0]
+    rows = table.iloc[::-1]  # first step on top
+    share = [f"{events / started:.0%} of started" if started else "" for events in rows["events"]]
+    figure = go.Figure(
+        go.Bar(
+            y=[step.capitalize() for step in rows["step"]],
+            x=rows["events"],
+            orientation="h",
+            marker_color=[FUNNEL_COLORS.get(kind, GREY) for kind in rows["event_type"]],
+            text=[
+                f"{events:,}  ({pct})" if pct else f"{events:,}"
+                for events, pct in zip(rows["events"], share, strict=True)
+            ],
+            textposition="auto",
+            customdata=[drill_query(filters, AccountFilters(event_type=(kind,))) for kind in rows["event_type"]],
+            hovertemplate="%{y}: %{x:,} events<br><i>Click for the accounts with one</i><extra></extra>",
+            showlegend=False,
+        )
+    )
+    base_layout(figure, y_title="", x_title="Events in the range", height=280)
+    figure.update_yaxes(rangemode="normal")
+    figure.update_xaxes(tickformat=",")
+    return figure

@@ -1,0 +1,39 @@
+"""Figures of the lockouts page: lockout events and locked accounts over time, and the accounts
+locked most often."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard.account_list import AccountFilters
+from dashboard.charts.common import empty_figure, is_empty
+from dashboard.charts.over_time import Series, bars_over_time
+from dashboard.grids import account_grid
+from dashboard.metrics import Filters
+
+MOST_LOCKED_LIMIT = 20
+"""How many accounts the "locked most often" table shows, and its download holds."""
+LOCKED = AccountFilters(event_type=("account_locked",))
+
+
+def lockouts_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Lockout events and distinct accounts locked, side by side per period; a bar opens those accounts."""
+    if is_empty(table, ["lockout_events", "accounts_locked"]):
+        return empty_figure("No lockouts in this range")
+    series = [Series("lockout_events", LOCKED, "events", "lockouts"), Series("accounts_locked", LOCKED, "accounts")]
+    return bars_over_time(
+        table, filters, series, unit="accounts", y_title="Lockout events / locked accounts", barmode="group"
+    )
+
+
+def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) -> html.Div:
+    """The accounts locked most often in the range; a row click opens the account."""
+    if accounts.empty:
+        return html.P("No account was locked in this range.", className="text-muted", id="most-locked-empty")
+    height = min(600, 60 + 42 * len(accounts))
+    grid = account_grid({"type": "account-grid", "name": "most-locked"}, accounts, height=height)
+    shown = f"The {len(accounts):,} accounts" if len(accounts) < limit else f"The top {limit:,} accounts"
+    summary = html.Small(f"{shown} by lockouts in this range, most first.", className="text-muted")
+    return html.Div([summary, grid])

@@ -1,0 +1,62 @@
+"""Count columns of a period table as clickable bars over time, for the support pages.
+
+Each bar carries the account-list query of its slice (the period, clipped to the view, plus the
+bar's own `AccountFilters`), so one click opens exactly the accounts behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.account_list import AccountFilters
+from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
+from dashboard.metrics import Filters
+
+PERIOD_HOVER = {"day": "%{x|%a %Y-%m-%d}", "week": "Week of %{x|%Y-%m-%d}", "month": "%{x|%B %Y}"}
+CLICK_HINT = "<br><i>Click to list the accounts</i>"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One bar series: a count column, the accounts behind it, and the bar group it stacks in."""
+
+    column: str
+    only: AccountFilters | None
+    group: str | None = None
+    unit: str | None = None
+    """The count's unit when it differs from the figure's."""
+
+
+def hover(filters: Filters, label: str, unit: str, *, clickable: bool = True) -> str:
+    """Hover text naming the period, the series and the unit of the count."""
+    hint = CLICK_HINT if clickable else ""
+    return f"{PERIOD_HOVER[filters.grain]}<br>{label}: %{{y:,}} {unit}{hint}<extra></extra>"
+
+
+def bars_over_time(
+    table: pd.DataFrame,
+    filters: Filters,
+    series: list[Series],
+    *,
+    unit: str,
+    y_title: str,
+    barmode: str = "stack",
+    height: int = 340,
+) -> go.Figure:
+    """Bars of several count columns per period, stacked or grouped, each clickable to its accounts."""
+    figure = go.Figure()
+    for one in series:
+        bar = period_bar(table, filters, one.column, one.only, stack=one.group)
+        bar.update(
+            hovertemplate=hover(
+                filters, LABELS.get(one.column, one.column), one.unit or unit, clickable=one.only is not None
+            )
+        )
+        figure.add_trace(bar)
+    figure.update_layout(barmode=barmode, bargap=0.15, bargroupgap=0.05)
+    base_layout(figure, y_title=y_title, x_title=GRAIN_TITLES[filters.grain], height=height)
+    figure.update_layout(legend_traceorder="normal")
+    return figure

@@ -1,0 +1,164 @@
+"""The overview's headline cards: how each figure reads, whether its change is good news, its trend line.
+
+Each KPI of `metrics.KPIS` has a trend taken from one column of a period table the other pages show
+(`TREND_SOURCES`), so a sparkline and the page it links to can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
+from dashboard.metrics import GRAINS, Filters, periods
+
+TREND_SOURCES = {
+    # kpi: (period table, its column)
+    "adoption_rate": ("adoption", "adoption_rate"),
+    "enrolled_accounts": ("adoption", "enrolled_accounts"),
+    "placeholder_accounts": ("email_statuses", "placeholder"),
+    "at_risk_accounts": ("email_statuses", "at_risk"),
+    "failed_recovery_attempts": ("recovery", "failed"),
+    "self_service_resets": ("resets", "self_service_resets"),
+    "staff_resets": ("resets", "staff_resets"),
+    "lockout_events": ("lockouts", "lockout_events"),
+}
+GOOD_WHEN = {
+    # +1: a rise is good news, -1: a rise is bad news, 0: neither (more self-service resets mean more
+    # forgotten passwords, but each one is a call the office did not have to take)
+    "adoption_rate": 1,
+    "enrolled_accounts": 1,
+    "placeholder_accounts": -1,
+    "at_risk_accounts": -1,
+    "failed_recovery_attempts": -1,
+    "self_service_resets": 0,
+    "staff_resets": -1,
+    "lockout_events": -1,
+}
+TREND_COLORS = {
+    "adoption_rate": COLORS["adoption_rate"],
+    "enrolled_accounts": COLORS["enrolled_accounts"],
+    "placeholder_accounts": COLORS["placeholder"],
+    "at_risk_accounts": COLORS["at_risk"],
+    "failed_recovery_attempts": COLORS["failed"],
+    "self_service_resets": COLORS["self_service_resets"],
+    "staff_resets": COLORS["staff_resets"],
+    "lockout_events": COLORS["lockout_events"],
+}
+VERDICT_COLORS = {"better": GREEN, "worse": VERMILLION, "neutral": GREY, "unchanged": GREY, "none": GREY}
+TREND_MAX_POINTS = 200
+"""A sparkline is a hand's width: past this many periods it uses the next coarser grain."""
+RATE_KPIS = frozenset({"adoption_rate"})
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(kpi: str, value) -> str:
+    if _missing(value):
+        return "–"
+    if kpi in RATE_KPIS:
+        return f"{value:.1%}"
+    return f"{int(value):,}"
+
+
+@dataclass(frozen=True)
+class Change:
+    arrow: str
+    text: str
+    verdict: str  # better, worse, neutral, unchanged, none
+
+    @property
+    def color(self) -> str:
+        return VERDICT_COLORS[self.verdict]
+
+    @property
+    def title(self) -> str:
+        return {
+            "better": "Better than the previous range",
+            "worse": "Worse than the previous range",
+            "neutral": "Changed against the previous range (neither good nor bad in itself)",
+            "unchanged": "Same as the previous range",
+            "none": "No figure to compare with",
+        }[self.verdict]
+
+
+def describe_change(kpi: str, change) -> Change:
+    """The arrow, the signed number and whether the change is good news for this KPI."""
+    if _missing(change):
+        return Change("", "no earlier figure", "none")
+    if change == 0:
+        return Change("→", "no change", "unchanged")
+    arrow = "▲" if change > 0 else "▼"
+    sign = "+" if change > 0 else "−"
+    size = abs(change)
+    text = f"{sign}{size * 100:.1f} pp" if kpi in RATE_KPIS else f"{sign}{int(size):,}"
+    direction = GOOD_WHEN.get(kpi, 0)
+    verdict = "neutral" if direction == 0 else "better" if (change > 0) == (direction > 0) else "worse"
+    return Change(arrow, text, verdict)
+
+
+def trend_filters(filters: Filters) -> Filters:
+    """The view's grain, or a coarser one when the range holds more periods than a sparkline needs."""
+    coarser = GRAINS[GRAINS.index(filters.grain) :]
+    for grain in coarser:
+        candidate = replace(filters, grain=grain)
+        if len(periods(candidate)) <= TREND_MAX_POINTS:
+            return candidate
+    return replace(filters, grain=coarser[-1])
+
+
+def trend_series(kpi: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The KPI per period (period_start, value), straight from its source period table."""
+    source, column = TREND_SOURCES[kpi]
+    table = tables[source]
+    return pd.DataFrame({"period_start": table["period_start"], "value": table[column]})
+
+
+def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figure:
+    """A small line of the KPI per period; hover gives the period and the value with its unit."""
+    figure = go.Figure()
+    values = trend["value"]
+    if trend.empty or not values.fillna(0).to_numpy().any():
+        figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": GREY})
+    else:
+        rate = kpi in RATE_KPIS
+        value_format = "%{y:.1%}" if rate else "%{y:,}"
+        figure.add_trace(
+            go.Scatter(
+                x=trend["period_start"],
+                y=values,
+                mode="lines",
+                line={"color": TREND_COLORS.get(kpi, GREY), "width": 2},
+                fill="tozeroy" if not rate else None,
+                fillcolor=_tint(TREND_COLORS.get(kpi, GREY)),
+                hovertemplate=f"{GRAIN_TITLES[grain]} %{{x|%Y-%m-%d}}<br>{label}: {value_format}<extra></extra>",
+                name=label,
+            )
+        )
+    figure.update_layout(
+        template="plotly_white",
+        height=64,
+        margin={"l": 0, "r": 0, "t": 4, "b": 4},
+        showlegend=False,
+        hovermode="x",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    figure.update_xaxes(visible=False, fixedrange=True)
+    figure.update_yaxes(visible=False, fixedrange=True, rangemode="tozero" if kpi not in RATE_KPIS else "normal")
+    return figure
+
+
+def _tint(color: str) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},0.12)"
+
+
+def has_any_figure(kpis: pd.DataFrame) -> bool:
+    """False when every headline figure is zero or empty: nothing in this range or segment."""
+    return bool(kpis["value"].fillna(0).astype(float).to_numpy().any())

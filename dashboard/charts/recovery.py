@@ -1,0 +1,134 @@
+"""Figures of the recovery page: attempts by outcome and by failure reason over time, the step
+funnel with its drop-off, and the accounts with repeated failed attempts."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard.account_list import AccountFilters
+from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
+from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
+from dashboard.grids import DATE_COLUMNS, account_grid
+from dashboard.metrics import OUTCOMES, Filters
+from etl.rules import RECOVERY_FAILURES
+
+REPEATED_FAILURES = 2
+"""An account with at least this many failed attempts in the range is listed as a repeat."""
+NO_ACCOUNT_NOTE = (
+    "Attempts with no account (requests for an email the portal does not know) are counted in the "
+    "charts, but have no account to list when you click."
+)
+REPEAT_COLUMNS = (
+    "account_number",
+    "failed_recovery_attempts",
+    "lockouts",
+    "segment",
+    "email_status",
+    "portal_access",
+    "username_is_email",
+    "email",
+    "username",
+    "enrolled_at",
+    "last_login_at",
+    "created_at",
+)
+
+
+def outcomes_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Attempts per period stacked by outcome; a segment opens the accounts with such an attempt then."""
+    if is_empty(table, OUTCOMES):
+        return empty_figure("No recovery attempts in this range")
+    series = [Series(outcome, AccountFilters(outcome=outcome)) for outcome in OUTCOMES]
+    return bars_over_time(table, filters, series, unit="attempts", y_title="Recovery attempts")
+
+
+def failure_reasons_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Failed attempts per period stacked by the reason they failed; a segment opens those accounts."""
+    if is_empty(table, RECOVERY_FAILURES):
+        return empty_figure("No failed attempts in this range")
+    series = [Series(reason, AccountFilters(failure_reason=reason)) for reason in RECOVERY_FAILURES]
+    return bars_over_time(table, filters, series, unit="failed attempts", y_title="Failed attempts")
+
+
+def _step_text(row) -> str:
+    if row.step_number == 0 or pd.isna(row.drop_off_rate):
+        return f"{row.attempts:,}"
+    return f"{row.attempts:,}  (−{row.drop_off:,}, {row.drop_off_rate:.1%} drop-off)"
+
+
+def funnel_figure(funnel: pd.DataFrame, filters: Filters) -> go.Figure:
+    """Attempts reaching each forgot-password step, with the drop-off from the step before."""
+    if is_empty(funnel, ["attempts"]):
+        return empty_figure("No recovery attempts in this range")
+    labels = [step_label(step) for step in funnel["step"]]
+    drills = [drill_query(filters, AccountFilters(step=int(k))) for k in funnel["step_number"]]
+    dropped = [
+        "" if k == 0 or pd.isna(rate) else f"<br>Dropped since the step before: {lost:,} attempts ({rate:.1%})"
+        for k, lost, rate in zip(funnel["step_number"], funnel["drop_off"], funnel["drop_off_rate"], strict=True)
+    ]
+    colours = [COLORS["succeeded"] if k == len(funnel) - 1 else BLUE for k in funnel["step_number"]]
+    figure = go.Figure(
+        go.Funnel(
+            y=labels,
+            x=funnel["attempts"],
+            customdata=drills,
+            text=[_step_text(row) for row in funnel.itertuples()],
+            textinfo="text",
+            textposition="auto",
+            hovertext=dropped,
+            marker={"color": colours},
+            connector={"fillcolor": "#e9eef5"},
+            hovertemplate="%{y}: %{x:,} attempts reached this step%{hovertext}" + CLICK_HINT + "<extra></extra>",
+        )
+    )
+    return base_layout(figure, y_title="Step reached", x_title="Attempts", height=320)
+
+
+def step_label(step: str) -> str:
+    return step[:1].upper() + step[1:]
+
+
+def funnel_table(funnel: pd.DataFrame) -> dbc.Table:
+    """The funnel's numbers, for reading exactly: attempts at each step and what dropped before it."""
+    header = html.Thead(
+        html.Tr([html.Th("Step"), html.Th("Attempts reaching it"), html.Th("Dropped off"), html.Th("Drop-off rate")])
+    )
+    rows = []
+    for row in funnel.itertuples():
+        first = row.step_number == 0
+        rate = "" if first or pd.isna(row.drop_off_rate) else f"{row.drop_off_rate:.1%}"
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(step_label(row.step)),
+                    html.Td(f"{row.attempts:,}", className="text-end"),
+                    html.Td("" if first else f"{row.drop_off:,}", className="text-end"),
+                    html.Td(rate, className="text-end"),
+                ]
+            )
+        )
+    return dbc.Table([header, html.Tbody(rows)], size="sm", className="mb-2", id="recovery-funnel-table")
+
+
+def repeated_failures_table(accounts: pd.DataFrame) -> html.Div:
+    """Accounts with repeated failed attempts, most failures first; a row click opens the account."""
+    if accounts.empty:
+        return html.P(
+            f"No account had {REPEATED_FAILURES} or more failed recovery attempts in this range.",
+            className="text-muted",
+            id="repeated-failures-empty",
+        )
+    ordered = accounts.sort_values(["failed_recovery_attempts", "account_number"], ascending=[False, True])
+    columns = [name for name in REPEAT_COLUMNS if name in ordered] + [
+        name for name in ordered if name not in REPEAT_COLUMNS
+    ]
+    grid = account_grid({"type": "account-grid", "name": "repeated-failures"}, ordered[columns].reset_index(drop=True))
+    grid.defaultColDef = {**grid.defaultColDef, "wrapHeaderText": True, "autoHeaderHeight": True}
+    for column in grid.columnDefs:
+        if column["field"] in DATE_COLUMNS:
+            column["minWidth"] = 150
+    summary = html.Small(f"{len(ordered):,} accounts, most failed attempts first.", className="text-muted")
+    return html.Div([summary, grid])
