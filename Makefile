@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format etl bench clean
+.PHONY: run test lint format etl bench bench-pages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,6 @@ clean:
 
 bench: $(STAMP)  ## ETL read and load rates against pandas.read_sql, measured in the same run
 	$(PY) -m etl.bench --accounts $${BENCH_ACCOUNTS:-50000}
+
+bench-pages: $(STAMP)  ## first render of every page in headless Chromium, on the configured warehouse
+	$(PY) -m dashboard.bench

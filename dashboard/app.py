@@ -91,13 +91,19 @@ def _register_filter_callback(app: Dash) -> None:
         Input("filter-grain", "value"),
         Input("filter-segment", "value"),
         State("view-url", "search"),
+        State("filter-rendered", "data"),
         prevent_initial_call=True,
     )
-    def filters_to_url(start, end, grain, segment, search):
+    def filters_to_url(start, end, grain, segment, search, rendered):
         """Every filter change lands in the query string, so links, reloads and Back reproduce it.
 
-        Other parameters (a drill-down slice) stay as they are.
+        Other parameters (a drill-down slice) stay as they are. Controls settling on the view the
+        page was drawn with (as the date picker does when it mounts) change nothing, so loading a
+        page adds no history entry.
         """
+        chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment or None}
+        if rendered is not None and chosen == rendered:
+            return dash.no_update
         return filter_search(search, start, end, grain, segment) or dash.no_update
 
 

@@ -86,9 +86,20 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
                 ),
                 width="auto",
             ),
+            dcc.Store(id="filter-rendered", data=rendered_view(filters)),
         ],
         className="g-2 mb-3 align-items-center",
     )
+
+
+def rendered_view(filters: Filters) -> dict[str, str | None]:
+    """The view the filter bar was drawn with; a control that merely settles on it changes nothing."""
+    return {
+        "start": filters.start.isoformat(),
+        "end": filters.end.isoformat(),
+        "grain": filters.grain,
+        "segment": filters.segment,
+    }
 
 
 def query_string(filters: Filters, **extra: str) -> str:

@@ -288,3 +288,81 @@ class Warehouse:
         table = pd.concat(frames, ignore_index=True)
         table["rows"] = table["rows"].astype("int64")
         return table[list(QUALITY_COLUMNS)]
+
+    def quality_sections(self, limit: int = 1_000) -> dict[str, pd.DataFrame | int]:
+        """The data-quality report in the parts its page shows, each straight from SQL.
+
+        `summary`: rows per issue and reason (issue, source_table, reason, rows); `quarantined`
+        (source_table, row_key, reason), `unmapped` (source_event_type, events) and `orphans`
+        (event_id, account_number, occurred_at, event_type, channel, detail), the two long lists
+        capped at `limit` rows with their full sizes in `quarantined_total` and `orphans_total`.
+        """
+        q, e, a = schema.quarantine, schema.events, schema.accounts
+        orphan = and_(e.c.account_number.is_not(None), a.c.account_number.is_(None))
+        with_account = e.outerjoin(a, a.c.account_number == e.c.account_number)
+        by_reason = self._read(
+            select(
+                literal("quarantined").label("issue"),
+                q.c.source_table,
+                q.c.reason,
+                func.count().label("rows"),
+            )
+            .group_by(q.c.source_table, q.c.reason)
+            .order_by(func.count().desc(), q.c.source_table, q.c.reason)
+        )
+        unmapped = self._read(
+            select(e.c.source_event_type, func.count().label("events"))
+            .where(e.c.event_type == "other")
+            .group_by(e.c.source_event_type)
+            .order_by(func.count().desc(), e.c.source_event_type)
+        )
+        quarantined_total = int(by_reason["rows"].sum())
+        quarantined = self._read(
+            select(q.c.source_table, q.c.row_key, q.c.reason)
+            .order_by(q.c.source_table, q.c.reason, q.c.row_key)
+            .limit(limit)
+        )
+        # One pass over the events: the window count is the number of orphans before the limit.
+        orphan_columns = (e.c.event_id, e.c.account_number, e.c.occurred_at, e.c.event_type, e.c.channel, e.c.detail)
+        orphans = self._read(
+            select(*orphan_columns, func.count().over().label("orphans_total"))
+            .select_from(with_account)
+            .where(orphan)
+            .order_by(e.c.account_number, e.c.occurred_utc.desc(), e.c.event_id)
+            .limit(limit)
+        )
+        orphans_total = int(orphans["orphans_total"].iloc[0]) if not orphans.empty else 0
+        orphans = orphans.drop(columns="orphans_total")
+        summary_rows = [by_reason]
+        if not unmapped.empty:
+            mapped = pd.DataFrame(
+                {
+                    "issue": ["unmapped_event_type"],
+                    "source_table": ["activity_log"],
+                    "reason": [f"{len(unmapped)} source value(s) mapped to other"],
+                    "rows": [int(unmapped["events"].sum())],
+                }
+            )
+            summary_rows.append(mapped)
+        if orphans_total:
+            summary_rows.append(
+                pd.DataFrame(
+                    {
+                        "issue": ["orphan_event"],
+                        "source_table": ["activity_log"],
+                        "reason": ["account_number matches no web user"],
+                        "rows": [int(orphans_total)],
+                    }
+                )
+            )
+        summary = pd.concat([frame for frame in summary_rows if not frame.empty] or [by_reason], ignore_index=True)
+        summary["rows"] = summary["rows"].astype("int64")
+        unmapped["events"] = unmapped["events"].astype("int64")
+        return {
+            "summary": summary,
+            "quarantined": quarantined,
+            "quarantined_total": int(quarantined_total),
+            "unmapped": unmapped,
+            "orphans": orphans,
+            "orphans_total": int(orphans_total),
+        }

@@ -16,9 +16,8 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from dashboard.account_list import AccountFilters
-from dashboard.charts.common import BLUE, GREEN, GREY, LABELS, ORANGE, PURPLE, VERMILLION
+from dashboard.charts.common import BLUE, GREEN, GREY, LABELS, ORANGE, PURPLE
 from dashboard.metrics import WEEKDAYS, Filters
-from dashboard.params import ACCOUNT_PARAMETERS
 from etl.attempts import RECOVERY_STEPS
 from etl.rules import ENROLLMENT_TYPES, LOGIN_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, STAFF_AND_SETTINGS_TYPES
 
@@ -107,12 +106,12 @@ def period_label(filters: Filters) -> str:
     """A range that is one calendar period reads as that period, any other as from..to."""
     start, end = filters.start, filters.end
     if start == end:
-        return f"Day {start.isoformat()}"
+        return f"Day: {start.isoformat()}"
     if start.weekday() == 0 and end == start + timedelta(days=6):
         return f"Week of {start.isoformat()}"
-    if start.day == 1 and end.year == start.year and end.month == start.month:
-        if end.day == calendar.monthrange(start.year, start.month)[1]:
-            return f"Month {calendar.month_name[start.month]} {start.year}"
+    month_end = calendar.monthrange(start.year, start.month)[1]
+    if start.day == 1 and (end.year, end.month, end.day) == (start.year, start.month, month_end):
+        return f"Month: {calendar.month_name[start.month]} {start.year}"
     return f"{start.isoformat()} to {end.isoformat()}"
 
 
@@ -156,11 +155,6 @@ def slice_chips(query: Mapping[str, str], filters: Filters, only: AccountFilters
     if only.enrolled is not None:
         chips.append(Chip("Newly enrolled in range" if only.enrolled else "Not newly enrolled in range", ("enrolled",)))
     return chips
-
-
-def without_slice(query: Mapping[str, str]) -> dict[str, str]:
-    """The query with every slice parameter removed (what a bad slice falls back to)."""
-    return {k: v for k, v in query.items() if k not in ACCOUNT_PARAMETERS}
 
 
 def attempt_step(step) -> str:

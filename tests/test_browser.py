@@ -149,3 +149,12 @@ def click_first_bar(browser, graph_selector: str) -> None:
     """Plotly's drag layer sits over the bars, so click at the bar's position, not the element."""
     bar = browser.find_element(f"{graph_selector} .bars path")
     ActionChains(browser.driver).move_to_element(bar).click().perform()
+
+
+def test_loading_a_page_does_not_rewrite_its_url_or_add_history(browser):
+    open_page(browser, "/lockouts")
+    before = browser.driver.execute_script("return window.history.length")
+    open_page(browser, "/quality")
+    time.sleep(1)
+    assert urlparse(browser.driver.current_url).query == ""
+    assert browser.driver.execute_script("return window.history.length") == before + 1

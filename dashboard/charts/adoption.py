@@ -34,6 +34,8 @@ FUNNEL_COLORS = {
     "account_activated": GREEN,
 }
 NOT_ENROLLED_COLOR = "#CFCFCF"
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0, "traceorder": "normal"}
+"""Half-width charts put their legend under the axis, clear of the mode bar."""
 """A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
 
 
@@ -70,7 +72,8 @@ def adoption_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
             col=1,
         )
     base_layout(figure, y_title="Accounts", height=460)
-    figure.update_yaxes(title_text="Adoption rate", tickformat=".0%", rangemode="tozero", row=1, col=1)
+    # a line, not a bar: the axis follows the data so a change of a few points over a quarter shows
+    figure.update_yaxes(title_text="Adoption rate", tickformat=".0%", rangemode="normal", row=1, col=1)
     figure.update_yaxes(title_text="Accounts", tickformat=",", row=2, col=1)
     figure.update_xaxes(title_text=period, row=2, col=1)
     figure.update_layout(hovermode="x unified")
@@ -78,7 +81,11 @@ def adoption_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
 
 
 def new_enrollments(table: pd.DataFrame, filters: Filters) -> go.Figure:
-    """New enrollments per period; a bar opens the accounts that enrolled in that period."""
+    """New enrollments per period; a bar opens the accounts that enrolled in that period.
+
+    A period far above the rest (the conversion week, when every existing account got access at
+    once) would flatten every other bar, so the axis stops above the others and that bar is labelled.
+    """
     if is_empty(table, ["new_enrollments"]):
         return empty_figure("No new enrollments in this range")
     figure = go.Figure(period_bar(table, filters, "new_enrollments", NEWLY_ENROLLED))
@@ -88,7 +95,24 @@ def new_enrollments(table: pd.DataFrame, filters: Filters) -> go.Figure:
             "<br><i>Click for these accounts</i><extra></extra>"
         )
     )
-    return base_layout(figure, y_title="Accounts newly enrolled", x_title=GRAIN_TITLES[filters.grain])
+    base_layout(figure, y_title="Accounts newly enrolled", x_title=GRAIN_TITLES[filters.grain])
+    ceiling = outlier_ceiling(table["new_enrollments"])
+    if ceiling is not None:
+        figure.update_yaxes(range=[0, ceiling])
+        for when, value in zip(table["period_start"], table["new_enrollments"], strict=True):
+            if value > ceiling:
+                figure.add_annotation(
+                    x=when, y=ceiling, text=f"{value:,} ↑", showarrow=False, yanchor="top", xanchor="left"
+                )
+    return figure
+
+
+def outlier_ceiling(values: pd.Series) -> float | None:
+    """An axis top that keeps ordinary bars readable when a few bars are far taller; None if none are."""
+    ordinary = values.quantile(0.9)
+    if len(values) < 10 or ordinary <= 0 or values.max() <= 4 * ordinary:
+        return None
+    return float(ordinary) * 2
 
 
 def segment_slices(filters: Filters, segment: str) -> tuple[str, str]:
@@ -101,46 +125,42 @@ def segment_slices(filters: Filters, segment: str) -> tuple[str, str]:
 
 
 def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
-    """Per segment, enrolled and not-yet-enrolled accounts at `end`, labelled with the adoption rate."""
+    """Per segment at `end`, the share of accounts with portal access and the rest, with the counts.
+
+    Shares (not counts) so a small segment's adoption reads as easily as the largest one's.
+    """
     if is_empty(table, ["total_accounts"]):
         return empty_figure("No accounts in this segment" if filters.segment else "No accounts in this view")
     rows = table.iloc[::-1]  # largest segment on top
     slices = [segment_slices(filters, segment) for segment in rows["segment"]]
+    names = [f"{segment} ({total:,})" for segment, total in zip(rows["segment"], rows["total_accounts"], strict=True)]
+    enrolled_share = rows["adoption_rate"].fillna(0)
     not_enrolled = rows["total_accounts"] - rows["enrolled_accounts"]
-    share = rows["adoption_rate"].fillna(0)
-    figure = go.Figure(
-        [
-            go.Bar(
-                y=rows["segment"],
-                x=rows["enrolled_accounts"],
-                orientation="h",
-                name="With portal access",
-                marker_color=COLORS["enrolled_accounts"],
-                text=[f"{rate:.0%}" for rate in share],
-                textposition="inside",
-                insidetextanchor="start",
-                customdata=[with_access for with_access, _ in slices],
-                hovertemplate=(
-                    "%{y}: %{x:,} accounts with portal access (%{text} of the segment)"
-                    "<br><i>Click for these accounts</i><extra></extra>"
-                ),
-            ),
-            go.Bar(
-                y=rows["segment"],
-                x=not_enrolled,
-                orientation="h",
-                name="Without portal access",
-                marker_color=NOT_ENROLLED_COLOR,
-                customdata=[without for _, without in slices],
-                hovertemplate="%{y}: %{x:,} accounts without portal access<br><i>Click for these accounts</i>"
-                "<extra></extra>",
-            ),
-        ]
+    parts = (
+        ("With portal access", enrolled_share, rows["enrolled_accounts"], COLORS["enrolled_accounts"], 0),
+        ("Without portal access", 1 - enrolled_share, not_enrolled, NOT_ENROLLED_COLOR, 1),
     )
-    base_layout(figure, y_title="Segment", x_title="Accounts", height=max(220, 90 + 48 * len(rows)))
-    figure.update_layout(barmode="stack")
+    figure = go.Figure()
+    for name, share, count, color, which in parts:
+        figure.add_trace(
+            go.Bar(
+                y=names,
+                x=share,
+                orientation="h",
+                name=name,
+                marker_color=color,
+                text=[f"{rate:.0%} · {number:,}" for rate, number in zip(share, count, strict=True)],
+                textposition="inside",
+                insidetextanchor="start" if which == 0 else "end",
+                textfont={"color": "white" if which == 0 else "#333333"},
+                customdata=[pair[which] for pair in slices],
+                hovertemplate=f"%{{y}}<br>{name}: %{{text}} accounts<br><i>Click for these accounts</i><extra></extra>",
+            )
+        )
+    base_layout(figure, y_title="", x_title="Share of the segment's accounts", height=max(240, 150 + 46 * len(rows)))
+    figure.update_layout(barmode="stack", legend=LEGEND_BELOW, margin={"b": 90})
     figure.update_yaxes(rangemode="normal")
-    figure.update_xaxes(tickformat=",")
+    figure.update_xaxes(tickformat=".0%", range=[0, 1])
     return figure
 
 
@@ -150,7 +170,10 @@ def enrollment_funnel(table: pd.DataFrame, filters: Filters) -> go.Figure:
         return empty_figure("No enrollment events in this range")
     started = table["events"].iloc[0]
     rows = table.iloc[::-1]  # first step on top
-    share = [f"{events / started:.0%} of started" if started else "" for events in rows["events"]]
+    share = [
+        f"{events / started:.0%} of started" if started and kind != "registration_started" else ""
+        for events, kind in zip(rows["events"], rows["event_type"], strict=True)
+    ]
     figure = go.Figure(
         go.Bar(
             y=[step.capitalize() for step in rows["step"]],

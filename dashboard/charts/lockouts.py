@@ -32,8 +32,13 @@ def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) ->
     """The accounts locked most often in the range; a row click opens the account."""
     if accounts.empty:
         return html.P("No account was locked in this range.", className="text-muted", id="most-locked-empty")
-    height = min(600, 60 + 42 * len(accounts))
+    height = min(900, 56 + 42 * len(accounts))
     grid = account_grid({"type": "account-grid", "name": "most-locked"}, accounts, height=height)
-    shown = f"The {len(accounts):,} accounts" if len(accounts) < limit else f"The top {limit:,} accounts"
-    summary = html.Small(f"{shown} by lockouts in this range, most first.", className="text-muted")
+    if len(accounts) >= limit:
+        shown = f"The top {limit:,} accounts by lockouts in this range, most first."
+    elif len(accounts) == 1:
+        shown = "The only account locked in this range."
+    else:
+        shown = f"All {len(accounts):,} accounts locked in this range, most lockouts first."
+    summary = html.Small(shown, className="text-muted")
     return html.Div([summary, grid])

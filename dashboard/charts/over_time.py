@@ -13,9 +13,11 @@ import plotly.graph_objects as go
 
 from dashboard.account_list import AccountFilters
 from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
+from dashboard.components import drill_graph
 from dashboard.metrics import Filters
 
 PERIOD_HOVER = {"day": "%{x|%a %Y-%m-%d}", "week": "Week of %{x|%Y-%m-%d}", "month": "%{x|%B %Y}"}
+WEEK_MS = 7 * 24 * 3600 * 1000
 CLICK_HINT = "<br><i>Click to list the accounts</i>"
 
 
@@ -59,4 +61,15 @@ def bars_over_time(
     figure.update_layout(barmode=barmode, bargap=0.15, bargroupgap=0.05)
     base_layout(figure, y_title=y_title, x_title=GRAIN_TITLES[filters.grain], height=height)
     figure.update_layout(legend_traceorder="normal")
+    if filters.grain == "week" and not table.empty:
+        # ticks on the Mondays that label the bars, about a dozen at most
+        every = max(1, -(-len(table) // 12))
+        figure.update_xaxes(tick0=table["period_start"].iloc[0], dtick=every * WEEK_MS)
+    if table[[one.column for one in series]].to_numpy().max(initial=0) <= 5:
+        figure.update_yaxes(dtick=1)  # small counts: whole-number ticks only
     return figure
+
+
+def drill_chart(name: str, figure: go.Figure):
+    """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
+    return drill_graph(name, figure, clickable=bool(figure.data))

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
-from dashboard.metrics import GRAINS, Filters, periods
+from dashboard.metrics import GRAINS, Filters, periods, previous_range
 
 TREND_SOURCES = {
     # kpi: (period table, its column)
@@ -87,8 +87,14 @@ class Change:
         }[self.verdict]
 
 
-def describe_change(kpi: str, change) -> Change:
-    """The arrow, the signed number and whether the change is good news for this KPI."""
+def describe_change(kpi: str, change, *, comparable: bool = True) -> Change:
+    """The arrow, the signed number and whether the change is good news for this KPI.
+
+    Not `comparable` when the previous range ends before the first data: a change against zero
+    would only repeat the value.
+    """
+    if not comparable:
+        return Change("", "no data in the previous range", "none")
     if _missing(change):
         return Change("", "no earlier figure", "none")
     if change == 0:
@@ -141,7 +147,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
             )
         )
     figure.update_layout(
-        template="plotly_white",
+        template=None,  # eight of these per page: a template costs more to build than the line it styles
         height=64,
         margin={"l": 0, "r": 0, "t": 4, "b": 4},
         showlegend=False,
@@ -157,6 +163,11 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
 def _tint(color: str) -> str:
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},0.12)"
+
+
+def comparable(filters: Filters, extent) -> bool:
+    """Whether the previous range of equal length holds any data to compare with."""
+    return extent is not None and previous_range(filters).end >= extent[0]
 
 
 def has_any_figure(kpis: pd.DataFrame) -> bool:

@@ -15,6 +15,44 @@ USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)
 GRID_ROW_LIMIT = 5_000
 """A grid holds at most this many rows in the browser; a longer slice links to the server-paged list."""
 WITHOUT_ACCESS_COLOR = "#CFCFCF"
+AT_RISK_COLUMNS = (
+    "account_number",
+    "segment",
+    "email",
+    "username",
+    "username_is_email",
+    "enrolled_at",
+    "last_login_at",
+    "failed_recovery_attempts",
+    "lockouts",
+)
+USERNAME_COLUMNS = (
+    "account_number",
+    "segment",
+    "portal_access",
+    "email_status",
+    "email",
+    "username",
+    "last_login_at",
+    "failed_recovery_attempts",
+    "lockouts",
+)
+"""What each grid shows: the account list's columns less the ones its slice holds constant (the CSV has all)."""
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "traceorder": "normal"}
+"""Half-width charts put their legend under the axis, clear of the mode bar."""
+HEADERS = {
+    "account_number": "Account",
+    "segment": "Segment",
+    "portal_access": "Portal access",
+    "email_status": "Email status",
+    "email": "Email",
+    "username": "Username",
+    "username_is_email": "Username is email",
+    "enrolled_at": "Enrolled",
+    "last_login_at": "Last login",
+    "failed_recovery_attempts": "Failed recoveries in range",
+    "lockouts": "Lockouts in range",
+}
 
 
 def status_slice(filters: Filters, status: str, portal_access: bool) -> str:
@@ -28,41 +66,44 @@ def by_email_status(table: pd.DataFrame, filters: Filters) -> go.Figure:
     """
     if is_empty(table, ["accounts"]):
         return empty_figure("No accounts in this view")
-    labels = [LABELS.get(status, status) for status in table["email_status"]]
-    risky = table["email_status"] == "placeholder"
-    with_access = table["with_portal_access"]
+    rows = table.iloc[::-1]  # valid on top
+    labels = [LABELS.get(status, status) for status in rows["email_status"]]
+    risky = rows["email_status"] == "placeholder"
+    with_access = rows["with_portal_access"]
     parts = (
-        ("With portal access", with_access.where(~risky), COLORS["enrolled_accounts"], True),
-        (LABELS["at_risk"] + " (at risk)", with_access.where(risky), COLORS["at_risk"], True),
-        ("Without portal access", table["without_portal_access"], WITHOUT_ACCESS_COLOR, False),
+        ("With portal access", with_access.where(~risky, 0), COLORS["enrolled_accounts"], True),
+        ("At risk: with portal access", with_access.where(risky, 0), COLORS["at_risk"], True),
+        ("Without portal access", rows["without_portal_access"], WITHOUT_ACCESS_COLOR, False),
     )
     figure = go.Figure()
     for name, values, color, access in parts:
         figure.add_trace(
             go.Bar(
-                x=labels,
-                y=values,
+                y=labels,
+                x=values,
+                orientation="h",
                 name=name,
                 marker_color=color,
-                customdata=[status_slice(filters, status, access) for status in table["email_status"]],
-                hovertemplate=f"%{{x}}, {name.lower()}: %{{y:,}} accounts<br><i>Click for these accounts</i>"
+                customdata=[status_slice(filters, status, access) for status in rows["email_status"]],
+                hovertemplate=f"%{{y}}, {name.lower()}: %{{x:,}} accounts<br><i>Click for these accounts</i>"
                 "<extra></extra>",
             )
         )
     figure.add_trace(
         go.Scatter(
-            x=labels,
-            y=table["accounts"],
+            y=labels,
+            x=rows["accounts"],
             mode="text",
-            text=[f"{total:,}" for total in table["accounts"]],
-            textposition="top center",
+            text=[f"  {total:,}" for total in rows["accounts"]],
+            textposition="middle right",
             hoverinfo="skip",
             showlegend=False,
         )
     )
-    base_layout(figure, y_title="Accounts", x_title="Email on the web user record")
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(tickformat=",", range=[0, float(table["accounts"].max()) * 1.12])
+    base_layout(figure, y_title="", x_title="Accounts")
+    figure.update_layout(barmode="stack", legend=LEGEND_BELOW, margin={"b": 90})
+    figure.update_yaxes(rangemode="normal")
+    figure.update_xaxes(tickformat=",", range=[0, float(rows["accounts"].max()) * 1.15])
     return figure
 
 
@@ -89,7 +130,7 @@ def placeholder_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
     figure.update_yaxes(title_text="Placeholder email", tickformat=",", row=1, col=1)
     figure.update_yaxes(title_text="With portal access", tickformat=",", row=2, col=1)
     figure.update_xaxes(title_text=period, row=2, col=1)
-    figure.update_layout(hovermode="x unified")
+    figure.update_layout(hovermode="x unified", showlegend=False)  # each row's axis title names its line
     return figure
 
 

@@ -21,6 +21,9 @@ NO_ACCOUNT_NOTE = (
     "Attempts with no account (requests for an email the portal does not know) are counted in the "
     "charts, but have no account to list when you click."
 )
+UNKNOWN_EMAIL_HINT = (
+    "<br><i>A request for an unknown email names no account,<br>so its account list is usually empty</i>"
+)
 REPEAT_COLUMNS = (
     "account_number",
     "failed_recovery_attempts",
@@ -50,7 +53,10 @@ def failure_reasons_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
     if is_empty(table, RECOVERY_FAILURES):
         return empty_figure("No failed attempts in this range")
     series = [Series(reason, AccountFilters(failure_reason=reason)) for reason in RECOVERY_FAILURES]
-    return bars_over_time(table, filters, series, unit="failed attempts", y_title="Failed attempts")
+    figure = bars_over_time(table, filters, series, unit="failed attempts", y_title="Failed attempts")
+    unknown = figure.data[RECOVERY_FAILURES.index("recovery_email_unknown")]
+    unknown.hovertemplate = unknown.hovertemplate.replace(CLICK_HINT, UNKNOWN_EMAIL_HINT)
+    return figure
 
 
 def _step_text(row) -> str:
@@ -91,8 +97,10 @@ def step_label(step: str) -> str:
     return step[:1].upper() + step[1:]
 
 
-def funnel_table(funnel: pd.DataFrame) -> dbc.Table:
+def funnel_table(funnel: pd.DataFrame) -> dbc.Table | html.Div:
     """The funnel's numbers, for reading exactly: attempts at each step and what dropped before it."""
+    if is_empty(funnel, ["attempts"]):
+        return html.Div(id="recovery-funnel-table")
     header = html.Thead(
         html.Tr([html.Th("Step"), html.Th("Attempts reaching it"), html.Th("Dropped off"), html.Th("Drop-off rate")])
     )
@@ -125,10 +133,13 @@ def repeated_failures_table(accounts: pd.DataFrame) -> html.Div:
     columns = [name for name in REPEAT_COLUMNS if name in ordered] + [
         name for name in ordered if name not in REPEAT_COLUMNS
     ]
-    grid = account_grid({"type": "account-grid", "name": "repeated-failures"}, ordered[columns].reset_index(drop=True))
-    grid.defaultColDef = {**grid.defaultColDef, "wrapHeaderText": True, "autoHeaderHeight": True}
+    rows = ordered[columns].reset_index(drop=True)
+    height = min(480, 80 + 42 * len(rows))
+    grid = account_grid({"type": "account-grid", "name": "repeated-failures"}, rows, height=height)
+    grid.defaultColDef = {**grid.defaultColDef, "minWidth": 125, "wrapHeaderText": True, "autoHeaderHeight": True}
     for column in grid.columnDefs:
         if column["field"] in DATE_COLUMNS:
             column["minWidth"] = 150
-    summary = html.Small(f"{len(ordered):,} accounts, most failed attempts first.", className="text-muted")
+    count = "1 account" if len(ordered) == 1 else f"{len(ordered):,} accounts"
+    summary = html.Small(f"{count}, most failed attempts first.", className="text-muted")
     return html.Div([summary, grid])

@@ -35,6 +35,8 @@ BLOCK = 100
 MAX_BLOCK = 1_000
 """The most rows one grid request may ask for: the grid asks for BLOCK, a script gets no more than this."""
 
+MASKED = ("email", "username")
+"""Never sorted or filtered on: the order or a match would reveal what the mask hides."""
 TEXT_OPTIONS = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"]
 NUMBER_OPTIONS = ["equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
 """Only the filter operators the query layer turns into SQL, so no filter is silently ignored."""
@@ -60,7 +62,7 @@ def _number(field: str, header: str) -> dict:
         "filterParams": {"filterOptions": NUMBER_OPTIONS, "maxNumConditions": 2},
         "floatingFilter": True,
         "type": "numericColumn",
-        "maxWidth": 170,
+        "width": 125,
     }
 
 
@@ -69,20 +71,23 @@ def _plain(field: str, header: str, **extra) -> dict:
     return {"field": field, "headerName": header, "filter": False, **extra}
 
 
+DAY = {"function": "params.value ? params.value.slice(0, 10) : ''"}
+"""Dates show as days; the full time is in the tooltip and the CSV."""
+
 COLUMNS = [
-    _text("account_number", "Account", pinned="left", minWidth=130),
-    _text("segment", "Segment"),
-    _plain("portal_access", "Portal access", valueFormatter=YES_NO, maxWidth=130),
-    _text("email_status", "Email status"),
-    _plain("username_is_email", "Username is email", valueFormatter=YES_NO, maxWidth=150),
+    _text("account_number", "Account", pinned="left", width=125),
+    _text("segment", "Segment", width=130),
+    _plain("portal_access", "Portal access", valueFormatter=YES_NO, width=100),
+    _text("email_status", "Email status", width=130),
+    _plain("username_is_email", "Username is email", valueFormatter=YES_NO, width=110),
     # Masked values: sorting or filtering them would reveal what the mask hides.
-    _plain("email", "Email (masked)", sortable=False),
-    _plain("username", "Username (masked)", sortable=False),
-    _plain("enrolled_at", "Enrolled"),
-    _plain("last_login_at", "Last login"),
-    _number("failed_recovery_attempts", "Failed recoveries"),
-    _number("lockouts", "Lockouts"),
-    _plain("created_at", "Created"),
+    _plain("email", "Email (masked)", sortable=False, flex=1, minWidth=170),
+    _plain("username", "Username (masked)", sortable=False, flex=1, minWidth=160),
+    _plain("enrolled_at", "Enrolled", valueFormatter=DAY, tooltipField="enrolled_at", width=115),
+    _plain("last_login_at", "Last login", valueFormatter=DAY, tooltipField="last_login_at", width=115),
+    _number("failed_recovery_attempts", "Failed recoveries in range"),
+    _number("lockouts", "Lockouts in range"),
+    _plain("created_at", "Created", valueFormatter=DAY, tooltipField="created_at", width=115),
 ]
 
 
@@ -98,12 +103,12 @@ def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, 
         return filters, ALL_ACCOUNTS, str(error)
 
 
-def grid_state(filters: Filters, only: AccountFilters) -> dict:
-    """What the grid callback needs to rebuild the list: the view and the slice, as query parameters."""
+def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
+    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
     view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
     if filters.segment:
         view["segment"] = filters.segment
-    return {**view, **only.query()}
+    return {"query": {**view, **only.query()}, "total": total}
 
 
 def count_text(matching: int, in_slice: int | None = None) -> str:
@@ -121,9 +126,9 @@ def grid_rows(request: dict | None, state: dict | None):
     """
     if not request:
         return dash.no_update, dash.no_update
-    state = state or {}
+    params = clean_query((state or {}).get("query") or {})
     try:
-        filters, only = parse_filters(state, None), parse_account_filters(state)
+        filters, only = parse_filters(params, None), parse_account_filters(params)
     except BadParameter:
         return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
     start = max(int(request.get("startRow") or 0), 0)
@@ -132,14 +137,16 @@ def grid_rows(request: dict | None, state: dict | None):
     sort = [
         (item["colId"], item.get("sort") != "desc")
         for item in request.get("sortModel") or []
-        if isinstance(item, dict) and item.get("colId")
+        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
     ]
-    grid_filters = request.get("filterModel") or None
+    models = request.get("filterModel") or {}
+    grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
+    grid_filters = grid_filters or None
     rows, total = current_warehouse().accounts_page(
         filters, only, sort=sort, grid_filters=grid_filters, offset=start, limit=limit
     )
-    in_slice = state.get("_in_slice")
-    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice if grid_filters else None)
+    in_slice = (state or {}).get("total") if grid_filters else None
+    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)
 
 
 dash.callback(
@@ -160,9 +167,7 @@ dash.clientside_callback(
 def chip_bar(query: Mapping[str, str], filters: Filters, only: AccountFilters) -> html.Div:
     chips = slice_chips(query, filters, only)
     if not chips:
-        return html.Div(
-            html.Small("No slice: every account in the view.", className="text-muted"), id="accounts-chips"
-        )
+        return html.Div(html.Small("No slice: every account in the view.", className="text-muted"), id="accounts-chips")
     items = [html.Small("Showing ", className="text-muted me-1")]
     for chip in chips:
         items.append(
@@ -174,7 +179,6 @@ def chip_bar(query: Mapping[str, str], filters: Filters, only: AccountFilters) -
                         href=list_href(query, drop=chip.params),
                         className="ms-2 text-decoration-none text-secondary fw-bold",
                         title=f"Remove {chip.label}",
-                        **{"aria-label": f"Remove {chip.label}"},
                     ),
                 ],
                 className="badge rounded-pill text-bg-light border fw-normal fs-6 me-2 mb-1",
@@ -182,7 +186,8 @@ def chip_bar(query: Mapping[str, str], filters: Filters, only: AccountFilters) -
             )
         )
     if len(chips) > 1:
-        items.append(dcc.Link("Clear all", href=list_href(view_query(query), drop=("start", "end", "segment")), className="small"))
+        every = [name for chip in chips for name in chip.params]
+        items.append(dcc.Link("Clear all", href=list_href(query, drop=every), className="small"))
     return html.Div(items, id="accounts-chips", className="d-flex flex-wrap align-items-center mb-2")
 
 
@@ -195,14 +200,13 @@ def flag_controls(query: Mapping[str, str], only: AccountFilters) -> dbc.Row:
         buttons = [
             dcc.Link(
                 text,
-                href=list_href(query, **{name: value}),
-                className="btn btn-sm " + ("btn-secondary active" if current == value else "btn-outline-secondary"),
-                **{"aria-current": "true" if current == value else "false"},
+                # "Any" drops the parameter instead of setting it empty.
+                href=list_href(query, **{name: value or None}),
+                className="btn btn-sm "
+                + ("btn-secondary active" if (current or "") == value else "btn-outline-secondary"),
             )
             for value, text in (("", "Any"), *choices)
         ]
-        # "Any" drops the parameter instead of setting it empty.
-        buttons[0].href = list_href(query, drop=(name,))
         groups.append(
             dbc.Col(
                 [
@@ -215,12 +219,18 @@ def flag_controls(query: Mapping[str, str], only: AccountFilters) -> dbc.Row:
     return dbc.Row(groups, className="g-3 mb-2")
 
 
-def account_grid(state: dict) -> dag.AgGrid:
+def account_grid(total: int) -> dag.AgGrid:
     return dag.AgGrid(
         id=GRID_ID,
         rowModelType="infinite",
         columnDefs=COLUMNS,
-        defaultColDef={"sortable": True, "resizable": True, "minWidth": 110},
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "minWidth": 90,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
         getRowId="params.data.account_number",
         dashGridOptions={
             "cacheBlockSize": BLOCK,
@@ -230,8 +240,7 @@ def account_grid(state: dict) -> dag.AgGrid:
             "animateRows": False,
             "tooltipShowDelay": 300,
         },
-        columnSize="autoSize",
-        style={"height": "560px", "cursor": "pointer"},
+        style={"height": f"{min(560, 150 + 42 * total)}px", "cursor": "pointer"},
     )
 
 
@@ -239,9 +248,8 @@ def body(query: dict[str, str]):
     def render(warehouse: Warehouse, _filters: Filters):
         filters, only, problem = read_view(warehouse, query)
         usable = query if problem is None else view_query(query)
-        state = grid_state(filters, only)
         _, total = warehouse.accounts_page(filters, only, limit=0)
-        state["_in_slice"] = total
+        state = grid_state(filters, only, total)
         children = [
             dcc.Store(id=STATE_ID, data=state),
             dcc.Store(id="accounts-search", data=list_href(usable)),
@@ -260,7 +268,8 @@ def body(query: dict[str, str]):
             )
         children += [chip_bar(usable, filters, only), flag_controls(usable, only)]
         counts_note = (
-            f"Failed recovery attempts and lockouts are counted from {filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}."
+            "Failed recovery attempts and lockouts are counted "
+            f"from {filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}."
         )
         download = download_link("accounts", filters, "CSV of every row", **only.query())
         if total == 0:
@@ -278,7 +287,7 @@ def body(query: dict[str, str]):
         listing = html.Div(
             [
                 html.P(html.Strong(count_text(total), id=COUNT_ID), className="mb-1"),
-                account_grid(state),
+                account_grid(total),
             ]
         )
         note = (

@@ -9,6 +9,12 @@ from dashboard.components import chart_card, download_link, drill_graph, page
 
 dash.register_page(__name__, path="/adoption", name="Adoption", title="Adoption · Billing portal analytics")
 
+SEGMENT_NOTE = (
+    "Share of each segment's accounts with portal access as on the range's end (segment size in brackets). "
+    "Click the blue part for the segment's accounts with portal access, the grey part for those without it: "
+    "the customers still to invite to the portal."
+)
+
 
 def body(warehouse, filters):
     table = warehouse.adoption(filters)
@@ -43,9 +49,7 @@ def body(warehouse, filters):
                             "Adoption by segment",
                             drill_graph("adoption-by-segment", charts.by_segment(segments, filters)),
                             download_link("adoption_by_segment", filters),
-                            note="Accounts as on the range's end; the label is the share with portal access. "
-                            "Click the blue part for the segment's accounts with portal access, the grey part "
-                            "for those without it: the customers still to invite to the portal.",
+                            note=SEGMENT_NOTE,
                         ),
                         lg=6,
                     ),

@@ -11,18 +11,23 @@ from dashboard.metrics import previous_range
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Billing portal analytics")
 
 
-def _card(row: dict, filters, trend, trend_grain: str) -> dbc.Col:
+def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.Col:
     kpi = row["kpi"]
-    change = overview.describe_change(kpi, row["change"])
+    change = overview.describe_change(kpi, row["change"], comparable=comparable)
+    versus = f" vs {overview.format_value(kpi, row['previous'])}" if change.verdict != "none" else ""
     href = f"{row['page']}?{query_string(filters)}"
     body = dbc.CardBody(
         [
             html.A(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
-            html.Div(overview.format_value(kpi, row["value"]), className="fs-3 fw-bold lh-sm"),
+            html.Div(
+                overview.format_value(kpi, row["value"]),
+                className="fs-3 fw-bold lh-sm",
+                id={"type": "kpi-value", "kpi": kpi},
+            ),
             html.Div(
                 [
                     html.Span(f"{change.arrow} {change.text}".strip(), style={"color": change.color}),
-                    html.Span(f" vs {overview.format_value(kpi, row['previous'])}", className="text-muted"),
+                    html.Span(versus, className="text-muted"),
                 ],
                 className="small",
                 title=change.title,
@@ -59,8 +64,9 @@ def body(warehouse, filters):
         "lockouts": warehouse.lockouts(trend_filters),
     }
     before = previous_range(filters)
+    comparable = overview.comparable(filters, warehouse.extent())
     cards = [
-        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain)
+        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain, comparable)
         for row in kpis.to_dict("records")
     ]
     children = []

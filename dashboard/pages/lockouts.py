@@ -4,7 +4,8 @@ import dash
 from dash import html
 
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure, most_locked_table
-from dashboard.components import chart_card, download_link, drill_graph, page
+from dashboard.charts.over_time import drill_chart
+from dashboard.components import chart_card, download_link, page
 
 dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts · Billing portal analytics")
 
@@ -12,7 +13,7 @@ dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts 
 def body(warehouse, filters):
     over_time = chart_card(
         "Lockout events and locked accounts",
-        drill_graph("lockouts-over-time", lockouts_figure(warehouse.lockouts(filters), filters)),
+        drill_chart("lockouts-over-time", lockouts_figure(warehouse.lockouts(filters), filters)),
         download_link("lockouts", filters),
         note="Lockout events, and distinct accounts locked at least once, per period. Click a bar to list the "
         "accounts locked in that period.",

@@ -7,7 +7,7 @@ from dash import dcc, html
 from dashboard.charts import placeholder as charts
 from dashboard.charts.common import drill_query
 from dashboard.components import chart_card, download_link, drill_graph, page
-from dashboard.grids import account_grid
+from dashboard.grids import account_grid, column_defs
 
 dash.register_page(
     __name__,
@@ -17,7 +17,7 @@ dash.register_page(
 )
 
 
-def account_table(warehouse, filters, name: str, only, empty_text: str) -> html.Div:
+def account_table(warehouse, filters, name: str, only, columns, empty_text: str) -> html.Div:
     """An account slice as a grid of at most `GRID_ROW_LIMIT` rows, saying so when there are more."""
     rows, total = warehouse.accounts_page(filters, only, limit=charts.GRID_ROW_LIMIT)
     list_href = f"/accounts?{drill_query(filters, only)}"
@@ -44,7 +44,11 @@ def account_table(warehouse, filters, name: str, only, empty_text: str) -> html.
             className="small mb-2",
             id={"type": "grid-count", "name": name},
         )
-    return html.Div([summary, account_grid({"type": "account-grid", "name": name}, rows)])
+    shown = rows[list(columns)]
+    grid = account_grid({"type": "account-grid", "name": name}, shown)
+    grid.columnDefs = column_defs(shown, headers=charts.HEADERS)
+    grid.defaultColDef = {**grid.defaultColDef, "wrapHeaderText": True, "autoHeaderHeight": True}
+    return html.Div([summary, grid])
 
 
 def body(warehouse, filters):
@@ -95,11 +99,13 @@ def body(warehouse, filters):
                     filters,
                     "at-risk",
                     charts.AT_RISK,
+                    charts.AT_RISK_COLUMNS,
                     "No account has a placeholder email and portal access in this view.",
                 ),
                 at_risk_csv,
                 note="Give these customers a real email on their web user record before they need a password reset. "
-                "Failed recovery attempts and lockouts count the range.",
+                "The list holds accounts as they are now (the charts count them as on the range's end); "
+                "failed recovery attempts and lockouts count the range.",
             ),
             chart_card(
                 "Usernames that are not emails",
@@ -108,6 +114,7 @@ def body(warehouse, filters):
                     filters,
                     "username-not-email",
                     charts.USERNAME_NOT_EMAIL,
+                    charts.USERNAME_COLUMNS,
                     "No account in this view has a username that is not an email.",
                 ),
                 usernames_csv,

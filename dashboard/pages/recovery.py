@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.account_list import AccountFilters
+from dashboard.charts.over_time import drill_chart
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
     REPEATED_FAILURES,
@@ -14,7 +15,7 @@ from dashboard.charts.recovery import (
     outcomes_figure,
     repeated_failures_table,
 )
-from dashboard.components import chart_card, download_link, drill_graph, page
+from dashboard.components import chart_card, download_link, page
 
 dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery · Billing portal analytics")
 
@@ -27,8 +28,8 @@ def body(warehouse, filters):
         "Attempts by outcome, and failed attempts by reason",
         dbc.Row(
             [
-                dbc.Col(drill_graph("recovery-outcomes", outcomes_figure(recovery, filters)), lg=6),
-                dbc.Col(drill_graph("recovery-failure-reasons", failure_reasons_figure(recovery, filters)), lg=6),
+                dbc.Col(drill_chart("recovery-outcomes", outcomes_figure(recovery, filters)), lg=6),
+                dbc.Col(drill_chart("recovery-failure-reasons", failure_reasons_figure(recovery, filters)), lg=6),
             ]
         ),
         download_link("recovery", filters),
@@ -40,7 +41,7 @@ def body(warehouse, filters):
         "Where attempts stop: the forgot-password steps",
         dbc.Row(
             [
-                dbc.Col(drill_graph("recovery-funnel", funnel_figure(funnel, filters)), lg=8),
+                dbc.Col(drill_chart("recovery-funnel", funnel_figure(funnel, filters)), lg=8),
                 dbc.Col(funnel_table(funnel), lg=4, className="align-self-center"),
             ]
         ),

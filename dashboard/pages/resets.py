@@ -3,8 +3,9 @@
 import dash
 from dash import html
 
+from dashboard.charts.over_time import drill_chart
 from dashboard.charts.resets import heatmap_figure, resets_figure
-from dashboard.components import chart_card, download_link, drill_graph, page
+from dashboard.components import chart_card, download_link, page
 
 dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Billing portal analytics")
 
@@ -12,7 +13,7 @@ dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Bil
 def body(warehouse, filters):
     volumes = chart_card(
         "Self-service and staff resets, and in-session changes",
-        drill_graph("resets-over-time", resets_figure(warehouse.resets(filters), filters)),
+        drill_chart("resets-over-time", resets_figure(warehouse.resets(filters), filters)),
         download_link("resets", filters),
         note="Each period's left bar stacks resets customers did themselves (forgot password) and resets staff "
         "did for them; the right bar is passwords changed while logged in. Click a bar to list the accounts "
@@ -20,7 +21,7 @@ def body(warehouse, filters):
     )
     heatmap = chart_card(
         "When resets happen: weekday by hour",
-        drill_graph("resets-heatmap", heatmap_figure(warehouse.reset_heatmap(filters), filters)),
+        drill_chart("resets-heatmap", heatmap_figure(warehouse.reset_heatmap(filters), filters)),
         download_link("reset_heatmap", filters),
         note="Self-service and staff resets in the whole range, by local weekday and hour. Click a cell to list "
         "the accounts reset then.",

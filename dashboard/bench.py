@@ -1,0 +1,95 @@
+"""`make bench-pages`: each page's first render in headless Chromium, on the configured warehouse.
+
+First render = from navigation until Dash has no callback in flight and every chart is drawn, as a
+person would wait for it; medians of `--repeat` cold loads (a new tab each time, no cache). The
+server is this app under waitress, as `make run` serves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+
+from etl.config import load_config
+
+PAGES = ("/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts", "/accounts", "/quality")
+
+
+def _browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"):
+        options.add_argument(flag)
+    options.add_argument("--window-size=1400,1800")
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def _settled(driver) -> bool:
+    from selenium.webdriver.common.by import By
+
+    if not driver.find_elements(By.ID, "freshness"):
+        return False
+    if driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading='true']"):
+        return False
+    graphs = driver.find_elements(By.CSS_SELECTOR, ".dash-graph")
+    return all(g.find_elements(By.CSS_SELECTOR, ".main-svg") for g in graphs)
+
+
+def first_render(driver, url: str, timeout: float = 60) -> float:
+    driver.get("about:blank")
+    began = time.perf_counter()
+    driver.get(url)
+    while time.perf_counter() - began < timeout:
+        if _settled(driver):
+            return time.perf_counter() - began
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} did not settle in {timeout}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.bench", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8079)
+    parser.add_argument("--account", help="an account number for the account page")
+    args = parser.parse_args(argv)
+
+    from waitress import create_server
+
+    from dashboard.app import create_app
+    from dashboard.queries import Warehouse
+
+    config = load_config()
+    server = create_server(create_app(config).server, host="127.0.0.1", port=args.port, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    warehouse = Warehouse(config.warehouse.url)
+    with warehouse.engine.connect() as connection:
+        from sqlalchemy import func, select
+
+        from etl import schema
+
+        accounts = connection.execute(select(func.count()).select_from(schema.accounts)).scalar_one()
+        account = args.account or connection.execute(select(func.min(schema.accounts.c.account_number))).scalar_one()
+    pages = [*PAGES, f"/accounts/{account}"]
+    driver = _browser()
+    try:
+        print(f"warehouse {config.warehouse.url}: {accounts:,} accounts; medians of {args.repeat} cold loads")
+        print(f"{'page':<28}{'first render (s)':>18}")
+        worst = 0.0
+        for page in pages:
+            times = [first_render(driver, f"http://127.0.0.1:{args.port}{page}") for _ in range(args.repeat)]
+            worst = max(worst, statistics.median(times))
+            print(f"{page:<28}{statistics.median(times):>18.2f}")
+        print(f"slowest page: {worst:.2f}s (target: under 2s)")
+    finally:
+        driver.quit()
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

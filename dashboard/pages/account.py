@@ -1,0 +1,311 @@
+"""One account, for support: the web user record and its flags, its recovery attempts, its activity.
+
+Registered with a path template, so `/accounts` stays the list and `/accounts/<n>` opens an account
+(Dash matches a template only when the path has the extra segment). Email and username are masked
+as the query layer returns them by default.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote, urlencode
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.express as px
+from dash import Input, Output, dcc, html
+
+from dashboard.charts.common import COLORS, base_layout, empty_figure
+from dashboard.components import chart_card, download_link, page
+from dashboard.grids import records
+from dashboard.metrics import Filters
+from dashboard.queries import Warehouse
+from dashboard.slices import (
+    EVENT_TYPE_ORDER,
+    FAMILY_COLORS,
+    FAMILY_OF,
+    LIST_PATH,
+    VIEW_KEYS,
+    account_warnings,
+    clean_query,
+    event_label,
+    yes_no,
+)
+from etl.attempts import RECOVERY_STEPS
+
+
+def _title(account_number: str | None = None, **_query) -> str:
+    return f"Account {unquote(account_number or '')} · Billing portal analytics"
+
+
+dash.register_page(
+    __name__,
+    path_template="/accounts/<account_number>",
+    name="Account",
+    title=_title,
+    description="One billing account's web user record, recovery attempts and activity.",
+)
+
+BACK_ID = "account-back"
+LAST_LIST_ID = "account-list-search"
+"""The account list writes its last query string here (session storage); the back link returns to it."""
+
+
+def _when(value) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def back_href(query: dict[str, str]) -> str:
+    """The list with the view's query string when the page was opened with one.
+
+    In the browser, the list the user last looked at (its slice included, kept in session storage by
+    the list page) replaces it.
+    """
+    view = {k: v for k, v in query.items() if k in VIEW_KEYS}
+    return f"{LIST_PATH}?{urlencode(view)}" if view else LIST_PATH
+
+
+def _flag(value, yes: str = "success", no: str = "secondary") -> dbc.Badge:
+    answer = yes_no(value)
+    return dbc.Badge(answer, color=yes if answer == "yes" else no, className="fw-normal")
+
+
+def _status_badge(status: str | None) -> dbc.Badge:
+    colour = {"valid": "success", "placeholder": "danger", "missing": "secondary", "invalid": "warning"}
+    return dbc.Badge(status or "unknown", color=colour.get(status or "", "secondary"), className="fw-normal")
+
+
+def record_card(record: dict) -> dbc.Card:
+    """The web user record: identity, flags, and when it was created, enrolled and last used."""
+    fields = [
+        ("Account number", html.Code(record["account_number"])),
+        ("Segment", record.get("segment") or "unknown"),
+        ("Portal access", _flag(record.get("portal_access"))),
+        ("Email (masked)", record.get("email") or "—"),
+        ("Email status", _status_badge(record.get("email_status"))),
+        ("Username (masked)", record.get("username") or "—"),
+        ("Username is an email", _flag(record.get("username_is_email"), no="warning")),
+        ("Created", _when(record.get("created_at"))),
+        ("Enrolled", _when(record.get("enrolled_at"))),
+        ("Last login", _when(record.get("last_login_at"))),
+    ]
+    items = []
+    for label, value in fields:
+        items += [html.Dt(label, className="col-sm-5 fw-normal text-muted"), html.Dd(value, className="col-sm-7 mb-1")]
+    warnings = [dbc.Alert(text, color="warning", className="py-2 mb-2") for text in account_warnings(record)]
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H3("Web user record", className="h6 mb-0")),
+            dbc.CardBody([*warnings, html.Dl(items, className="row mb-0", id="account-record")]),
+        ],
+        className="mb-3 shadow-sm",
+    )
+
+
+MINUTE = {"function": "params.value ? params.value.slice(0, 16) : ''"}
+
+ATTEMPT_COLUMNS = [
+    {
+        "field": "started_at",
+        "headerName": "Started",
+        "sort": "desc",
+        "filter": "agTextColumnFilter",
+        "valueFormatter": MINUTE,
+        "tooltipField": "started_at",
+        "minWidth": 150,
+    },
+    {
+        "field": "ended_at",
+        "headerName": "Ended",
+        "filter": "agTextColumnFilter",
+        "valueFormatter": MINUTE,
+        "tooltipField": "ended_at",
+        "minWidth": 150,
+    },
+    {
+        "field": "outcome",
+        "headerName": "Outcome",
+        "filter": "agTextColumnFilter",
+        "minWidth": 115,
+        "cellStyle": {
+            "styleConditions": [
+                {"condition": f"params.value == '{name}'", "style": {"color": COLORS[name], "fontWeight": "600"}}
+                for name in ("succeeded", "failed", "abandoned")
+            ]
+        },
+    },
+    {
+        "field": "failure_reason",
+        "headerName": "Failure reason",
+        "filter": "agTextColumnFilter",
+        "valueFormatter": {"function": "params.value ? params.value.replaceAll('_', ' ') : ''"},
+        "tooltipField": "failure_reason",
+        "minWidth": 170,
+    },
+    {
+        "field": "furthest_step",
+        "headerName": "Steps reached",
+        "filter": "agNumberColumnFilter",
+        "valueFormatter": {
+            "function": f"params.value == null ? '' : "
+            f"(params.value + 1) + ' of {len(RECOVERY_STEPS)}: ' + {json.dumps(list(RECOVERY_STEPS))}[params.value]"
+        },
+        "minWidth": 160,
+    },
+    {
+        "field": "events",
+        "headerName": "Events",
+        "filter": "agNumberColumnFilter",
+        "type": "numericColumn",
+        "minWidth": 95,
+        "maxWidth": 110,
+    },
+]
+
+EVENT_COLUMNS = [
+    {"field": "occurred_at", "headerName": "When", "sort": "desc", "filter": "agTextColumnFilter", "minWidth": 170},
+    {
+        "field": "event_type",
+        "headerName": "Event",
+        "filter": "agTextColumnFilter",
+        "valueFormatter": {"function": "params.value ? params.value.replaceAll('_', ' ') : ''"},
+        "minWidth": 190,
+    },
+    {"field": "source_event_type", "headerName": "Source type", "filter": "agTextColumnFilter"},
+    {"field": "actor", "headerName": "Actor", "filter": "agTextColumnFilter", "maxWidth": 130},
+    {"field": "channel", "headerName": "Channel", "filter": "agTextColumnFilter", "maxWidth": 130},
+    {"field": "detail", "headerName": "Detail", "filter": "agTextColumnFilter", "flex": 2, "minWidth": 220},
+]
+
+
+def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], row_id: str, height: int) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=records(frame),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 110},
+        getRowId=f"params.data.{row_id}",
+        dashGridOptions={"animateRows": False, "pagination": len(frame) > 50, "paginationPageSize": 50},
+        style={"height": f"{height}px"},
+    )
+
+
+def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters) -> dbc.Card:
+    download = download_link("account_attempts", filters, "CSV", account=number)
+    if attempts.empty:
+        body = html.P("No forgot-password attempts on record for this account.", className="text-muted mb-0")
+    else:
+        body = _grid("account-attempts", attempts, ATTEMPT_COLUMNS, "attempt_id", min(100 + 42 * len(attempts), 420))
+    return chart_card(
+        f"Recovery attempts ({len(attempts):,})",
+        html.Div(body, id="account-attempts-body"),
+        download,
+        note="Every attempt on record, newest first; steps are requested, code sent, code passed, "
+        "question passed, reset.",
+    )
+
+
+def timeline_figure(events: pd.DataFrame):
+    """Each event a dot at its time, on the row of its type, coloured by its family."""
+    if events.empty:
+        return empty_figure("No events for this account in this range")
+    shown = events.assign(
+        family=events["event_type"].map(FAMILY_OF).fillna("other"),
+        event=events["event_type"].map(event_label),
+    )
+    order = [event_label(t) for t in EVENT_TYPE_ORDER if t in set(events["event_type"])]
+    figure = px.scatter(
+        shown,
+        x="occurred_at",
+        y="event",
+        color="family",
+        color_discrete_map=FAMILY_COLORS,
+        category_orders={"event": order, "family": list(FAMILY_COLORS)},
+        hover_data={"occurred_at": "|%Y-%m-%d %H:%M:%S", "channel": True, "actor": True, "detail": True},
+        labels={"occurred_at": "When", "event": "Event", "family": "Family", "channel": "Channel"},
+    )
+    figure.update_traces(marker={"size": 10, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}})
+    figure = base_layout(figure, y_title="Event type", x_title="When", height=max(260, 70 + 26 * len(order)))
+    figure.update_yaxes(rangemode="normal")  # px already lists the first category at the top
+    figure.update_layout(hovermode="closest", legend_title_text="")
+    return figure
+
+
+def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
+    download = download_link("activity", filters, "CSV", account=number)
+    span = f"{filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}"
+    timeline = dcc.Graph(
+        id="account-timeline",
+        figure=timeline_figure(events),
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+    )
+    cards = [chart_card(f"Activity timeline, {span}", timeline, download, note="Colour shows the event family.")]
+    if events.empty:
+        table = html.P("No events for this account in this range.", className="text-muted mb-0")
+    else:
+        table = _grid("account-events", events, EVENT_COLUMNS, "event_id", 460)
+    table_download = download_link("activity", filters, "CSV", account=number)
+    table_download.id = {"type": "download", "dataset": "activity", "part": "table"}
+    cards.append(
+        chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), table_download)
+    )
+    return cards
+
+
+def body(number: str, query: dict[str, str]):
+    def render(warehouse: Warehouse, filters: Filters):
+        back = dcc.Link("← Back to the account list", href=back_href(query), id=BACK_ID)
+        store = dcc.Store(id=LAST_LIST_ID, storage_type="session")
+        record = warehouse.account(number)
+        if record is None:
+            message = dbc.Alert(
+                [html.Span(["No account ", html.Code(number), " in the warehouse. "]), back],
+                color="warning",
+                id="account-not-found",
+            )
+            return html.Div([store, message])
+        attempts = warehouse.attempts_of(number)
+        events = warehouse.activity(number, filters)
+        return html.Div(
+            [
+                store,
+                html.Div(back, className="mb-3"),
+                dbc.Row(
+                    [
+                        dbc.Col(record_card(record), xl=4),
+                        dbc.Col(attempts_card(attempts, number, filters), xl=8),
+                    ]
+                ),
+                *activity_cards(events, number, filters),
+            ]
+        )
+
+    return render
+
+
+dash.clientside_callback(
+    """function (search) {
+        if (typeof search !== 'string' || !search.startsWith('/accounts')) {
+            return window.dash_clientside.no_update;
+        }
+        return search;
+    }""",
+    Output(BACK_ID, "href"),
+    Input(LAST_LIST_ID, "data"),
+)
+
+
+def layout(account_number: str | None = None, **query):
+    number = unquote(account_number or "").strip()
+    query = clean_query(query)
+    return page(
+        f"Account {number}",
+        "The web user record, its flags, its forgot-password attempts and its activity, for support.",
+        (),
+        query,
+        body(number, query),
+    )

@@ -1,0 +1,194 @@
+"""The account list page: its grid callback pages through the query layer, with the URL's slice."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
+from dashboard.grids import records
+from dashboard.metrics import Filters
+from dashboard.queries import Warehouse
+
+VIEW = {"start": "2025-01-01", "end": "2025-06-30", "grain": "week"}
+FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
+
+
+@pytest.fixture
+def accounts(in_request):
+    """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
+    return importlib.import_module("pages.accounts")
+
+
+@pytest.fixture
+def warehouse(demo_warehouse) -> Warehouse:
+    return Warehouse(demo_warehouse)
+
+
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if isinstance(children, list | tuple):
+        for child in children:
+            yield from walk(child)
+    elif children is not None:
+        yield from walk(children)
+
+
+def by_id(tree, wanted):
+    return next(c for c in walk(tree) if getattr(c, "id", None) == wanted)
+
+
+def has_id(tree, wanted) -> bool:
+    return any(getattr(c, "id", None) == wanted for c in walk(tree))
+
+
+def text(component) -> str:
+    return " ".join(c for c in walk(component) if isinstance(c, str))
+
+
+def request(start=0, end=100, sort=None, filters=None) -> dict:
+    return {"startRow": start, "endRow": end, "sortModel": sort or [], "filterModel": filters or {}}
+
+
+def test_grid_request_returns_the_query_layers_page(accounts, warehouse):
+    only = AccountFilters(portal_access=True)
+    sort = [{"colId": "lockouts", "sort": "desc"}, {"colId": "segment", "sort": "asc"}]
+    column_filters = {
+        "segment": {"filterType": "text", "type": "contains", "filter": "res"},
+        "failed_recovery_attempts": {"filterType": "number", "type": "greaterThanOrEqual", "filter": 0},
+    }
+    response, _count = accounts.grid_rows(
+        request(0, 100, sort, column_filters), accounts.grid_state(FILTERS, only, total=0)
+    )
+    rows, total = warehouse.accounts_page(
+        FILTERS,
+        only,
+        sort=[("lockouts", False), ("segment", True)],
+        grid_filters=column_filters,
+        offset=0,
+        limit=100,
+    )
+    assert response["rowData"] == records(rows)
+    assert response["rowCount"] == total
+    assert 0 < len(response["rowData"]) <= 100
+
+
+def test_grid_pages_further_blocks_from_the_offset(accounts, warehouse):
+    response, _ = accounts.grid_rows(request(100, 200), accounts.grid_state(FILTERS, ALL_ACCOUNTS, total=0))
+    rows, _total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, offset=100, limit=100)
+    assert response["rowData"] == records(rows)
+
+
+def test_grid_callback_applies_the_slice_from_the_url(accounts, warehouse):
+    page = accounts.layout(**VIEW, outcome="failed")
+    state = by_id(page, accounts.STATE_ID).data
+    response, _ = accounts.grid_rows(request(), state)
+    _rows, sliced = warehouse.accounts_page(FILTERS, AccountFilters(outcome="failed"), limit=0)
+    _rows, everyone = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
+    assert response["rowCount"] == sliced
+    assert 0 < sliced < everyone
+
+
+def test_bad_slice_parameter_warns_and_shows_the_unsliced_list(accounts, warehouse):
+    page = accounts.layout(**VIEW, outcome="sometimes")
+    assert "outcome must be one of" in text(by_id(page, "accounts-problem"))
+    response, _ = accounts.grid_rows(request(), by_id(page, accounts.STATE_ID).data)
+    _rows, everyone = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
+    assert response["rowCount"] == everyone
+
+
+def test_count_line_shows_the_number_of_accounts_in_the_slice(accounts, warehouse):
+    page = accounts.layout(**VIEW, email_status="placeholder")
+    _rows, total = warehouse.accounts_page(FILTERS, AccountFilters(email_status="placeholder"), limit=0)
+    assert text(by_id(page, accounts.COUNT_ID)) == f"{total:,} accounts"
+
+
+def test_count_line_says_how_many_match_the_column_filters(accounts):
+    state = accounts.grid_state(FILTERS, ALL_ACCOUNTS, total=1_500)
+    column_filters = {"segment": {"filterType": "text", "type": "equals", "filter": "business"}}
+    response, count = accounts.grid_rows(request(filters=column_filters), state)
+    assert count == f"{response['rowCount']:,} of 1,500 accounts match the column filters"
+
+
+def test_chips_name_the_slice_and_link_to_the_list_without_it(accounts):
+    page = accounts.layout(
+        start="2025-03-03", end="2025-03-09", grain="week", event_type="password_reset", weekday="0", hour="10"
+    )
+    chips = by_id(page, "accounts-chips")
+    words = text(chips)
+    assert "Week of 2025-03-03" in words
+    assert "Event: password reset" in words
+    assert "Weekday: Mon, 10:00-11:00" in words
+    remove = next(c for c in walk(chips) if getattr(c, "title", None) == "Remove Weekday: Mon, 10:00-11:00")
+    assert parse_qs(urlsplit(remove.href).query) == {
+        "start": ["2025-03-03"],
+        "end": ["2025-03-09"],
+        "grain": ["week"],
+        "event_type": ["password_reset"],
+    }
+
+
+def test_flag_controls_link_to_the_list_with_one_flag_changed(accounts):
+    page = accounts.layout(**VIEW, outcome="failed", portal_access="true")
+    group = by_id(page, "flag-portal_access")
+    hrefs = {link.children: parse_qs(urlsplit(link.href).query) for link in group.children}
+    assert hrefs["No"]["portal_access"] == ["false"]
+    assert hrefs["No"]["outcome"] == ["failed"]
+    assert "portal_access" not in hrefs["Any"]
+    assert "active" in next(link for link in group.children if link.children == "Yes").className
+
+
+def test_csv_link_exports_the_view_and_slice(accounts):
+    page = accounts.layout(**VIEW, outcome="failed", segment="business")
+    link = by_id(page, {"type": "download", "dataset": "accounts"})
+    path, query = link.href.split("?")
+    assert path == "/export/accounts.csv"
+    assert parse_qs(query) == {k: [v] for k, v in {**VIEW, "segment": "business", "outcome": "failed"}.items()}
+
+
+def test_empty_slice_shows_a_clear_empty_state(accounts):
+    page = accounts.layout(start="2030-01-01", end="2030-01-31", outcome="failed")
+    assert "No accounts match this slice" in text(by_id(page, "accounts-empty"))
+    assert not has_id(page, accounts.GRID_ID)
+
+
+def test_grid_masks_emails_and_usernames(accounts):
+    response, _ = accounts.grid_rows(request(), accounts.grid_state(FILTERS, ALL_ACCOUNTS, total=0))
+    emails = [row["email"] for row in response["rowData"] if row["email"] and "@" in row["email"]]
+    assert emails
+    assert all("•••@" in email for email in emails)
+
+
+def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkeypatch, tmp_path):
+    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
+    assert "The warehouse holds no accounts yet" in text(by_id(accounts.layout(), "accounts-empty"))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(2026, 3, 2), date(2026, 3, 2), "Day: 2026-03-02"),
+        (date(2026, 3, 2), date(2026, 3, 8), "Week of 2026-03-02"),
+        (date(2026, 2, 1), date(2026, 2, 28), "Month: February 2026"),
+        (date(2026, 1, 1), date(2026, 3, 31), "2026-01-01 to 2026-03-31"),
+    ],
+)
+def test_a_drilled_period_reads_as_its_calendar_period(start, end, label):
+    from dashboard.slices import period_label
+
+    assert period_label(Filters(start, end)) == label
+
+
+def test_grid_ignores_sorting_and_filtering_on_masked_columns(accounts, warehouse):
+    probe = {"email": {"filterType": "text", "type": "startsWith", "filter": "a"}}
+    response, _ = accounts.grid_rows(
+        request(sort=[{"colId": "email", "sort": "asc"}], filters=probe),
+        accounts.grid_state(FILTERS, ALL_ACCOUNTS, total=0),
+    )
+    rows, total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=100)
+    assert response["rowCount"] == total
+    assert response["rowData"] == records(rows)

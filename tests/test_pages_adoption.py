@@ -1,0 +1,180 @@
+"""The adoption page: figures equal the metric functions, each click opens exactly its accounts."""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import date
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import pandas as pd
+import pytest
+
+from dashboard.account_list import AccountFilters
+from dashboard.charts.adoption import outlier_ceiling
+from dashboard.metrics import Filters
+from dashboard.params import parse_account_filters, parse_filters
+from dashboard.queries import Warehouse
+
+# ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
+VIEW = {"start": "2026-04-01", "end": "2026-10-31", "grain": "month"}
+FILTERS = Filters(date(2026, 4, 1), date(2026, 10, 31), "month")
+
+
+def walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    if children is None or isinstance(children, str | int | float):
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def by_id(tree, wanted):
+    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
+    assert found, f"no component with id {wanted}"
+    return found[0]
+
+
+def figure(tree, chart: str):
+    return by_id(tree, {"type": "drill", "chart": chart}).figure
+
+
+def is_empty_state(fig) -> bool:
+    return not fig.data and bool(fig.layout.annotations)
+
+
+def render(**query):
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/adoption")
+    return page["layout"](**query)
+
+
+def drilled(warehouse: Warehouse, customdata: str) -> pd.DataFrame:
+    """Follow a clicked point: the account list its query string opens."""
+    args = dict(parse_qsl(customdata))
+    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_warehouse):
+    return Warehouse(demo_warehouse)
+
+
+@pytest.fixture(scope="module")
+def tree(in_module_request):
+    return render(**VIEW)
+
+
+@pytest.fixture(scope="module")
+def in_module_request(dash_app):
+    with dash_app.server.test_request_context("/"):
+        yield dash_app
+
+
+def test_adoption_over_time_plots_the_adoption_table(tree, warehouse):
+    table = warehouse.adoption(FILTERS)
+    rate, total, enrolled = figure(tree, "adoption-over-time").data
+    assert list(rate.y) == pytest.approx(table["adoption_rate"].tolist(), nan_ok=True)
+    assert list(total.y) == table["total_accounts"].tolist()
+    assert list(enrolled.y) == table["enrolled_accounts"].tolist()
+    assert list(pd.to_datetime(rate.x)) == list(table["period_start"])
+
+
+def test_new_enrollment_bars_equal_the_adoption_tables_new_enrollments(tree, warehouse):
+    table = warehouse.adoption(FILTERS)
+    (bars,) = figure(tree, "new-enrollments").data
+    assert list(bars.y) == table["new_enrollments"].tolist()
+    assert list(pd.to_datetime(bars.x)) == list(table["period_start"])
+
+
+def test_each_new_enrollment_bar_opens_exactly_the_accounts_enrolled_in_its_period(tree, warehouse):
+    (bars,) = figure(tree, "new-enrollments").data
+    first = dict(parse_qsl(bars.customdata[0]))
+    assert (first["start"], first["end"], first["enrolled"]) == ("2026-04-01", "2026-04-30", "true")
+    for count, customdata in zip(bars.y, bars.customdata, strict=True):
+        assert len(drilled(warehouse, customdata)) == count, customdata
+
+
+def test_segment_bars_show_each_segments_adoption_rate(tree, warehouse):
+    table = warehouse.adoption_by_segment(FILTERS).iloc[::-1]
+    enrolled, without = figure(tree, "adoption-by-segment").data
+    assert [label.split(" (")[0] for label in enrolled.y] == table["segment"].tolist()
+    assert list(enrolled.x) == pytest.approx(table["adoption_rate"].tolist())
+    assert [e + w for e, w in zip(enrolled.x, without.x, strict=True)] == pytest.approx([1.0] * len(table))
+
+
+def test_a_segments_bar_opens_its_accounts_with_and_without_portal_access(tree, warehouse):
+    table = warehouse.adoption_by_segment(FILTERS).iloc[::-1]
+    enrolled, without = figure(tree, "adoption-by-segment").data
+    for segment, total, with_access, click_with, click_without in zip(
+        table["segment"],
+        table["total_accounts"],
+        table["enrolled_accounts"],
+        enrolled.customdata,
+        without.customdata,
+        strict=True,
+    ):
+        assert dict(parse_qsl(click_with))["segment"] == segment
+        assert len(drilled(warehouse, click_with)) == with_access
+        assert len(drilled(warehouse, click_without)) == total - with_access
+
+
+def test_funnel_steps_equal_the_enrollment_funnel_in_order(tree, warehouse):
+    funnel = warehouse.enrollment_funnel(FILTERS)
+    (bars,) = figure(tree, "enrollment-funnel").data
+    assert list(bars.y)[::-1] == [step.capitalize() for step in funnel["step"]]
+    assert list(bars.x)[::-1] == funnel["events"].tolist()
+
+
+def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(tree, warehouse):
+    funnel = warehouse.enrollment_funnel(FILTERS)
+    (bars,) = figure(tree, "enrollment-funnel").data
+    for kind, events, customdata in zip(funnel["event_type"], funnel["events"], bars.customdata[::-1], strict=True):
+        assert parse_account_filters(dict(parse_qsl(customdata))) == AccountFilters(event_type=(kind,))
+        accounts = len(drilled(warehouse, customdata))
+        assert 0 < accounts <= events  # an account can have several such events; orphans are not listed
+
+
+def test_each_download_returns_what_its_chart_shows(tree, dash_app, warehouse):
+    client = dash_app.server.test_client()
+    expected = {
+        "adoption": warehouse.adoption(FILTERS),
+        "adoption_by_segment": warehouse.adoption_by_segment(FILTERS),
+        "enrollment_funnel": warehouse.enrollment_funnel(FILTERS),
+    }
+    for dataset, frame in expected.items():
+        link = by_id(tree, {"type": "download", "dataset": dataset})
+        assert link.href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
+        exported = pd.read_csv(io.BytesIO(client.get(link.href).data))
+        assert len(exported) == len(frame), dataset
+    second = by_id(tree, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
+    assert second.href == f"/export/adoption.csv?{urlencode(VIEW)}"
+
+
+def test_an_unknown_segment_shows_empty_states(in_module_request):
+    tree = render(**VIEW, segment="no-such-segment")
+    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+        assert is_empty_state(figure(tree, chart)), chart
+
+
+def test_a_range_with_no_data_shows_empty_states(in_module_request):
+    tree = render(start="2001-01-01", end="2001-12-31", grain="month")
+    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+        assert is_empty_state(figure(tree, chart)), chart
+
+
+def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
+    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/adoption")["module"]].body
+    today = date.today()
+    tree = body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
+    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+        assert is_empty_state(figure(tree, chart)), chart
+
+
+def test_one_towering_period_does_not_flatten_the_other_bars():
+    ordinary = pd.Series([40, 55, 60, 48, 52, 61, 47, 58, 50, 45])
+    assert outlier_ceiling(ordinary) is None
+    ceiling = outlier_ceiling(pd.concat([pd.Series([4000]), ordinary]))
+    assert ceiling is not None and 60 < ceiling < 4000

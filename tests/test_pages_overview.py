@@ -1,0 +1,182 @@
+"""The overview page (`/`): KPI cards, their changes, trend lines, links and download, on the demo warehouse."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import replace
+from datetime import date
+from urllib.parse import urlencode
+
+import dash
+import pandas as pd
+import pytest
+
+from dashboard.charts import overview
+from dashboard.metrics import KPIS, Filters
+from dashboard.queries import Warehouse
+
+VIEW = {"start": "2026-05-01", "end": "2026-10-31", "grain": "week", "segment": "residential"}
+FILTERS = Filters(date(2026, 5, 1), date(2026, 10, 31), "week", "residential")
+
+
+def walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    if children is None or isinstance(children, str | int | float):
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def by_id(tree, wanted):
+    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
+    assert found, f"no component with id {wanted}"
+    return found[0]
+
+
+def text_of(node) -> str:
+    return "".join(child for child in walk_text(node))
+
+
+def walk_text(node):
+    children = getattr(node, "children", node)
+    if isinstance(children, str):
+        yield children
+    elif isinstance(children, list | tuple):
+        for child in children:
+            yield from walk_text(child)
+    elif hasattr(children, "to_plotly_json"):
+        yield from walk_text(children)
+
+
+def render(**query):
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/")
+    return page["layout"](**query)
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_warehouse):
+    return Warehouse(demo_warehouse)
+
+
+@pytest.fixture(scope="module")
+def in_module_request(dash_app):
+    with dash_app.server.test_request_context("/"):
+        yield dash_app
+
+
+@pytest.fixture(scope="module")
+def tree(in_module_request):
+    return render(**VIEW)
+
+
+def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(tree, warehouse):
+    kpis = warehouse.kpis(FILTERS).set_index("kpi")
+    assert list(kpis.index) == [key for key, _, _ in KPIS]
+    for key, row in kpis.iterrows():
+        assert text_of(by_id(tree, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
+        change = overview.describe_change(key, row["change"])
+        assert change.text in text_of(by_id(tree, {"type": "kpi-change", "kpi": key}))
+    assert text_of(by_id(tree, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
+
+
+def test_trend_lines_equal_their_period_tables(tree, warehouse):
+    sources = {
+        "adoption_rate": warehouse.adoption(FILTERS)["adoption_rate"],
+        "enrolled_accounts": warehouse.adoption(FILTERS)["enrolled_accounts"],
+        "placeholder_accounts": warehouse.email_status_over_time(FILTERS)["placeholder"],
+        "at_risk_accounts": warehouse.email_status_over_time(FILTERS)["at_risk"],
+        "failed_recovery_attempts": warehouse.recovery(FILTERS)["failed"],
+        "self_service_resets": warehouse.resets(FILTERS)["self_service_resets"],
+        "staff_resets": warehouse.resets(FILTERS)["staff_resets"],
+        "lockout_events": warehouse.lockouts(FILTERS)["lockout_events"],
+    }
+    periods = warehouse.adoption(FILTERS)["period_start"]
+    for key, expected in sources.items():
+        (trace,) = by_id(tree, {"type": "kpi-trend", "kpi": key}).figure.data
+        assert list(trace.y) == pytest.approx(expected.tolist(), nan_ok=True), key
+        assert list(pd.to_datetime(trace.x)) == list(periods), key
+
+
+def test_a_long_daily_range_draws_weekly_trend_lines(in_module_request, warehouse):
+    tree = render(start="2025-01-01", end="2026-10-31", grain="day")
+    weekly = warehouse.resets(Filters(date(2025, 1, 1), date(2026, 10, 31), "week"))
+    (trace,) = by_id(tree, {"type": "kpi-trend", "kpi": "staff_resets"}).figure.data
+    assert list(trace.y) == weekly["staff_resets"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("kpi", "change", "verdict"),
+    [
+        ("adoption_rate", 0.012, "better"),
+        ("enrolled_accounts", -3, "worse"),
+        ("placeholder_accounts", 4, "worse"),
+        ("at_risk_accounts", -2, "better"),
+        ("failed_recovery_attempts", 5, "worse"),
+        ("staff_resets", -7, "better"),
+        ("lockout_events", 9, "worse"),
+        ("self_service_resets", 9, "neutral"),
+        ("lockout_events", 0, "unchanged"),
+    ],
+)
+def test_change_colour_says_whether_the_change_is_good_news_for_that_kpi(kpi, change, verdict):
+    described = overview.describe_change(kpi, change)
+    assert described.verdict == verdict
+    assert described.arrow == ("▲" if change > 0 else "▼" if change < 0 else "→")
+
+
+def test_changes_are_signed_numbers_and_rates_in_percentage_points():
+    assert overview.describe_change("lockout_events", 1234).text == "+1,234"
+    assert overview.describe_change("lockout_events", -5).text == "−5"
+    assert overview.describe_change("adoption_rate", 0.0123).text == "+1.2 pp"
+
+
+def test_a_previous_range_before_the_first_data_is_not_compared(in_module_request, warehouse):
+    start, end = warehouse.extent()
+    tree = render(start=start.isoformat(), end=end.isoformat())
+    text = text_of(by_id(tree, {"type": "kpi-change", "kpi": "lockout_events"}))
+    assert text == "no data in the previous range"
+
+
+def test_each_card_links_to_its_page_with_the_views_query_string(tree):
+    query = urlencode(VIEW)
+    for key, _, path in KPIS:
+        assert by_id(tree, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
+
+
+def test_the_kpi_download_holds_the_kpis_of_the_view(tree, dash_app, warehouse):
+    link = by_id(tree, {"type": "download", "dataset": "kpis"})
+    assert link.href == f"/export/kpis.csv?{urlencode(VIEW)}"
+    response = dash_app.server.test_client().get(link.href)
+    assert response.status_code == 200
+    exported = pd.read_csv(io.BytesIO(response.data))
+    assert exported["value"].tolist() == pytest.approx(warehouse.kpis(FILTERS)["value"].tolist(), nan_ok=True)
+
+
+def test_a_range_with_no_data_says_so_and_draws_no_trend(in_module_request):
+    tree = render(start="2001-01-01", end="2001-03-31", grain="week")
+    assert "No accounts or events" in text_of(by_id(tree, "overview-empty"))
+    assert by_id(tree, {"type": "kpi-trend", "kpi": "lockout_events"}).figure.data == ()
+    assert text_of(by_id(tree, {"type": "kpi-value", "kpi": "adoption_rate"})) == "–"
+
+
+def test_an_unknown_segment_says_so(in_module_request):
+    tree = render(segment="no-such-segment")
+    assert "no-such-segment" in text_of(by_id(tree, "overview-empty"))
+
+
+def test_a_brand_new_warehouse_shows_an_empty_overview(in_module_request, tmp_path):
+    empty = Warehouse(f"sqlite:///{tmp_path}/empty.sqlite")
+    today = date.today()
+    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/")["module"]].body
+    tree = body(empty, Filters(today, today, "week"))
+    assert "No accounts or events" in text_of(by_id(tree, "overview-empty"))
+
+
+def test_sparkline_grain_stays_the_views_when_it_has_few_periods():
+    view = Filters(date(2026, 1, 1), date(2026, 3, 31), "day")
+    assert overview.trend_filters(view) == view
+    assert overview.trend_filters(replace(view, start=date(2024, 1, 1))).grain == "week"
+    assert overview.trend_filters(replace(view, start=date(2020, 1, 1))).grain == "month"

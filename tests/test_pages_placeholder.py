@@ -1,0 +1,186 @@
+"""The placeholder-emails page: status bars, placeholder lines, the at-risk and username grids."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import pandas as pd
+import pytest
+
+from dashboard.charts import placeholder
+from dashboard.charts.common import LABELS
+from dashboard.metrics import Filters
+from dashboard.params import parse_account_filters, parse_filters
+from dashboard.queries import Warehouse
+
+# ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
+VIEW = {"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}
+FILTERS = Filters(date(2026, 1, 1), date(2026, 10, 31), "month")
+
+
+def walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    if children is None or isinstance(children, str | int | float):
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def by_id(tree, wanted):
+    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
+    assert found, f"no component with id {wanted}"
+    return found[0]
+
+
+def text_of(node) -> str:
+    children = getattr(node, "children", node)
+    if isinstance(children, str):
+        return children
+    if isinstance(children, list | tuple):
+        return "".join(text_of(child) for child in children)
+    return text_of(children) if hasattr(children, "to_plotly_json") else ""
+
+
+def figure(tree, chart: str):
+    return by_id(tree, {"type": "drill", "chart": chart}).figure
+
+
+def is_empty_state(fig) -> bool:
+    return not fig.data and bool(fig.layout.annotations)
+
+
+def render(**query):
+    page = next(p for p in dash.page_registry.values() if p["path"] == "/placeholder-emails")
+    return page["layout"](**query)
+
+
+def drilled(warehouse: Warehouse, query: str) -> pd.DataFrame:
+    args = dict(parse_qsl(query))
+    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_warehouse):
+    return Warehouse(demo_warehouse)
+
+
+@pytest.fixture(scope="module")
+def in_module_request(dash_app):
+    with dash_app.server.test_request_context("/"):
+        yield dash_app
+
+
+@pytest.fixture(scope="module")
+def tree(in_module_request):
+    return render(**VIEW)
+
+
+def status_bars(tree) -> dict[str, dict[str, float]]:
+    """Per trace name, the bar length of each email status (the figure's own y labels)."""
+    bars = [trace for trace in figure(tree, "email-status").data if trace.type == "bar"]
+    return {trace.name: dict(zip(trace.y, trace.x, strict=True)) for trace in bars}
+
+
+def test_email_status_bars_equal_the_breakdown_by_portal_access(tree, warehouse):
+    breakdown = warehouse.email_status_breakdown(FILTERS)
+    bars = status_bars(tree)
+    for row in breakdown.itertuples():
+        label = LABELS[row.email_status]
+        with_access = bars["With portal access"][label] + bars["At risk: with portal access"][label]
+        assert with_access == row.with_portal_access
+        assert bars["Without portal access"][label] == row.without_portal_access
+    assert bars["At risk: with portal access"]["Placeholder email"] == placeholder.counts(breakdown)["at_risk"]
+
+
+def test_each_part_of_a_status_bar_opens_exactly_its_accounts(tree, warehouse):
+    for trace in figure(tree, "email-status").data:
+        if trace.type != "bar":
+            continue
+        for count, query in zip(trace.x, trace.customdata, strict=True):
+            if count:
+                assert len(drilled(warehouse, query)) == count, query
+
+
+def test_at_risk_part_opens_placeholder_accounts_with_portal_access(tree):
+    (at_risk,) = [t for t in figure(tree, "email-status").data if t.name == "At risk: with portal access"]
+    query = dict(parse_qsl(at_risk.customdata[list(at_risk.y).index("Placeholder email")]))
+    assert query == {**VIEW, "email_status": "placeholder", "portal_access": "true"}
+
+
+def test_placeholder_lines_equal_email_status_over_time(tree, warehouse):
+    table = warehouse.email_status_over_time(FILTERS)
+    placeholder_line, at_risk_line = figure(tree, "placeholder-over-time").data
+    assert list(placeholder_line.y) == table["placeholder"].tolist()
+    assert list(at_risk_line.y) == table["at_risk"].tolist()
+    assert list(pd.to_datetime(placeholder_line.x)) == list(table["period_start"])
+
+
+def test_at_risk_grid_holds_every_placeholder_account_with_portal_access(tree, warehouse):
+    expected = warehouse.accounts(FILTERS, placeholder.AT_RISK)
+    grid = by_id(tree, {"type": "account-grid", "name": "at-risk"})
+    assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
+    assert len(expected) == placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
+    assert grid.getRowId == "params.data.account_number"  # a row click opens the account
+    assert text_of(by_id(tree, {"type": "grid-count", "name": "at-risk"})).startswith(f"{len(expected):,} accounts")
+
+
+def test_username_grid_holds_every_username_that_is_not_an_email(tree, warehouse):
+    expected = warehouse.accounts(FILTERS, placeholder.USERNAME_NOT_EMAIL)
+    grid = by_id(tree, {"type": "account-grid", "name": "username-not-email"})
+    assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
+    assert len(expected) > 0
+
+
+def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_app, warehouse):
+    client = dash_app.server.test_client()
+    links = {
+        "at-risk": (by_id(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
+        "usernames": (
+            by_id(tree, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
+            placeholder.USERNAME_NOT_EMAIL,
+        ),
+    }
+    for name, (link, only) in links.items():
+        assert link.href == f"/export/accounts.csv?{urlencode({**VIEW, **only.query()})}", name
+        response = client.get(link.href)
+        assert int(response.headers["X-Row-Count"]) == len(warehouse.accounts(FILTERS, only)), name
+    for dataset in ("email_status_breakdown", "email_statuses"):
+        assert by_id(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
+
+
+def test_a_slice_longer_than_the_grid_limit_says_so_and_links_to_the_full_list(in_module_request, monkeypatch):
+    monkeypatch.setattr(placeholder, "GRID_ROW_LIMIT", 5)
+    tree = render(**VIEW)
+    grid = by_id(tree, {"type": "account-grid", "name": "username-not-email"})
+    assert len(grid.rowData) == 5
+    notice = by_id(tree, {"type": "grid-count", "name": "username-not-email"})
+    assert text_of(notice).startswith("Showing 5 of ")
+    (link,) = [node for node in walk(notice) if getattr(node, "href", None)]
+    assert link.href == f"/accounts?{urlencode({**VIEW, 'username_is_email': 'false'})}"
+
+
+def test_a_range_before_any_account_shows_empty_states(in_module_request):
+    tree = render(start="2001-01-01", end="2001-12-31", grain="month")
+    assert is_empty_state(figure(tree, "email-status"))
+    assert is_empty_state(figure(tree, "placeholder-over-time"))
+
+
+def test_an_unknown_segment_shows_empty_charts_and_lists(in_module_request):
+    tree = render(**VIEW, segment="no-such-segment")
+    assert is_empty_state(figure(tree, "email-status"))
+    assert is_empty_state(figure(tree, "placeholder-over-time"))
+    for name in ("at-risk", "username-not-email"):
+        assert text_of(by_id(tree, {"type": "grid-empty", "name": name}))
+
+
+def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
+    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/placeholder-emails")["module"]]
+    today = date.today()
+    tree = body.body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
+    assert is_empty_state(figure(tree, "email-status"))
+    assert by_id(tree, {"type": "grid-empty", "name": "at-risk"})
