@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, literal, select
+from sqlalchemy import Engine, func, literal, select
 
 from dashboard import metrics
 from dashboard.account_list import ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
@@ -248,7 +248,7 @@ class Warehouse:
 
     def quality(self) -> pd.DataFrame:
         """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table."""
-        q, e, a = schema.quarantine, schema.events, schema.accounts
+        q, e = schema.quarantine, schema.events
         quarantined = self._read(
             select(
                 literal("quarantined").label("issue"),
@@ -270,17 +270,15 @@ class Warehouse:
             .group_by(e.c.source_event_type)
             .order_by(e.c.source_event_type)
         )
+        o = schema.orphan_events
         orphans = self._read(
             select(
                 literal("orphan_event").label("issue"),
                 literal("activity_log").label("source_table"),
-                e.c.event_id.label("row_key"),
-                e.c.account_number.label("detail"),
+                o.c.event_id.label("row_key"),
+                o.c.account_number.label("detail"),
                 literal(1).label("rows"),
-            )
-            .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
-            .where(and_(e.c.account_number.is_not(None), a.c.account_number.is_(None)))
-            .order_by(e.c.occurred_utc, e.c.event_id)
+            ).order_by(o.c.occurred_utc, o.c.event_id)
         )
         frames = [frame for frame in (quarantined, unmapped, orphans) if not frame.empty]
         if not frames:
@@ -297,9 +295,7 @@ class Warehouse:
         (event_id, account_number, occurred_at, event_type, channel, detail), the two long lists
         capped at `limit` rows with their full sizes in `quarantined_total` and `orphans_total`.
         """
-        q, e, a = schema.quarantine, schema.events, schema.accounts
-        orphan = and_(e.c.account_number.is_not(None), a.c.account_number.is_(None))
-        with_account = e.outerjoin(a, a.c.account_number == e.c.account_number)
+        q, e, o = schema.quarantine, schema.events, schema.orphan_events
         by_reason = self._read(
             select(
                 literal("quarantined").label("issue"),
@@ -322,17 +318,12 @@ class Warehouse:
             .order_by(q.c.source_table, q.c.reason, q.c.row_key)
             .limit(limit)
         )
-        # One pass over the events: the window count is the number of orphans before the limit.
-        orphan_columns = (e.c.event_id, e.c.account_number, e.c.occurred_at, e.c.event_type, e.c.channel, e.c.detail)
+        orphan_columns = (o.c.event_id, o.c.account_number, o.c.occurred_at, o.c.event_type, o.c.channel, o.c.detail)
         orphans = self._read(
-            select(*orphan_columns, func.count().over().label("orphans_total"))
-            .select_from(with_account)
-            .where(orphan)
-            .order_by(e.c.account_number, e.c.occurred_utc.desc(), e.c.event_id)
-            .limit(limit)
+            select(*orphan_columns).order_by(o.c.account_number, o.c.occurred_utc.desc(), o.c.event_id).limit(limit)
         )
-        orphans_total = int(orphans["orphans_total"].iloc[0]) if not orphans.empty else 0
-        orphans = orphans.drop(columns="orphans_total")
+        with self.engine.connect() as connection:
+            orphans_total = connection.execute(select(func.count()).select_from(o)).scalar_one()
         summary_rows = [by_reason]
         if not unmapped.empty:
             mapped = pd.DataFrame(

@@ -347,6 +347,7 @@ def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: da
     _refresh_from_events(connection, schema.daily_events, [e.c.event_type], "events", None, day_from)
     locked = and_(e.c.event_type == "account_locked", e.c.account_number.is_not(None))
     _refresh_from_events(connection, schema.daily_lockouts, [e.c.account_number], "lockouts", locked, day_from)
+    _refresh_orphans(connection, day_from)
     hourly = e.c.event_type.in_(HOURLY_TYPES)
     _refresh_from_events(
         connection, schema.hourly_events, [e.c.occurred_hour, e.c.event_type], "events", hourly, day_from
@@ -377,6 +378,24 @@ def _refresh_from_events(connection: Connection, target, keys: list, count_name:
     connection.execute(stale)
     names = ["day", "segment", *(target.c[k.name.removeprefix("occurred_")].name for k in keys), count_name]
     connection.execute(insert(target).from_select(names, query))
+
+
+def _refresh_orphans(connection: Connection, day_from) -> None:
+    """Events whose account number matches no loaded web user, from `day_from` on (or all)."""
+    o, e, a = schema.orphan_events, schema.events, schema.accounts
+    columns = ["event_id", "account_number", "occurred_at", "occurred_utc", "occurred_day", "event_type", "channel"]
+    columns.append("detail")
+    query = (
+        select(*(e.c[name] for name in columns))
+        .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
+        .where(and_(e.c.account_number.is_not(None), a.c.account_number.is_(None)))
+    )
+    stale = delete(o)
+    if day_from is not None:
+        stale = stale.where(o.c.occurred_day >= day_from)
+        query = query.where(e.c.occurred_day >= day_from)
+    connection.execute(stale)
+    connection.execute(insert(o).from_select(columns, query))
 
 
 def _insert_daily_attempts(connection: Connection) -> None:

@@ -133,6 +133,21 @@ daily_attempts = Table(
     Index("ix_daily_attempts", "segment", "day"),
 )
 
+orphan_events = Table(
+    "orphan_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("account_number", String(64), nullable=False),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("occurred_utc", DateTime, nullable=False),
+    Column("occurred_day", Date, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("channel", Text),
+    Column("detail", Text),
+    Index("ix_orphan_events_day", "occurred_day"),
+)
+"""Events whose account matches no loaded web user, found once per load instead of per page view."""
+
 hourly_events = Table(
     "hourly_events",
     metadata,
@@ -164,7 +179,7 @@ schema_version = Table(
     metadata,
     Column("version", Integer, nullable=False),
 )
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Raised whenever a table changes; a warehouse of another version is rebuilt by the next load."""
 
 DATA_TABLES = (
@@ -177,4 +192,5 @@ DATA_TABLES = (
     daily_lockouts,
     daily_attempts,
     hourly_events,
+    orphan_events,
 )
