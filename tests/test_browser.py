@@ -158,3 +158,37 @@ def test_loading_a_page_does_not_rewrite_its_url_or_add_history(browser):
     time.sleep(1)
     assert urlparse(browser.driver.current_url).query == ""
     assert browser.driver.execute_script("return window.history.length") == before + 1
+
+
+def graph(name: str) -> str:
+    return f"""[id='{{"chart":"{name}","type":"drill"}}']"""
+
+
+def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(browser, demo_warehouse):
+    from dashboard.account_list import AccountFilters
+    from dashboard.params import parse_account_filters, parse_filters
+
+    open_page(browser, "/recovery?grain=month&start=2025-03-01&end=2025-05-31")
+    browser.wait_for_element(f"{graph('recovery-outcomes')} .bars path", timeout=15)
+    click_first_bar(browser, graph("recovery-outcomes"))
+    url = wait_for_url(browser, lambda url: url.path == "/accounts" and "outcome" in parse_qs(url.query))
+    query = {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
+    assert (query["start"], query["end"]) == ("2025-03-01", "2025-03-31")
+    warehouse = Warehouse(demo_warehouse)
+    only = parse_account_filters(query)
+    assert isinstance(only, AccountFilters) and only.outcome in {"succeeded", "failed", "abandoned"}
+    expected = len(warehouse.accounts(parse_filters(query, warehouse.extent()), only))
+    browser.wait_for_text_to_equal("#accounts-count", f"{expected:,} accounts", timeout=15)
+    browser.driver.save_screenshot(str(SCREENSHOTS / "accounts-drilled.png"))
+
+
+def test_clicking_an_account_row_opens_its_page(browser):
+    open_page(browser, "/accounts?outcome=failed&start=2025-01-01&end=2025-06-30")
+    first = browser.wait_for_element(".ag-center-cols-container .ag-row[row-index='0'] .ag-cell", timeout=15)
+    account = browser.find_element(".ag-pinned-left-cols-container .ag-row[row-index='0'], .ag-row[row-index='0']")
+    first.click()
+    url = wait_for_url(browser, lambda url: url.path.startswith("/accounts/A"))
+    number = urlparse(url).path.rsplit("/", 1)[1]
+    assert number in account.text or account.get_attribute("row-id") == number
+    browser.wait_for_contains_text("body", number, timeout=15)
+    assert browser.get_logs() == []
