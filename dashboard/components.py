@@ -79,7 +79,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
             dbc.Col(
                 dcc.Dropdown(
                     id="filter-segment",
-                    options=[{"label": s, "value": s} for s in segments],
+                    options=[{"label": s, "value": s} for s in _with_current(segments, filters.segment)],
                     value=filters.segment,
                     placeholder="All segments",
                     style={"minWidth": "12rem"},
@@ -90,6 +90,11 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
         ],
         className="g-2 mb-3 align-items-center",
     )
+
+
+def _with_current(segments: list[str], current: str | None) -> list[str]:
+    """A segment from a link that no account has stays selectable, so its empty view is shown as such."""
+    return segments if current is None or current in segments else [*segments, current]
 
 
 def rendered_view(filters: Filters) -> dict[str, str | None]:

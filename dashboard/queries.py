@@ -357,3 +357,23 @@ class Warehouse:
             "orphans": orphans,
             "orphans_total": int(orphans_total),
         }
+
+    def overview(self, filters: Filters, trend: Filters) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        """The overview's KPI table (as `kpis`) and its trend tables at the `trend` view, each daily table read once.
+
+        `trend` is the same range as `filters` at a grain a sparkline can hold. The metric functions cut
+        the rows to each view themselves, so one read from the previous range's start serves them all.
+        """
+        since = replace(filters, start=min(metrics.previous_range(filters).start, trend.start))
+        accounts = self._daily(schema.daily_accounts, since, from_start=False)
+        attempts = self._daily(schema.daily_attempts, since)
+        events = self._daily(schema.daily_events, since)
+        locked = self._daily(schema.daily_lockouts, trend)
+        tables = {
+            "adoption": metrics.adoption(accounts, trend),
+            "email_statuses": metrics.email_status_over_time(accounts, trend),
+            "recovery": metrics.recovery(attempts, trend),
+            "resets": metrics.resets(events, trend),
+            "lockouts": metrics.lockouts(events, locked, trend),
+        }
+        return metrics.kpis(accounts, attempts, events, filters), tables

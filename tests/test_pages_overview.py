@@ -100,6 +100,25 @@ def test_trend_lines_equal_their_period_tables(tree, warehouse):
         assert list(pd.to_datetime(trace.x)) == list(periods), key
 
 
+@pytest.mark.parametrize(
+    "view",
+    [
+        FILTERS,
+        Filters(date(2024, 2, 10), date(2026, 10, 31), "day"),
+        Filters(date(2026, 1, 1), date(2026, 2, 1), "month"),
+    ],
+)
+def test_one_read_overview_equals_the_kpi_and_period_table_queries(warehouse, view):
+    trend = overview.trend_filters(view)
+    kpis, tables = warehouse.overview(view, trend)
+    pd.testing.assert_frame_equal(kpis, warehouse.kpis(view))
+    pd.testing.assert_frame_equal(tables["adoption"], warehouse.adoption(trend))
+    pd.testing.assert_frame_equal(tables["email_statuses"], warehouse.email_status_over_time(trend))
+    pd.testing.assert_frame_equal(tables["recovery"], warehouse.recovery(trend))
+    pd.testing.assert_frame_equal(tables["resets"], warehouse.resets(trend))
+    pd.testing.assert_frame_equal(tables["lockouts"], warehouse.lockouts(trend))
+
+
 def test_a_long_daily_range_draws_weekly_trend_lines(in_module_request, warehouse):
     tree = render(start="2025-01-01", end="2026-10-31", grain="day")
     weekly = warehouse.resets(Filters(date(2025, 1, 1), date(2026, 10, 31), "week"))

@@ -34,8 +34,17 @@ FUNNEL_COLORS = {
     "account_activated": GREEN,
 }
 NOT_ENROLLED_COLOR = "#CFCFCF"
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0, "traceorder": "normal"}
-"""Half-width charts put their legend under the axis, clear of the mode bar."""
+BELOW_MARGIN = {"l": 60, "r": 20, "t": 30, "b": 100}
+
+
+def legend_below(figure: go.Figure, height: int) -> go.Figure:
+    """Half-width charts put their legend under the x-axis title, clear of the mode bar at the top."""
+    plot_height = height - BELOW_MARGIN["t"] - BELOW_MARGIN["b"]
+    legend = {"orientation": "h", "yanchor": "top", "y": -62 / plot_height, "x": 0, "traceorder": "normal"}
+    figure.update_layout(height=height, margin=BELOW_MARGIN, legend=legend)
+    return figure
+
+
 """A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
 
 
@@ -157,8 +166,10 @@ def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
                 hovertemplate=f"%{{y}}<br>{name}: %{{text}} accounts<br><i>Click for these accounts</i><extra></extra>",
             )
         )
-    base_layout(figure, y_title="", x_title="Share of the segment's accounts", height=max(240, 150 + 46 * len(rows)))
-    figure.update_layout(barmode="stack", legend=LEGEND_BELOW, margin={"b": 90})
+    height = max(260, 150 + 46 * len(rows))
+    base_layout(figure, y_title="", x_title="Share of the segment's accounts", height=height)
+    legend_below(figure, height)
+    figure.update_layout(barmode="stack")
     figure.update_yaxes(rangemode="normal")
     figure.update_xaxes(tickformat=".0%", range=[0, 1])
     return figure

@@ -52,6 +52,8 @@ VERDICT_COLORS = {"better": GREEN, "worse": VERMILLION, "neutral": GREY, "unchan
 TREND_MAX_POINTS = 200
 """A sparkline is a hand's width: past this many periods it uses the next coarser grain."""
 RATE_KPIS = frozenset({"adoption_rate"})
+STOCK_KPIS = frozenset({"adoption_rate", "enrolled_accounts", "placeholder_accounts", "at_risk_accounts"})
+"""Standing counts change by a few percent a quarter: their lines follow the data, not a zero baseline."""
 
 
 def _missing(value) -> bool:
@@ -140,7 +142,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
                 y=values,
                 mode="lines",
                 line={"color": TREND_COLORS.get(kpi, GREY), "width": 2},
-                fill="tozeroy" if not rate else None,
+                fill=None if kpi in STOCK_KPIS else "tozeroy",
                 fillcolor=_tint(TREND_COLORS.get(kpi, GREY)),
                 hovertemplate=f"{GRAIN_TITLES[grain]} %{{x|%Y-%m-%d}}<br>{label}: {value_format}<extra></extra>",
                 name=label,
@@ -156,7 +158,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
         plot_bgcolor="rgba(0,0,0,0)",
     )
     figure.update_xaxes(visible=False, fixedrange=True)
-    figure.update_yaxes(visible=False, fixedrange=True, rangemode="tozero" if kpi not in RATE_KPIS else "normal")
+    figure.update_yaxes(visible=False, fixedrange=True, rangemode="normal" if kpi in STOCK_KPIS else "tozero")
     return figure
 
 

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.account_list import AccountFilters
+from dashboard.charts.adoption import legend_below
 from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.metrics import Filters
 
@@ -38,8 +39,6 @@ USERNAME_COLUMNS = (
     "lockouts",
 )
 """What each grid shows: the account list's columns less the ones its slice holds constant (the CSV has all)."""
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0, "traceorder": "normal"}
-"""Half-width charts put their legend under the axis, clear of the mode bar."""
 HEADERS = {
     "account_number": "Account",
     "segment": "Segment",
@@ -100,8 +99,9 @@ def by_email_status(table: pd.DataFrame, filters: Filters) -> go.Figure:
             showlegend=False,
         )
     )
-    base_layout(figure, y_title="", x_title="Accounts")
-    figure.update_layout(barmode="stack", legend=LEGEND_BELOW, margin={"b": 90})
+    base_layout(figure, y_title="", x_title="Accounts", height=360)
+    legend_below(figure, 360)
+    figure.update_layout(barmode="stack")
     figure.update_yaxes(rangemode="normal")
     figure.update_xaxes(tickformat=",", range=[0, float(rows["accounts"].max()) * 1.15])
     return figure
@@ -128,7 +128,7 @@ def placeholder_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
         )
     base_layout(figure, y_title="Accounts", height=420)
     figure.update_yaxes(title_text="Placeholder email", tickformat=",", row=1, col=1)
-    figure.update_yaxes(title_text="With portal access", tickformat=",", row=2, col=1)
+    figure.update_yaxes(title_text="At risk (with access)", tickformat=",", row=2, col=1)
     figure.update_xaxes(title_text=period, row=2, col=1)
     figure.update_layout(hovermode="x unified", showlegend=False)  # each row's axis title names its line
     return figure

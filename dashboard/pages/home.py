@@ -54,15 +54,8 @@ def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.
 
 
 def body(warehouse, filters):
-    kpis = warehouse.kpis(filters)
     trend_filters = overview.trend_filters(filters)
-    tables = {
-        "adoption": warehouse.adoption(trend_filters),
-        "email_statuses": warehouse.email_status_over_time(trend_filters),
-        "recovery": warehouse.recovery(trend_filters),
-        "resets": warehouse.resets(trend_filters),
-        "lockouts": warehouse.lockouts(trend_filters),
-    }
+    kpis, tables = warehouse.overview(filters, trend_filters)
     before = previous_range(filters)
     comparable = overview.comparable(filters, warehouse.extent())
     cards = [
