@@ -176,6 +176,20 @@ def _grid_condition(column, model: dict):
     return operators[kind]() if kind in operators else None
 
 
+def _columns_and_conditions(filters: Filters, only: AccountFilters, grid_filters: dict | None):
+    a = schema.accounts
+    failed, locked = _failed_count(filters), _lockout_count(filters)
+    by_name = {name: a.c[name] for name in SORTABLE if name in a.c}
+    by_name.update(failed_recovery_attempts=failed, lockouts=locked)
+    conditions = _slice_conditions(filters, only, failed)
+    for name, model in (grid_filters or {}).items():
+        if name in SORTABLE and isinstance(model, dict):
+            condition = _grid_condition(by_name[name], model)
+            if condition is not None:
+                conditions.append(condition)
+    return by_name, conditions
+
+
 def account_statement(
     filters: Filters,
     only: AccountFilters,
@@ -184,26 +198,19 @@ def account_statement(
     grid_filters: dict | None = None,
 ):
     """The account list's select (columns of the `accounts` dataset), filtered, sorted, unpaged."""
-    a = schema.accounts
-    failed, locked = _failed_count(filters), _lockout_count(filters)
-    by_name = {name: a.c[name] for name in SORTABLE if name in a.c}
-    by_name.update(failed_recovery_attempts=failed, lockouts=locked)
+    by_name, conditions = _columns_and_conditions(filters, only, grid_filters)
     statement = select(*(by_name[name].label(name) for name in SORTABLE))
-    conditions = _slice_conditions(filters, only, failed)
-    for name, model in (grid_filters or {}).items():
-        if name in SORTABLE and isinstance(model, dict):
-            condition = _grid_condition(by_name[name], model)
-            if condition is not None:
-                conditions.append(condition)
     if conditions:
         statement = statement.where(and_(*conditions))
     order = []
     for name, ascending in sort or []:
         if name in SORTABLE:
             order.append(asc(by_name[name]) if ascending else desc(by_name[name]))
-    return statement.order_by(*order, a.c.account_number)
+    return statement.order_by(*order, schema.accounts.c.account_number)
 
 
 def count_statement(filters: Filters, only: AccountFilters, grid_filters: dict | None = None):
-    listing = account_statement(filters, only, grid_filters=grid_filters).order_by(None).subquery()
-    return select(func.count()).select_from(listing)
+    """How many accounts the list holds; the per-account counts are computed only where filtered on."""
+    _, conditions = _columns_and_conditions(filters, only, grid_filters)
+    statement = select(func.count()).select_from(schema.accounts)
+    return statement.where(and_(*conditions)) if conditions else statement

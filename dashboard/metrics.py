@@ -54,7 +54,7 @@ def period_start(days: pd.Series, grain: str) -> pd.Series:
     if grain == "day":
         return days
     if grain == "week":
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     if grain == "month":
         return days.dt.to_period("M").dt.start_time.astype(days.dtype)
     raise ValueError(f"unknown grain {grain!r}")
@@ -269,7 +269,7 @@ def reset_heatmap(hourly_events: pd.DataFrame, filters: Filters, event_types: tu
     """Events of the given types inside the range by weekday (0 = Monday) and hour, every cell present."""
     rows = _in_view(hourly_events, filters)
     rows = rows[rows["event_type"].isin(event_types)]
-    counts = rows.assign(weekday=rows["day"].dt.weekday).groupby(["weekday", "hour"])["events"].sum()
+    counts = rows.assign(weekday=rows["day"].dt.day_of_week).groupby(["weekday", "hour"])["events"].sum()
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     table = counts.reindex(grid, fill_value=0).astype("int64").rename("events").reset_index()
     table["weekday_name"] = table["weekday"].map(dict(enumerate(WEEKDAYS)))
