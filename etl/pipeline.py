@@ -94,7 +94,12 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
             insert_frame(
                 connection, schema.events, events, progress("loading events", len(events)) if progress else None
             )
-            _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
+            if watermark is None:
+                insert_frame(
+                    connection, schema.recovery_attempts, form_attempts(events, config.recovery_attempt_gap_minutes)
+                )
+            else:
+                _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
             touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
             if rewrite_all or watermark is None:
                 since = None
@@ -310,7 +315,10 @@ def _load_quarantine(connection: Connection, web: pd.DataFrame, events: pd.DataF
 
 
 def _load_attempts(connection: Connection, new_events: pd.DataFrame, withdrawn: pd.DataFrame, gap_minutes: int) -> None:
-    """Form again the attempts of every account whose recovery history gained or lost an event."""
+    """Form again the attempts of every account whose recovery history gained or lost an event.
+
+    A full load has every event in hand and forms all attempts at once instead.
+    """
     recovery = new_events[new_events["event_type"].isin(RECOVERY_TYPES)]
     gone = withdrawn[withdrawn["event_type"].isin(RECOVERY_TYPES)]
     if recovery.empty and gone.empty:
@@ -331,7 +339,9 @@ def _load_attempts(connection: Connection, new_events: pd.DataFrame, withdrawn: 
                     events.c.occurred_at,
                     events.c.occurred_utc,
                     events.c.event_type,
-                ).where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES))),
+                )
+                .where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES)))
+                .with_hint(events, "INDEXED BY ix_events_account", "sqlite"),
             )
         )
     attempts = form_attempts(pd.concat(history, ignore_index=True), gap_minutes)
