@@ -38,7 +38,8 @@ PAGES = {
 def browser(dash_duo, dash_app):
     dash_duo.start_server(dash_app, port=PORT)
     dash_duo.driver.set_window_size(1400, 1800)
-    return dash_duo
+    yield dash_duo
+    settle(dash_duo)  # let the last page's requests finish before the server stops
 
 
 def open_page(browser, path: str) -> None:
