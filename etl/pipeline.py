@@ -339,9 +339,7 @@ def _load_attempts(connection: Connection, new_events: pd.DataFrame, withdrawn: 
                     events.c.occurred_at,
                     events.c.occurred_utc,
                     events.c.event_type,
-                )
-                .where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES)))
-                .with_hint(events, "INDEXED BY ix_events_account", "sqlite"),
+                ).where(and_(events.c.account_number.in_(batch), events.c.event_type.in_(RECOVERY_TYPES))),
             )
         )
     attempts = form_attempts(pd.concat(history, ignore_index=True), gap_minutes)

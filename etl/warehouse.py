@@ -76,6 +76,8 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA temp_store=MEMORY")  # the daily tables' GROUP BY sorts millions of rows
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages per connection
     cursor.close()
 
 
