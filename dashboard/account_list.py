@@ -17,7 +17,7 @@ from sqlalchemy import and_, asc, desc, func, or_, select
 from dashboard.metrics import Filters
 from etl import schema
 
-SORTABLE = (
+ACCOUNT_COLUMNS = (
     "account_number",
     "segment",
     "portal_access",
@@ -31,6 +31,7 @@ SORTABLE = (
     "lockouts",
     "created_at",
 )
+"""The columns of the `accounts` dataset, in order; every one can be sorted on."""
 
 
 @dataclass(frozen=True)
@@ -179,11 +180,11 @@ def _grid_condition(column, model: dict):
 def _columns_and_conditions(filters: Filters, only: AccountFilters, grid_filters: dict | None):
     a = schema.accounts
     failed, locked = _failed_count(filters), _lockout_count(filters)
-    by_name = {name: a.c[name] for name in SORTABLE if name in a.c}
+    by_name = {name: a.c[name] for name in ACCOUNT_COLUMNS if name in a.c}
     by_name.update(failed_recovery_attempts=failed, lockouts=locked)
     conditions = _slice_conditions(filters, only, failed)
     for name, model in (grid_filters or {}).items():
-        if name in SORTABLE and isinstance(model, dict):
+        if name in ACCOUNT_COLUMNS and isinstance(model, dict):
             condition = _grid_condition(by_name[name], model)
             if condition is not None:
                 conditions.append(condition)
@@ -199,12 +200,12 @@ def account_statement(
 ):
     """The account list's select (columns of the `accounts` dataset), filtered, sorted, unpaged."""
     by_name, conditions = _columns_and_conditions(filters, only, grid_filters)
-    statement = select(*(by_name[name].label(name) for name in SORTABLE))
+    statement = select(*(by_name[name].label(name) for name in ACCOUNT_COLUMNS))
     if conditions:
         statement = statement.where(and_(*conditions))
     order = []
     for name, ascending in sort or []:
-        if name in SORTABLE:
+        if name in ACCOUNT_COLUMNS:
             order.append(asc(by_name[name]) if ascending else desc(by_name[name]))
     return statement.order_by(*order, schema.accounts.c.account_number)
 

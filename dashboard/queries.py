@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
 from dashboard import metrics
-from dashboard.account_list import ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
+from dashboard.account_list import ACCOUNT_COLUMNS, ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
 from dashboard.masking import mask_emails, mask_usernames
 from dashboard.metrics import Filters
 from etl import schema
@@ -31,20 +31,7 @@ ATTEMPT_EXPORT_COLUMNS = (
     "events",
     "segment",
 )
-ACCOUNT_EXPORT_COLUMNS = (
-    "account_number",
-    "segment",
-    "portal_access",
-    "email_status",
-    "username_is_email",
-    "email",
-    "username",
-    "enrolled_at",
-    "last_login_at",
-    "failed_recovery_attempts",
-    "lockouts",
-    "created_at",
-)
+ACCOUNT_EXPORT_COLUMNS = ACCOUNT_COLUMNS
 ACTIVITY_EXPORT_COLUMNS = (
     "event_id",
     "account_number",

@@ -15,8 +15,9 @@ from dashboard.charts.lockouts import MOST_LOCKED_LIMIT
 from dashboard.export import DATASETS
 from dashboard.grids import records
 from dashboard.metrics import Filters
-from dashboard.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
+from dashboard.params import parse_filters
 from dashboard.queries import Warehouse
+from tests.page_tree import find, slice_of, walk
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
@@ -27,27 +28,6 @@ MOST_LOCKED_GRID = {"type": "account-grid", "name": "most-locked"}
 def render(**query):
     page = next(p for p in dash.page_registry.values() if p["path"] == "/lockouts")
     return page["layout"](**query)
-
-
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def find(tree, component_id):
-    found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
-    assert len(found) == 1, f"{component_id} found {len(found)} times"
-    return found[0]
-
-
-def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
-    """The view and the slice the account list would show for a clicked point."""
-    args = dict(parse_qsl(customdata))
-    view = {k: v for k, v in args.items() if k in VIEW_PARAMETERS}
-    return parse_filters(view, None), parse_account_filters({k: v for k, v in args.items() if k not in view})
 
 
 @pytest.fixture(scope="module")

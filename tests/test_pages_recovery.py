@@ -13,10 +13,11 @@ from dashboard.account_list import AccountFilters
 from dashboard.export import DATASETS
 from dashboard.grids import records
 from dashboard.metrics import OUTCOMES, Filters
-from dashboard.params import ACCOUNT_PARAMETERS, VIEW_PARAMETERS, parse_account_filters, parse_filters
+from dashboard.params import ACCOUNT_PARAMETERS, parse_filters
 from dashboard.queries import Warehouse
 from etl.attempts import RECOVERY_STEPS
 from etl.rules import RECOVERY_FAILURES
+from tests.page_tree import find, slice_of, walk
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -29,27 +30,6 @@ REPEATS_GRID = {"type": "account-grid", "name": "repeated-failures"}
 def render(**query):
     page = next(p for p in dash.page_registry.values() if p["path"] == "/recovery")
     return page["layout"](**query)
-
-
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def find(tree, component_id):
-    found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
-    assert len(found) == 1, f"{component_id} found {len(found)} times"
-    return found[0]
-
-
-def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
-    """The view and the slice the account list would show for a clicked point."""
-    args = dict(parse_qsl(customdata))
-    view = {k: v for k, v in args.items() if k in VIEW_PARAMETERS}
-    return parse_filters(view, None), parse_account_filters({k: v for k, v in args.items() if k not in view})
 
 
 def trace(figure, name):

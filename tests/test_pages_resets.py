@@ -13,8 +13,8 @@ import pytest
 from dashboard.account_list import AccountFilters
 from dashboard.export import DATASETS
 from dashboard.metrics import RESET_TYPES, WEEKDAYS, Filters
-from dashboard.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
 from dashboard.queries import HEATMAP_TYPES, Warehouse
+from tests.page_tree import find, slice_of
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 2, 10), end=date(2025, 7, 20), grain="month")
@@ -26,27 +26,6 @@ COLUMNS = ("self_service_resets", "staff_resets", "password_changes")
 def render(**query):
     page = next(p for p in dash.page_registry.values() if p["path"] == "/resets")
     return page["layout"](**query)
-
-
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def find(tree, component_id):
-    found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
-    assert len(found) == 1, f"{component_id} found {len(found)} times"
-    return found[0]
-
-
-def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
-    """The view and the slice the account list would show for a clicked point."""
-    args = dict(parse_qsl(customdata))
-    view = {k: v for k, v in args.items() if k in VIEW_PARAMETERS}
-    return parse_filters(view, None), parse_account_filters({k: v for k, v in args.items() if k not in view})
 
 
 @pytest.fixture(scope="module")
