@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -10,7 +11,11 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard import export
-from dashboard.components import navbar
+from dashboard.auth import hardening, web
+from dashboard.auth.guard import guard_layout, requires
+from dashboard.auth.roles import Permission
+from dashboard.auth.store import ensure_admin
+from dashboard.components import navbar, not_allowed
 from etl.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -28,11 +33,24 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
         health_endpoint="health",
+        enable_mcp=False,
     )
     app.server.config["PORTAL_WAREHOUSE_URL"] = config.warehouse.url
     app.server.config["PORTAL_SETTINGS"] = config
+    web.install(app.server, config)
+    hardening.install(app)
     app.server.register_blueprint(export.blueprint)
-    app.layout = html.Div(
+    _guard_pages(app)
+    app.layout = shell
+    _register_filter_callback(app)
+    _register_drill_callbacks(app)
+    _announce_admin(app)
+    return app
+
+
+def shell() -> html.Div:
+    """The frame around every page, drawn per request so the navbar shows only what the user may open."""
+    return html.Div(
         [
             dcc.Location(id="view-url", refresh="callback-nav"),
             dcc.Location(id="drill-nav", refresh="callback-nav"),
@@ -41,9 +59,27 @@ def create_app(config: Config | None = None) -> Dash:
             dbc.Container(dash.page_container, fluid=True),
         ]
     )
-    _register_filter_callback(app)
-    _register_drill_callbacks(app)
-    return app
+
+
+def _guard_pages(app: Dash) -> None:
+    """Each page renders only for roles it is open to, however it is reached (typed URL or link)."""
+    templates = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template") or page["path"]
+        templates.append(template)
+        page["layout"] = guard_layout(template, page["layout"], not_allowed)
+    app.server.config["PORTAL_PAGE_TEMPLATES"] = tuple(templates)
+
+
+def _announce_admin(app: Dash) -> None:
+    generated = ensure_admin(app.server.extensions["portal_users"], os.environ.get("PORTAL_ADMIN_PASSWORD"))
+    if generated:
+        print(
+            f"Created the first admin user 'admin' with password: {generated}\n"
+            "It is stored hashed and not shown again; change it on the Users page or with "
+            "`python -m dashboard users reset-password admin`.",
+            flush=True,
+        )
 
 
 def drill_href(click_data: dict | None) -> str | None:
@@ -67,6 +103,7 @@ def _register_drill_callbacks(app: Dash) -> None:
         Input({"type": "drill", "chart": ALL}, "clickData"),
         prevent_initial_call=True,
     )
+    @requires(Permission.VIEW_ACCOUNTS)
     def open_slice(_clicks):
         """A click on a bar, point, funnel step or heatmap cell opens exactly its accounts."""
         href = drill_href(ctx.triggered[0]["value"]) if ctx.triggered else None
@@ -77,6 +114,7 @@ def _register_drill_callbacks(app: Dash) -> None:
         Input({"type": "account-grid", "name": ALL}, "cellClicked"),
         prevent_initial_call=True,
     )
+    @requires(Permission.VIEW_ACCOUNTS)
     def open_account(_cells):
         """A click on a row of any account table opens that account."""
         href = row_href(ctx.triggered[0]["value"]) if ctx.triggered else None
@@ -94,6 +132,7 @@ def _register_filter_callback(app: Dash) -> None:
         State("filter-rendered", "data"),
         prevent_initial_call=True,
     )
+    @requires(Permission.VIEW_CHARTS)
     def filters_to_url(start, end, grain, segment, search, rendered):
         """Every filter change lands in the query string, so links, reloads and Back reproduce it.
 

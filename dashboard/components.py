@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.auth.guard import actor, can, page_allowed
+from dashboard.auth.roles import Permission
 from dashboard.metrics import GRAINS, Filters
 from dashboard.params import BadParameter, parse_filters
 from dashboard.queries import Warehouse
@@ -22,23 +24,59 @@ NAV = (
     ("/lockouts", "Lockouts"),
     ("/accounts", "Accounts"),
     ("/quality", "Data quality"),
+    ("/admin/users", "Users"),
+    ("/admin/audit", "Audit log"),
 )
 DEFAULT_GRAIN = "week"
 
 
 def navbar() -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in NAV]
+    """Links to the pages this user may open, who is signed in, and the way out."""
+    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in NAV if page_allowed(path)]
+    roles = ", ".join(_roles())
+    who = html.Div(
+        [
+            html.Span([actor(), html.Small(f" ({roles})", className="text-white-50")], id="signed-in-as"),
+            html.Form(
+                html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm", id="sign-out"),
+                method="POST",
+                action="/logout",
+                className="m-0",
+            ),
+        ],
+        className="d-flex align-items-center gap-2 text-light ms-auto",
+    )
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Billing portal analytics", href="/"),
                 dbc.Nav(links, navbar=True, className="flex-wrap"),
+                who,
             ],
             fluid=True,
         ),
         color="dark",
         dark=True,
         className="mb-3",
+    )
+
+
+def _roles() -> tuple[str, ...]:
+    from flask_login import current_user
+
+    return tuple(getattr(current_user, "roles", ()) or ())
+
+
+def not_allowed() -> dbc.Alert:
+    """What a page shows to a role it is not open to (its data is never read)."""
+    return dbc.Alert(
+        [
+            html.H2("Not allowed", className="h5"),
+            html.P(f"You are signed in as {actor()}; your role does not open this page."),
+            dcc.Link("Back to the overview", href="/"),
+        ],
+        color="warning",
+        id="not-allowed",
     )
 
 
@@ -115,7 +153,9 @@ def query_string(filters: Filters, **extra: str) -> str:
     return urlencode(params)
 
 
-def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A:
+def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A | None:
+    if not can(Permission.EXPORT):
+        return None
     return html.A(
         label or f"Download {dataset}.csv",
         href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
@@ -161,19 +201,26 @@ def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str
     ]
     if problem:
         children.append(dbc.Alert(f"{problem}; showing the default view instead.", color="warning"))
-    children.append(html.Div([export_link(name, filters) for name in datasets]))
+    children.append(html.Div([link for name in datasets if (link := export_link(name, filters))]))
     if body is not None:
         children.append(body(warehouse, filters))
     return html.Div(children)
 
 
-def download_link(dataset: str, filters: Filters, label: str = "CSV", **extra: str) -> html.A:
-    """A link to the export of exactly what a chart or table shows: same function, same filters."""
+def download_link(
+    dataset: str, filters: Filters, label: str = "CSV", *, id_extra: dict | None = None, **extra: str
+) -> html.A | None:
+    """A link to the export of exactly what a chart or table shows: same function, same filters.
+
+    None for a role without exports: a link that answers 403 is worse than no link.
+    """
+    if not can(Permission.EXPORT):
+        return None
     return html.A(
         [html.Span("⤓ ", **{"aria-hidden": "true"}), label],
         href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
         className="btn btn-outline-secondary btn-sm",
-        id={"type": "download", "dataset": dataset},
+        id={"type": "download", "dataset": dataset, **(id_extra or {})},
         title=f"Download {dataset}.csv for this view",
     )
 
@@ -181,7 +228,7 @@ def download_link(dataset: str, filters: Filters, label: str = "CSV", **extra: s
 def chart_card(title: str, body, *downloads: html.A, note: str | None = None) -> dbc.Card:
     """A chart or table with its title, its CSV downloads and an optional how-to-read note."""
     header = html.Div(
-        [html.H3(title, className="h6 mb-0"), html.Div(list(downloads), className="d-flex gap-1")],
+        [html.H3(title, className="h6 mb-0"), html.Div([d for d in downloads if d], className="d-flex gap-1")],
         className="d-flex justify-content-between align-items-center",
     )
     children = [

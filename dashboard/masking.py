@@ -6,6 +6,8 @@ confirm a username they read out, without the list giving it away.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 BULLETS = "•••"
@@ -36,3 +38,11 @@ def mask_emails(values: pd.Series) -> pd.Series:
 
 def mask_usernames(values: pd.Series) -> pd.Series:
     return values.map(mask_username, na_action="ignore")
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"']+")
+
+
+def mask_emails_in_text(values: pd.Series) -> pd.Series:
+    """Free text (an event's detail) can quote an address, e.g. "Email changed from a@b.com"."""
+    return values.map(lambda text: _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text), na_action="ignore")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, literal, select
 
 from dashboard import metrics
 from dashboard.account_list import ACCOUNT_COLUMNS, ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
-from dashboard.masking import mask_emails, mask_usernames
+from dashboard.masking import mask_emails, mask_emails_in_text, mask_usernames
 from dashboard.metrics import Filters
 from etl import schema
 from etl.warehouse import read_frame, warehouse_engine
@@ -225,13 +225,16 @@ class Warehouse:
             frame["username"] = mask_usernames(frame["username"])
         return frame[list(ACCOUNT_EXPORT_COLUMNS)]
 
-    def activity(self, account_number: str, filters: Filters | None = None) -> pd.DataFrame:
-        """One account's events, oldest first."""
+    def activity(self, account_number: str, filters: Filters | None = None, *, unmasked: bool = False) -> pd.DataFrame:
+        """One account's events, oldest first; addresses quoted in a detail text are masked by default."""
         e = schema.events
         statement = select(*(e.c[name] for name in ACTIVITY_EXPORT_COLUMNS)).where(e.c.account_number == account_number)
         if filters is not None:
             statement = statement.where(e.c.occurred_day.between(filters.start, filters.end))
-        return self._read(statement.order_by(e.c.occurred_utc, e.c.event_id))
+        frame = self._read(statement.order_by(e.c.occurred_utc, e.c.event_id))
+        if not unmasked and "detail" in frame:
+            frame["detail"] = mask_emails_in_text(frame["detail"])
+        return frame
 
     def quality(self) -> pd.DataFrame:
         """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table."""

@@ -82,6 +82,15 @@ class WarehouseConfig(_Strict):
     url: str = DEFAULT_WAREHOUSE_URL
 
 
+class AuthConfig(_Strict):
+    """Sign-in policy: how long an idle session lives and how wrong passwords are met."""
+
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    slow_after: int = Field(default=3, ge=1)
+    lock_after: int = Field(default=5, ge=2)
+    lock_minutes: int = Field(default=15, ge=1)
+
+
 class Config(_Strict):
     timezone: str = "UTC"
     placeholder_emails: list[str] = Field(default_factory=lambda: ["blackhole@mhtc.net"])
@@ -90,6 +99,7 @@ class Config(_Strict):
     source: SourceConfig = Field(default_factory=SourceConfig)
     event_types: dict[str, str] = Field(default_factory=dict)
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
     @field_validator("timezone")
     @classmethod

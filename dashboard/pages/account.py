@@ -2,7 +2,8 @@
 
 Registered with a path template, so `/accounts` stays the list and `/accounts/<n>` opens an account
 (Dash matches a template only when the path has the extra segment). Email and username are masked
-as the query layer returns them by default.
+as the query layer returns them by default; a role allowed to see them (support, admin) gets them
+unmasked, and each such view is written to the audit log (CPNI: who saw which customer).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pandas as pd
 import plotly.express as px
 from dash import Input, Output, dcc, html
 
+from dashboard.auth.guard import actor, can, remote_addr
+from dashboard.auth.roles import Permission
+from dashboard.auth.web import store as users
 from dashboard.charts.common import COLORS, base_layout, empty_figure
 from dashboard.components import chart_card, download_link, page
 from dashboard.grids import records
@@ -79,15 +83,16 @@ def _status_badge(status: str | None) -> dbc.Badge:
     return dbc.Badge(status or "unknown", color=colour.get(status or "", "secondary"), className="fw-normal")
 
 
-def record_card(record: dict) -> dbc.Card:
+def record_card(record: dict, unmasked: bool = False) -> dbc.Card:
     """The web user record: identity, flags, and when it was created, enrolled and last used."""
+    shown = "" if unmasked else " (masked)"
     fields = [
         ("Account number", html.Code(record["account_number"])),
         ("Segment", record.get("segment") or "unknown"),
         ("Portal access", _flag(record.get("portal_access"))),
-        ("Email (masked)", record.get("email") or "—"),
+        (f"Email{shown}", html.Span(record.get("email") or "—", id="account-email")),
         ("Email status", _status_badge(record.get("email_status"))),
-        ("Username (masked)", record.get("username") or "—"),
+        (f"Username{shown}", html.Span(record.get("username") or "—", id="account-username")),
         ("Username is an email", _flag(record.get("username_is_email"), no="warning")),
         ("Created", _when(record.get("created_at"))),
         ("Enrolled", _when(record.get("enrolled_at"))),
@@ -248,8 +253,7 @@ def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
         table = html.P("No events for this account in this range.", className="text-muted mb-0")
     else:
         table = _grid("account-events", events, EVENT_COLUMNS, "event_id", 460)
-    table_download = download_link("activity", filters, "CSV", account=number)
-    table_download.id = {"type": "download", "dataset": "activity", "part": "table"}
+    table_download = download_link("activity", filters, "CSV", id_extra={"part": "table"}, account=number)
     cards.append(
         chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), table_download)
     )
@@ -260,7 +264,8 @@ def body(number: str, query: dict[str, str]):
     def render(warehouse: Warehouse, filters: Filters):
         back = dcc.Link("← Back to the account list", href=back_href(query), id=BACK_ID)
         store = dcc.Store(id=LAST_LIST_ID, storage_type="session")
-        record = warehouse.account(number)
+        unmasked = can(Permission.UNMASK)
+        record = warehouse.account(number, unmasked=unmasked)
         if record is None:
             message = dbc.Alert(
                 [html.Span(["No account ", html.Code(number), " in the warehouse. "]), back],
@@ -268,15 +273,19 @@ def body(number: str, query: dict[str, str]):
                 id="account-not-found",
             )
             return html.Div([store, message])
+        if unmasked:
+            users().audit(
+                actor(), "account_viewed_unmasked", number, {"page": f"/accounts/{number}"}, remote_addr=remote_addr()
+            )
         attempts = warehouse.attempts_of(number)
-        events = warehouse.activity(number, filters)
+        events = warehouse.activity(number, filters, unmasked=unmasked)
         return html.Div(
             [
                 store,
                 html.Div(back, className="mb-3"),
                 dbc.Row(
                     [
-                        dbc.Col(record_card(record), xl=4),
+                        dbc.Col(record_card(record, unmasked), xl=4),
                         dbc.Col(attempts_card(attempts, number, filters), xl=8),
                     ]
                 ),

@@ -17,6 +17,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
+from dashboard.auth.guard import requires
+from dashboard.auth.roles import Permission
 from dashboard.components import chart_card, current_warehouse, download_link, page
 from dashboard.grids import records
 from dashboard.metrics import Filters
@@ -155,7 +157,7 @@ dash.callback(
     Input(GRID_ID, "getRowsRequest"),
     State(STATE_ID, "data"),
     prevent_initial_call=True,
-)(grid_rows)
+)(requires(Permission.VIEW_ACCOUNTS)(grid_rows))
 
 dash.clientside_callback(
     "function (search) { return search; }",

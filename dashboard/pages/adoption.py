@@ -21,8 +21,7 @@ def body(warehouse, filters):
     segments = warehouse.adoption_by_segment(filters)
     funnel = warehouse.enrollment_funnel(filters)
     over_time_link = download_link("adoption", filters)
-    bars_link = download_link("adoption", filters)
-    bars_link.id = {"type": "download", "dataset": "adoption", "chart": "new-enrollments"}
+    bars_link = download_link("adoption", filters, id_extra={"chart": "new-enrollments"})
     return html.Div(
         [
             chart_card(

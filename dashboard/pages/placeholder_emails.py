@@ -56,8 +56,9 @@ def body(warehouse, filters):
     over_time = warehouse.email_status_over_time(filters)
     counts = charts.counts(breakdown)
     at_risk_csv = download_link("accounts", filters, "CSV", **charts.AT_RISK.query())
-    usernames_csv = download_link("accounts", filters, "CSV", **charts.USERNAME_NOT_EMAIL.query())
-    usernames_csv.id = {"type": "download", "dataset": "accounts", "chart": "username-not-email"}
+    usernames_csv = download_link(
+        "accounts", filters, "CSV", id_extra={"chart": "username-not-email"}, **charts.USERNAME_NOT_EMAIL.query()
+    )
     return html.Div(
         [
             html.P(

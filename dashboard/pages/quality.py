@@ -67,12 +67,9 @@ def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], height: int = 
     )
 
 
-def _download(filters: Filters, part: str) -> html.A:
+def _download(filters: Filters, part: str) -> html.A | None:
     """The `quality` export; each part's link gets its own id (one page, several links to one dataset)."""
-    link = download_link("quality", filters, "CSV")
-    if part != "load":
-        link.id = {"type": "download", "dataset": "quality", "part": part}
-    return link
+    return download_link("quality", filters, "CSV", id_extra=None if part == "load" else {"part": part})
 
 
 def _text(field: str, header: str, **extra) -> dict:

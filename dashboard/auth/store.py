@@ -1,0 +1,421 @@
+"""Users and the audit log, kept in the warehouse database beside the figures they guard.
+
+They live in their own metadata so a warehouse rebuild by the ETL (schema change, `--full`) never
+touches them. The audit log is append-only in the database itself: triggers refuse UPDATE and
+DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashboard.auth.roles import parse_roles, permissions_of
+from etl.config import AuthConfig
+from etl.warehouse import read_frame, warehouse_engine
+
+auth_metadata = MetaData()
+
+users = Table(
+    "portal_users",
+    auth_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("roles", String(128), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("last_failed_at", DateTime),
+    Column("locked_until", DateTime),
+    Column("session_token", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    auth_metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at_utc", DateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=False, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("target", Text),
+    Column("detail", Text),
+    Column("rows", Integer),
+    Column("remote_addr", String(64)),
+)
+
+AUDIT_COLUMNS = ("entry_id", "at_utc", "actor", "action", "target", "detail", "rows", "remote_addr")
+NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+
+_APPEND_ONLY_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+)
+_APPEND_ONLY_POSTGRES = (
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
+    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+)
+
+
+@event.listens_for(audit_log, "after_create")
+def _append_only(_table, connection: Connection, **_kw) -> None:
+    from sqlalchemy import text
+
+    statements = _APPEND_ONLY_POSTGRES if connection.dialect.name == "postgresql" else _APPEND_ONLY_SQLITE
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+_ready: set[str] = set()
+
+
+def auth_engine(url: str) -> Engine:
+    """The warehouse engine with the user and audit tables in place."""
+    engine = warehouse_engine(url)
+    if url not in _ready:
+        auth_metadata.create_all(engine)
+        _ready.add(url)
+    return engine
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class UserError(ValueError):
+    """A user change that cannot be made, in one line for the CLI or the admin page."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    roles: tuple[str, ...]
+    active: bool
+    session_token: str
+    locked_until: datetime | None = None
+
+    @property
+    def permissions(self):
+        return permissions_of(self.roles) if self.active else frozenset()
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    WAIT = "wait"
+    LOCKED = "locked"
+    LOCKED_NOW = "locked_now"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    outcome: Outcome
+    user: User | None = None
+    retry_after: int = 0
+
+    @property
+    def message(self) -> str:
+        if self.outcome is Outcome.WAIT:
+            return f"Too many wrong passwords: wait {self.retry_after} s and try again."
+        if self.outcome in (Outcome.LOCKED, Outcome.LOCKED_NOW):
+            minutes = max(1, -(-self.retry_after // 60))
+            return f"This user is locked after repeated wrong passwords; try again in {minutes} min."
+        return "Wrong username or password."
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip().lower()
+    if not name or len(name) > 64 or set(name) - NAME_CHARACTERS:
+        raise UserError(f"user name {name!r} must be 1-64 of a-z, 0-9, '.', '_', '-', '@'")
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < 10:
+        raise UserError("a password needs at least 10 characters")
+    return password
+
+
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class UserStore:
+    """The users of one warehouse, and the audit trail of what they did."""
+
+    def __init__(self, url: str, policy: AuthConfig | None = None) -> None:
+        self.engine = auth_engine(url)
+        self.policy = policy or AuthConfig()
+
+    def _user(self, row) -> User:
+        return User(
+            name=row.name,
+            roles=parse_roles(row.roles),
+            active=bool(row.active),
+            session_token=row.session_token,
+            locked_until=row.locked_until,
+        )
+
+    def get(self, name: str) -> User | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.name == name.strip().lower())).first()
+        return self._user(row) if row else None
+
+    def list(self) -> pd.DataFrame:
+        columns = [users.c.name, users.c.roles, users.c.active, users.c.locked_until, users.c.created_at]
+        with self.engine.connect() as connection:
+            return read_frame(connection, select(*columns, users.c.updated_at).order_by(users.c.name))
+
+    def add(
+        self, name: str, roles: str, password: str, *, actor: str, remote_addr: str | None = None, check: bool = True
+    ) -> User:
+        name, granted = check_name(name), parse_roles(roles)
+        if check:
+            check_password(password)
+        now = _now()
+        with self.engine.begin() as connection:
+            if connection.execute(select(users.c.name).where(users.c.name == name)).first():
+                raise UserError(f"user {name!r} already exists")
+            connection.execute(
+                insert(users).values(
+                    name=name,
+                    roles=",".join(granted),
+                    password_hash=generate_password_hash(password),
+                    active=True,
+                    failed_logins=0,
+                    session_token=secrets.token_hex(16),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            record(connection, actor, "user_added", name, {"roles": list(granted)}, remote_addr=remote_addr)
+        return self.get(name)
+
+    def _change(self, name: str, action: str, values: dict, detail: dict, actor: str, remote_addr: str | None):
+        name = check_name(name)
+        with self.engine.begin() as connection:
+            done = connection.execute(
+                update(users).where(users.c.name == name).values(updated_at=_now(), **values)
+            ).rowcount
+            if not done:
+                raise UserError(f"no user {name!r}")
+            record(connection, actor, action, name, detail, remote_addr=remote_addr)
+
+    def set_roles(self, name: str, roles: str, *, actor: str, remote_addr: str | None = None) -> None:
+        granted = parse_roles(roles)
+        self._guard_last_admin(name, "admin" in granted and self._is_active(name))
+        self._change(
+            name,
+            "user_role_set",
+            {"roles": ",".join(granted), "session_token": secrets.token_hex(16)},
+            {"roles": list(granted)},
+            actor,
+            remote_addr,
+        )
+
+    def set_active(self, name: str, active: bool, *, actor: str, remote_addr: str | None = None) -> None:
+        if not active:
+            self._guard_last_admin(name, False)
+        values = {"active": active, "session_token": secrets.token_hex(16)}
+        if active:
+            values.update(failed_logins=0, locked_until=None)
+        self._change(name, "user_enabled" if active else "user_disabled", values, {}, actor, remote_addr)
+
+    def set_password(
+        self, name: str, password: str, *, actor: str, remote_addr: str | None = None, check: bool = True
+    ) -> None:
+        if check:
+            check_password(password)
+        values = {
+            "password_hash": generate_password_hash(password),
+            "session_token": secrets.token_hex(16),
+            "failed_logins": 0,
+            "locked_until": None,
+        }
+        self._change(name, "user_password_reset", values, {}, actor, remote_addr)
+
+    def password_matches(self, name: str, password: str) -> bool:
+        with self.engine.connect() as connection:
+            stored = connection.execute(select(users.c.password_hash).where(users.c.name == name)).scalar()
+        return stored is not None and check_password_hash(stored, password)
+
+    def _is_active(self, name: str) -> bool:
+        user = self.get(name)
+        return bool(user and user.active)
+
+    def _guard_last_admin(self, name: str, stays_admin: bool) -> None:
+        """Nobody can remove the last active admin: the office would be locked out of user management."""
+        if stays_admin:
+            return
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(users.c.name, users.c.roles).where(users.c.active.is_(True))).all()
+        admins = {row.name for row in rows if "admin" in row.roles.split(",")}
+        if admins == {check_name(name)}:
+            raise UserError(f"{name!r} is the last active admin; make another admin first")
+
+    def authenticate(self, name: str, password: str, *, remote_addr: str | None = None, now=None) -> SignIn:
+        """Check a password, slowing down and then locking a user after repeated wrong ones.
+
+        Every outcome is written to the audit log. A refused attempt while the user must wait or is
+        locked does not even look at the password, so guessing gains nothing.
+        """
+        now = now or _now()
+        policy = self.policy
+        key = (name or "").strip().lower()[:64]
+        with self.engine.begin() as connection:
+            row = connection.execute(select(users).where(users.c.name == key)).first()
+            if row is None:
+                check_password_hash(_DUMMY_HASH, password or "")
+                record(connection, key or "-", "sign_in_failed", key, {"reason": "unknown user"}, remote_addr)
+                return SignIn(Outcome.WRONG)
+            if row.locked_until and now < row.locked_until:
+                left = int((row.locked_until - now).total_seconds()) + 1
+                record(connection, key, "sign_in_failed", key, {"reason": "locked"}, remote_addr=remote_addr)
+                return SignIn(Outcome.LOCKED, retry_after=left)
+            failures = row.failed_logins or 0
+            if failures >= policy.slow_after and row.last_failed_at is not None:
+                ready_at = row.last_failed_at + timedelta(seconds=2 ** (failures - policy.slow_after + 1))
+                if now < ready_at:
+                    left = int((ready_at - now).total_seconds()) + 1
+                    record(connection, key, "sign_in_failed", key, {"reason": "too fast"}, remote_addr=remote_addr)
+                    return SignIn(Outcome.WAIT, retry_after=left)
+            if not check_password_hash(row.password_hash, password or ""):
+                return self._wrong(connection, key, failures + 1, now, remote_addr)
+            connection.execute(update(users).where(users.c.name == key).values(failed_logins=0, locked_until=None))
+            if not row.active:
+                record(connection, key, "sign_in_failed", key, {"reason": "disabled"}, remote_addr=remote_addr)
+                return SignIn(Outcome.DISABLED)
+            record(connection, key, "sign_in", key, {}, remote_addr=remote_addr)
+            return SignIn(Outcome.OK, self._user(row))
+
+    def _wrong(self, connection: Connection, key: str, failures: int, now: datetime, remote_addr) -> SignIn:
+        policy = self.policy
+        record(connection, key, "sign_in_failed", key, {"reason": "wrong password"}, remote_addr=remote_addr)
+        if failures >= policy.lock_after:
+            until = now + timedelta(minutes=policy.lock_minutes)
+            connection.execute(
+                update(users).where(users.c.name == key).values(failed_logins=0, last_failed_at=now, locked_until=until)
+            )
+            record(connection, key, "user_locked", key, {"minutes": policy.lock_minutes}, remote_addr=remote_addr)
+            return SignIn(Outcome.LOCKED_NOW, retry_after=policy.lock_minutes * 60)
+        connection.execute(update(users).where(users.c.name == key).values(failed_logins=failures, last_failed_at=now))
+        return SignIn(Outcome.WRONG)
+
+    def audit(self, actor: str, action: str, target: str | None = None, detail: dict | None = None, **extra) -> None:
+        with self.engine.begin() as connection:
+            record(connection, actor, action, target, detail or {}, **extra)
+
+    def audit_entries(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Entries newest first, filtered; `end` is exclusive."""
+        statement = select(*(audit_log.c[name] for name in AUDIT_COLUMNS))
+        if actor:
+            statement = statement.where(audit_log.c.actor == actor.strip().lower())
+        if action:
+            statement = statement.where(audit_log.c.action == action)
+        if target:
+            statement = statement.where(audit_log.c.target == target)
+        if start is not None:
+            statement = statement.where(audit_log.c.at_utc >= start)
+        if end is not None:
+            statement = statement.where(audit_log.c.at_utc < end)
+        statement = statement.order_by(audit_log.c.entry_id.desc())
+        if limit:
+            statement = statement.limit(limit)
+        with self.engine.connect() as connection:
+            return read_frame(connection, statement)
+
+    def audit_actions(self) -> list[str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(audit_log.c.action).distinct().order_by(audit_log.c.action)).all()
+        return [row.action for row in rows]
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(users)).scalar_one()
+
+
+def record(
+    connection: Connection,
+    actor: str,
+    action: str,
+    target: str | None,
+    detail: dict,
+    remote_addr: str | None = None,
+    rows: int | None = None,
+) -> None:
+    """One audit entry, written in the caller's transaction so it stands or falls with the change."""
+    connection.execute(
+        insert(audit_log).values(
+            at_utc=_now(),
+            actor=(actor or "-")[:64],
+            action=action,
+            target=target,
+            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
+            rows=rows,
+            remote_addr=(remote_addr or None) and remote_addr[:64],
+        )
+    )
+
+
+FIRST_ADMIN = "admin"
+
+
+def ensure_admin(users_store: UserStore, password: str | None) -> str | None:
+    """Create the first admin on a warehouse with no users; returns a generated password to print once.
+
+    `PORTAL_ADMIN_PASSWORD` is the operator's word for the admin's password, so when it is set and
+    no longer matches (someone changed it in the app), it wins and the change is audited.
+    """
+    existing = users_store.get(FIRST_ADMIN)
+    if existing is None:
+        if users_store.count():
+            return None
+        generated = None if password else secrets.token_urlsafe(12)
+        try:
+            users_store.add(FIRST_ADMIN, "admin", password or generated, actor="setup", check=False)
+        except UserError:
+            return None
+        return generated
+    if password and not users_store.password_matches(FIRST_ADMIN, password):
+        users_store.set_password(FIRST_ADMIN, password, actor="PORTAL_ADMIN_PASSWORD", check=False)
+    return None
