@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from etl.config import Config
 from tests.builders import write_source
+from tests.signin import signed_in
 
 PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -112,5 +113,5 @@ def dash_app(demo_warehouse):
 @pytest.fixture
 def in_request(dash_app):
     """Run page layouts and callbacks as the server would, inside a request of the app."""
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         yield dash_app

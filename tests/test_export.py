@@ -9,6 +9,7 @@ from dashboard.app import create_app
 from etl.pipeline import run
 from tests.builders import event, web_user
 from tests.conftest import config_for
+from tests.signin import client_as
 
 WEB_USERS = [
     web_user(
@@ -53,7 +54,7 @@ def client(tmp_path_factory):
     write_source(source, WEB_USERS, EVENTS)
     config = config_for(source, warehouse)
     run(config)
-    return create_app(config).server.test_client()
+    return client_as(create_app(config))
 
 
 def rows(response):

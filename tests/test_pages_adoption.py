@@ -16,6 +16,7 @@ from dashboard.charts.adoption import outlier_ceiling
 from dashboard.metrics import Filters
 from dashboard.params import parse_account_filters, parse_filters
 from dashboard.queries import Warehouse
+from tests.signin import client_as, signed_in
 
 # ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
 VIEW = {"start": "2026-04-01", "end": "2026-10-31", "grain": "month"}
@@ -69,7 +70,7 @@ def tree(in_module_request):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         yield dash_app
 
 
@@ -138,7 +139,7 @@ def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(tree, war
 
 
 def test_each_download_returns_what_its_chart_shows(tree, dash_app, warehouse):
-    client = dash_app.server.test_client()
+    client = client_as(dash_app)
     expected = {
         "adoption": warehouse.adoption(FILTERS),
         "adoption_by_segment": warehouse.adoption_by_segment(FILTERS),

@@ -18,6 +18,7 @@ from dashboard.metrics import Filters
 from dashboard.params import parse_filters
 from dashboard.queries import Warehouse
 from tests.page_tree import find, slice_of, walk
+from tests.signin import signed_in
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
@@ -38,7 +39,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         return render(**VIEW)
 
 

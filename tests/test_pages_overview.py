@@ -15,6 +15,7 @@ import pytest
 from dashboard.charts import overview
 from dashboard.metrics import KPIS, Filters
 from dashboard.queries import Warehouse
+from tests.signin import client_as, signed_in
 
 VIEW = {"start": "2026-05-01", "end": "2026-10-31", "grain": "week", "segment": "residential"}
 FILTERS = Filters(date(2026, 5, 1), date(2026, 10, 31), "week", "residential")
@@ -63,7 +64,7 @@ def warehouse(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         yield dash_app
 
 
@@ -168,7 +169,7 @@ def test_each_card_links_to_its_page_with_the_views_query_string(tree):
 def test_the_kpi_download_holds_the_kpis_of_the_view(tree, dash_app, warehouse):
     link = by_id(tree, {"type": "download", "dataset": "kpis"})
     assert link.href == f"/export/kpis.csv?{urlencode(VIEW)}"
-    response = dash_app.server.test_client().get(link.href)
+    response = client_as(dash_app).get(link.href)
     assert response.status_code == 200
     exported = pd.read_csv(io.BytesIO(response.data))
     assert exported["value"].tolist() == pytest.approx(warehouse.kpis(FILTERS)["value"].tolist(), nan_ok=True)

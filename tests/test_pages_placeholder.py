@@ -15,6 +15,7 @@ from dashboard.charts.common import LABELS
 from dashboard.metrics import Filters
 from dashboard.params import parse_account_filters, parse_filters
 from dashboard.queries import Warehouse
+from tests.signin import client_as, signed_in
 
 # ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
 VIEW = {"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}
@@ -71,7 +72,7 @@ def warehouse(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         yield dash_app
 
 
@@ -137,7 +138,7 @@ def test_username_grid_holds_every_username_that_is_not_an_email(tree, warehouse
 
 
 def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_app, warehouse):
-    client = dash_app.server.test_client()
+    client = client_as(dash_app)
     links = {
         "at-risk": (by_id(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
         "usernames": (

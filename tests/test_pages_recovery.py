@@ -18,6 +18,7 @@ from dashboard.queries import Warehouse
 from etl.attempts import RECOVERY_STEPS
 from etl.rules import RECOVERY_FAILURES
 from tests.page_tree import find, slice_of, walk
+from tests.signin import signed_in
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -44,7 +45,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         return render(**VIEW)
 
 

@@ -15,6 +15,7 @@ from dashboard.export import DATASETS
 from dashboard.metrics import RESET_TYPES, WEEKDAYS, Filters
 from dashboard.queries import HEATMAP_TYPES, Warehouse
 from tests.page_tree import find, slice_of
+from tests.signin import signed_in
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 2, 10), end=date(2025, 7, 20), grain="month")
@@ -36,7 +37,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with dash_app.server.test_request_context("/"):
+    with signed_in(dash_app):
         return render(**VIEW)
 
 

@@ -8,6 +8,7 @@ DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite hi
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -300,14 +301,14 @@ class UserStore:
                 record(connection, key or "-", "sign_in_failed", key, {"reason": "unknown user"}, remote_addr)
                 return SignIn(Outcome.WRONG)
             if row.locked_until and now < row.locked_until:
-                left = int((row.locked_until - now).total_seconds()) + 1
+                left = math.ceil((row.locked_until - now).total_seconds())
                 record(connection, key, "sign_in_failed", key, {"reason": "locked"}, remote_addr=remote_addr)
                 return SignIn(Outcome.LOCKED, retry_after=left)
             failures = row.failed_logins or 0
             if failures >= policy.slow_after and row.last_failed_at is not None:
                 ready_at = row.last_failed_at + timedelta(seconds=2 ** (failures - policy.slow_after + 1))
                 if now < ready_at:
-                    left = int((ready_at - now).total_seconds()) + 1
+                    left = math.ceil((ready_at - now).total_seconds())
                     record(connection, key, "sign_in_failed", key, {"reason": "too fast"}, remote_addr=remote_addr)
                     return SignIn(Outcome.WAIT, retry_after=left)
             if not check_password_hash(row.password_hash, password or ""):

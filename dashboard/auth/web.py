@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
+from dashboard.auth.roles import PAGE_PERMISSIONS
 from dashboard.auth.store import Outcome, User, UserStore
 from etl.config import DATA_DIR, Config
 
@@ -132,8 +133,8 @@ def _gate():
             return _plain(401, "sign in required")
         return redirect(f"/login?next={_next_target(request.full_path)}")
     if request.method == "GET" and not path.startswith(("/_", "/export/", "/logout")):
-        templates = list(current_app.config.get("PORTAL_PAGE_TEMPLATES", ()))
-        template = page_template(path, templates)
+        templates = {*current_app.config.get("PORTAL_PAGE_TEMPLATES", ()), *PAGE_PERMISSIONS}
+        template = page_template(path, list(templates))
         if template is not None and not page_allowed(template):
             return _refused_page()
     return None
@@ -148,7 +149,8 @@ def _next_target(target: str | None) -> str:
     """Only a path on this site: an open redirect would let a phishing link borrow our login page."""
     target = (target or "/").rstrip("?")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    unsafe = "\\" in target or any(ord(ch) < 32 for ch in target)
+    if unsafe or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     if target.startswith(("/login", "/logout", "/_", "/export/")):
         return "/"

@@ -1,0 +1,8 @@
+"""`python -m dashboard users ...` manages sign-in users from a shell; `python app.py` serves the dashboard."""
+
+import sys
+
+from dashboard import users_cli
+
+if __name__ == "__main__":
+    sys.exit(users_cli.main())

@@ -1,0 +1,48 @@
+"""Signing in from tests: a request context or a test client as a user of a given role.
+
+Every test user is made once per warehouse, named for its roles (`test-analyst`,
+`test-analyst-support`), with a known password, through the same store the app uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dash import Dash
+from flask.testing import FlaskClient
+from flask_login import login_user
+
+from dashboard.auth.store import UserStore
+from dashboard.auth.web import SignedInUser
+
+
+def password_of(name: str) -> str:
+    return f"password of {name}"
+
+
+def make_user(app: Dash, roles: str) -> str:
+    """The name of a user holding exactly `roles` (comma-separated), made on first use."""
+    users: UserStore = app.server.extensions["portal_users"]
+    name = "test-" + roles.replace(",", "-")
+    if users.get(name) is None:
+        users.add(name, roles, password_of(name), actor="tests")
+    return name
+
+
+@contextmanager
+def signed_in(app: Dash, roles: str = "analyst", path: str = "/") -> Iterator[Dash]:
+    """A request of the app in which a user of `roles` is signed in, as pages and callbacks run."""
+    name = make_user(app, roles)
+    with app.server.test_request_context(path):
+        login_user(SignedInUser(app.server.extensions["portal_users"].get(name)))
+        yield app
+
+
+def client_as(app: Dash, roles: str = "analyst") -> FlaskClient:
+    """A test client whose session belongs to a user of `roles`, signed in through the login page."""
+    name = make_user(app, roles)
+    client = app.server.test_client()
+    response = client.post("/login", data={"username": name, "password": password_of(name)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
