@@ -10,7 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard import export
+from dashboard import admin_export, export
 from dashboard.auth import hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Dash:
     web.install(app.server, config)
     hardening.install(app)
     app.server.register_blueprint(export.blueprint)
+    app.server.register_blueprint(admin_export.blueprint)
     _guard_pages(app)
     app.layout = shell
     _register_filter_callback(app)

@@ -38,7 +38,9 @@ def navbar() -> dbc.Navbar:
         [
             html.Span([actor(), html.Small(f" ({roles})", className="text-white-50")], id="signed-in-as"),
             html.Form(
-                html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm", id="sign-out"),
+                html.Button(
+                    "Sign out", type="submit", className="btn btn-outline-light btn-sm text-nowrap", id="sign-out"
+                ),
                 method="POST",
                 action="/logout",
                 className="m-0",

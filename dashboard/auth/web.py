@@ -26,6 +26,8 @@ PUBLIC_PREFIXES = ("/assets/",)
 """Reachable signed out: signing in and out, the vendored stylesheet and favicon, a liveness probe."""
 
 SECRET_FILE = DATA_DIR / "secret_key"
+SCRIPT_PATHS = ("/export/", "/admin/audit.csv")
+"""CSV routes scripts call: HTTP Basic is accepted there, and a signed-out caller gets 401, not a redirect."""
 REALM = 'Basic realm="Billing portal analytics", charset="UTF-8"'
 
 blueprint = Blueprint("auth", __name__)
@@ -105,7 +107,7 @@ def install(server: Flask, config: Config) -> None:
     def basic_user(req) -> SignedInUser | None:
         """Scripts sign in with HTTP Basic, on the export routes only."""
         credentials = req.authorization
-        if not req.path.startswith("/export/") or credentials is None or credentials.type != "basic":
+        if not req.path.startswith(SCRIPT_PATHS) or credentials is None or credentials.type != "basic":
             return None
         result = users.authenticate(credentials.username or "", credentials.password or "", remote_addr=req.remote_addr)
         return SignedInUser(result.user) if result.outcome is Outcome.OK else None
@@ -127,12 +129,12 @@ def _gate():
     if _public(path):
         return None
     if not current_user.is_authenticated:
-        if path.startswith("/export/"):
+        if path.startswith(SCRIPT_PATHS):
             return _plain(401, "sign in required: use HTTP Basic with a portal user", **{"WWW-Authenticate": REALM})
         if path.startswith("/_") or request.method != "GET":
             return _plain(401, "sign in required")
         return redirect(f"/login?next={_next_target(request.full_path)}")
-    if request.method == "GET" and not path.startswith(("/_", "/export/", "/logout")):
+    if request.method == "GET" and not path.startswith(("/_", "/logout", *SCRIPT_PATHS)):
         templates = {*current_app.config.get("PORTAL_PAGE_TEMPLATES", ()), *PAGE_PERMISSIONS}
         template = page_template(path, list(templates))
         if template is not None and not page_allowed(template):
