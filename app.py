@@ -45,8 +45,9 @@ def main() -> int:
 
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = int(os.environ.get("PORTAL_PORT", "8050"))
-    print(f"Serving billing portal analytics on http://{host}:{port}", flush=True)
-    serve(create_app(config).server, host=host, port=port, threads=8, ident="portal")
+    app = create_app(config)
+    print(f"Serving billing portal analytics on http://{host}:{port} (sign in at /login)", flush=True)
+    serve(app.server, host=host, port=port, threads=8, ident="portal")
     return 0
 
 

@@ -33,14 +33,19 @@ def _browser():
 
 
 def _settled(driver) -> bool:
+    """Whether the page is drawn; an element replaced while we look means it is still changing."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    if not driver.find_elements(By.ID, "freshness"):
+    try:
+        if not driver.find_elements(By.ID, "freshness"):
+            return False
+        if driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading='true']"):
+            return False
+        graphs = driver.find_elements(By.CSS_SELECTOR, ".dash-graph")
+        return all(g.find_elements(By.CSS_SELECTOR, ".main-svg") for g in graphs)
+    except StaleElementReferenceException:
         return False
-    if driver.find_elements(By.CSS_SELECTOR, "[data-dash-is-loading='true']"):
-        return False
-    graphs = driver.find_elements(By.CSS_SELECTOR, ".dash-graph")
-    return all(g.find_elements(By.CSS_SELECTOR, ".main-svg") for g in graphs)
 
 
 BENCH_USER = "bench"

@@ -42,7 +42,10 @@ def test_the_right_password_signs_in_and_is_audited(users):
 def test_a_wrong_password_fails_and_is_audited_with_its_reason(users):
     assert users.authenticate("alice", "guess", now=T0).outcome is Outcome.WRONG
     entry = users.audit_entries(actor="alice").iloc[0]
-    assert (entry["action"], json.loads(entry["detail"])) == ("sign_in_failed", {"reason": "wrong password"})
+    assert (entry["action"], json.loads(entry["detail"])) == (
+        "sign_in_failed",
+        {"reason": "wrong password", "via": "form"},
+    )
 
 
 def test_an_unknown_user_fails_like_a_wrong_password(users):
@@ -239,6 +242,8 @@ def test_scripts_export_with_http_basic(dash_app):
     response = dash_app.server.test_client().get("/export/kpis.csv", headers={"Authorization": f"Basic {token}"})
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("kpi,")
+    users = dash_app.server.extensions["portal_users"]
+    assert json.loads(users.audit_entries(actor=name, action="sign_in").iloc[0]["detail"]) == {"via": "basic"}
 
 
 def test_http_basic_with_a_wrong_password_is_refused_and_asks_again(dash_app):

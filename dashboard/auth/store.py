@@ -285,7 +285,9 @@ class UserStore:
         if admins == {check_name(name)}:
             raise UserError(f"{name!r} is the last active admin; make another admin first")
 
-    def authenticate(self, name: str, password: str, *, remote_addr: str | None = None, now=None) -> SignIn:
+    def authenticate(
+        self, name: str, password: str, *, remote_addr: str | None = None, via: str = "form", now=None
+    ) -> SignIn:
         """Check a password, slowing down and then locking a user after repeated wrong ones.
 
         Every outcome is written to the audit log. A refused attempt while the user must wait or is
@@ -298,31 +300,45 @@ class UserStore:
             row = connection.execute(select(users).where(users.c.name == key)).first()
             if row is None:
                 check_password_hash(_DUMMY_HASH, password or "")
-                record(connection, key or "-", "sign_in_failed", key, {"reason": "unknown user"}, remote_addr)
+                record(
+                    connection, key or "-", "sign_in_failed", key, {"reason": "unknown user", "via": via}, remote_addr
+                )
                 return SignIn(Outcome.WRONG)
             if row.locked_until and now < row.locked_until:
                 left = math.ceil((row.locked_until - now).total_seconds())
-                record(connection, key, "sign_in_failed", key, {"reason": "locked"}, remote_addr=remote_addr)
+                record(
+                    connection, key, "sign_in_failed", key, {"reason": "locked", "via": via}, remote_addr=remote_addr
+                )
                 return SignIn(Outcome.LOCKED, retry_after=left)
             failures = row.failed_logins or 0
             if failures >= policy.slow_after and row.last_failed_at is not None:
                 ready_at = row.last_failed_at + timedelta(seconds=2 ** (failures - policy.slow_after + 1))
                 if now < ready_at:
                     left = math.ceil((ready_at - now).total_seconds())
-                    record(connection, key, "sign_in_failed", key, {"reason": "too fast"}, remote_addr=remote_addr)
+                    record(
+                        connection,
+                        key,
+                        "sign_in_failed",
+                        key,
+                        {"reason": "too fast", "via": via},
+                        remote_addr=remote_addr,
+                    )
                     return SignIn(Outcome.WAIT, retry_after=left)
             if not check_password_hash(row.password_hash, password or ""):
-                return self._wrong(connection, key, failures + 1, now, remote_addr)
+                return self._wrong(connection, key, failures + 1, now, remote_addr, via)
             connection.execute(update(users).where(users.c.name == key).values(failed_logins=0, locked_until=None))
             if not row.active:
-                record(connection, key, "sign_in_failed", key, {"reason": "disabled"}, remote_addr=remote_addr)
+                record(
+                    connection, key, "sign_in_failed", key, {"reason": "disabled", "via": via}, remote_addr=remote_addr
+                )
                 return SignIn(Outcome.DISABLED)
-            record(connection, key, "sign_in", key, {}, remote_addr=remote_addr)
+            record(connection, key, "sign_in", key, {"via": via}, remote_addr=remote_addr)
             return SignIn(Outcome.OK, self._user(row))
 
-    def _wrong(self, connection: Connection, key: str, failures: int, now: datetime, remote_addr) -> SignIn:
+    def _wrong(self, connection: Connection, key: str, failures: int, now: datetime, remote_addr, via: str) -> SignIn:
         policy = self.policy
-        record(connection, key, "sign_in_failed", key, {"reason": "wrong password"}, remote_addr=remote_addr)
+        detail = {"reason": "wrong password", "via": via}
+        record(connection, key, "sign_in_failed", key, detail, remote_addr=remote_addr)
         if failures >= policy.lock_after:
             until = now + timedelta(minutes=policy.lock_minutes)
             connection.execute(

@@ -109,7 +109,9 @@ def install(server: Flask, config: Config) -> None:
         credentials = req.authorization
         if not req.path.startswith(SCRIPT_PATHS) or credentials is None or credentials.type != "basic":
             return None
-        result = users.authenticate(credentials.username or "", credentials.password or "", remote_addr=req.remote_addr)
+        result = users.authenticate(
+            credentials.username or "", credentials.password or "", remote_addr=req.remote_addr, via="basic"
+        )
         return SignedInUser(result.user) if result.outcome is Outcome.OK else None
 
     server.register_blueprint(blueprint)

@@ -122,12 +122,13 @@ def download(filters: AuditFilters) -> html.A | None:
 
 
 def audit_grid(frame: pd.DataFrame) -> dag.AgGrid:
+    """Rows keyed by entry id as text: AG Grid wants string ids, and its expressions cannot call String()."""
     return dag.AgGrid(
         id=GRID_ID,
-        rowData=records(frame),
+        rowData=records(frame.assign(row_id=frame["entry_id"].astype(str))),
         columnDefs=COLUMNS,
         defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
-        getRowId="String(params.data.entry_id)",
+        getRowId="params.data.row_id",
         dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 100, "tooltipShowDelay": 300},
         style={"height": "560px"},
     )
