@@ -20,7 +20,7 @@ from dashboard.auth.roles import Permission
 from dashboard.auth.store import AUDIT_COLUMNS, UserStore
 from dashboard.auth.web import store
 from dashboard.export import csv_response
-from dashboard.params import BadParameter, check_known
+from dashboard.params import BadParameter, check_known, parse_date
 
 AUDIT_PARAMETERS = frozenset({"actor", "action", "target", "start", "end"})
 NEEDED = (Permission.VIEW_AUDIT, Permission.EXPORT)
@@ -51,16 +51,6 @@ class AuditFilters:
         return {name: value for name, value in values.items() if value}
 
 
-def _day(args: Mapping[str, str], name: str) -> date | None:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadParameter(f"{name} must be a date like 2025-01-31, got {value!r}") from None
-
-
 def _text(args: Mapping[str, str], name: str) -> str | None:
     return (args.get(name) or "").strip() or None
 
@@ -68,7 +58,7 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
 def parse_audit_filters(args: Mapping[str, str]) -> AuditFilters:
     """The filters from a query string, strictly: a misspelt parameter must not export the whole log."""
     check_known(args, AUDIT_PARAMETERS)
-    start, end = _day(args, "start"), _day(args, "end")
+    start, end = parse_date(args, "start"), parse_date(args, "end")
     if start and end and start > end:
         raise BadParameter(f"start {start.isoformat()} is after end {end.isoformat()}")
     return AuditFilters(

@@ -25,7 +25,7 @@ class BadParameter(ValueError):
     """A query parameter that cannot be honoured; the message is the one line the caller sees."""
 
 
-def _date(args: Mapping[str, str], name: str) -> date | None:
+def parse_date(args: Mapping[str, str], name: str) -> date | None:
     value = (args.get(name) or "").strip()
     if not value:
         return None
@@ -54,7 +54,7 @@ def check_known(args: Mapping[str, str], allowed: frozenset[str]) -> None:
 
 def parse_filters(args: Mapping[str, str], extent: tuple[date, date] | None, default_grain: str = "day") -> Filters:
     """The view from `start`, `end`, `grain` and `segment`; a missing bound is the data's own."""
-    start, end = _date(args, "start"), _date(args, "end")
+    start, end = parse_date(args, "start"), parse_date(args, "end")
     grain = (args.get("grain") or default_grain).strip().lower()
     if grain not in GRAINS:
         raise BadParameter(f"grain must be one of {', '.join(GRAINS)}, got {args.get('grain')!r}")
