@@ -1,13 +1,35 @@
-"""Reading a rendered page in tests: its components by id, and the slice a clicked point opens."""
+"""Reading a rendered page in tests: its components by id, their text, the slice a clicked point opens,
+and the page itself rendered as a signed-in user would get it.
 
+Page tests share these so that every page is read the same way: a helper that is stricter in one test
+module than in another would let a page pass there that fails here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 from urllib.parse import parse_qsl
+
+import dash
+import pandas as pd
+from dash import Dash
+from dash.development.base_component import Component
 
 from dashboard.account_list import AccountFilters
 from dashboard.metrics import Filters
 from dashboard.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
+from dashboard.queries import Warehouse
+from tests.signin import signed_in
+
+ComponentId = str | dict[str, str]
+"""A component id as pages set it: a plain string, or a dict for pattern-matching callbacks."""
 
 
-def walk(component):
+def walk(component: Component) -> Iterator[Component]:
+    """The component and every component below it, depth first (text and numbers are not components)."""
     yield component
     children = getattr(component, "children", None)
     for child in children if isinstance(children, list | tuple) else [children]:
@@ -15,10 +37,77 @@ def walk(component):
             yield from walk(child)
 
 
-def find(tree, component_id):
+def find(tree: Component, component_id: ComponentId) -> Any:
+    """The one component of `tree` with this id: a repeated id breaks the page's callbacks, so two fail as none do."""
     found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
     assert len(found) == 1, f"{component_id} found {len(found)} times"
     return found[0]
+
+
+def has(tree: Component, component_id: ComponentId) -> bool:
+    """Whether `tree` holds a component with this id: for parts a page leaves out, such as a grid of no rows."""
+    return any(getattr(c, "id", None) == component_id for c in walk(tree))
+
+
+def strings(component: Component | str) -> Iterator[str]:
+    """The strings of `component` in reading order: what a reader sees, without the markup around it."""
+    if isinstance(component, str):
+        yield component
+    elif isinstance(component, list | tuple):
+        for child in component:
+            yield from strings(child)
+    elif hasattr(component, "to_plotly_json"):
+        yield from strings(getattr(component, "children", None))
+
+
+def text_of(component: Component | str) -> str:
+    """The text of `component` as the browser runs its strings together: for comparing a whole label exactly."""
+    return "".join(strings(component))
+
+
+def words_of(component: Component | str) -> str:
+    """The strings of `component` joined by spaces: for finding a phrase or value where markup, not a space, parts
+    it from its neighbour (a record's `<dt>Segment</dt><dd>unknown</dd>`)."""
+    return " ".join(strings(component))
+
+
+def figure(tree: Component, chart: str) -> Any:
+    """The figure of a drill-down chart, the id pattern every chart that opens an account list carries."""
+    return find(tree, {"type": "drill", "chart": chart}).figure
+
+
+def is_empty_state(fig: Any) -> bool:
+    """A chart drawn for no data: no traces, and an annotation that says why instead of blank axes."""
+    return not fig.data and bool(fig.layout.annotations)
+
+
+def registered_page(path: str) -> dict[str, Any]:
+    """Dash's registry entry of the page at `path`: what the app serves there, whatever module holds it."""
+    return next(page for page in dash.page_registry.values() if page["path"] == path)
+
+
+def page_module(path: str) -> ModuleType:
+    """The module of the page at `path` as Dash imported it (`pages.<name>`, not `dashboard.pages.<name>`)."""
+    return sys.modules[registered_page(path)["module"]]
+
+
+def render_page(path: str, **query: str) -> Component:
+    """The layout of the page at `path` for a URL query, as Dash builds it; call inside a signed-in request."""
+    return registered_page(path)["layout"](**query)
+
+
+def render_signed_in(app: Dash, path: str, **query: str) -> Component:
+    """The page at `path` rendered in a request of a signed-in analyst: for module fixtures, which outlive a test's
+    request, to render a view once for every test that only reads it."""
+    with signed_in(app):
+        return render_page(path, **query)
+
+
+def signed_in_request(app: Dash) -> Iterator[Dash]:
+    """A signed-in request held open while the generator is: `yield from` it in a module-scoped fixture, so the
+    tests of a module render pages in one request rather than signing in once per test."""
+    with signed_in(app):
+        yield app
 
 
 def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
@@ -26,3 +115,10 @@ def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
     args = dict(parse_qsl(customdata))
     view = {k: v for k, v in args.items() if k in VIEW_PARAMETERS}
     return parse_filters(view, None), parse_account_filters({k: v for k, v in args.items() if k not in view})
+
+
+def drilled(warehouse: Warehouse, customdata: str) -> pd.DataFrame:
+    """Follow a clicked point: the accounts the list opened by its query string holds, a missing start or end
+    taken from the warehouse's extent as the list page takes it."""
+    args = dict(parse_qsl(customdata))
+    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))

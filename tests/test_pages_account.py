@@ -12,6 +12,7 @@ from dashboard.account_list import AccountFilters
 from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.queries import Warehouse
+from tests.page_tree import find, words_of
 
 
 @pytest.fixture
@@ -30,27 +31,9 @@ def number(demo_warehouse) -> str:
     return rows["account_number"].iloc[0]
 
 
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from walk(child)
-    elif children is not None:
-        yield from walk(children)
-
-
-def by_id(tree, wanted):
-    return next(c for c in walk(tree) if getattr(c, "id", None) == wanted)
-
-
-def text(component) -> str:
-    return " ".join(c for c in walk(component) if isinstance(c, str))
-
-
 def test_account_page_shows_the_masked_web_user_record(account_page, demo_warehouse, number):
     record = Warehouse(demo_warehouse).account(number)
-    shown = text(by_id(account_page.layout(account_number=number), "account-record"))
+    shown = words_of(find(account_page.layout(account_number=number), "account-record"))
     assert number in shown
     assert record["segment"] in shown
     assert record["email"] in shown
@@ -59,7 +42,7 @@ def test_account_page_shows_the_masked_web_user_record(account_page, demo_wareho
 
 def test_account_page_lists_its_recovery_attempts(account_page, demo_warehouse, number):
     attempts = Warehouse(demo_warehouse).attempts_of(number)
-    grid = by_id(account_page.layout(account_number=number), "account-attempts")
+    grid = find(account_page.layout(account_number=number), "account-attempts")
     assert len(attempts) > 0
     assert grid.rowData == records(attempts)
 
@@ -67,20 +50,20 @@ def test_account_page_lists_its_recovery_attempts(account_page, demo_warehouse, 
 def test_account_timeline_plots_every_event_of_the_range(account_page, demo_warehouse, number):
     events = Warehouse(demo_warehouse).activity(number, Filters(date(2025, 1, 1), date(2025, 12, 31)))
     page = account_page.layout(account_number=number, start="2025-01-01", end="2025-12-31")
-    figure = by_id(page, "account-timeline").figure
+    figure = find(page, "account-timeline").figure
     assert sum(len(trace.x) for trace in figure.data) == len(events)
-    assert by_id(page, "account-events").rowData == records(events)
+    assert find(page, "account-events").rowData == records(events)
 
 
 def test_unknown_account_shows_not_found_with_a_link_to_the_list(account_page):
-    message = by_id(account_page.layout(account_number="A0000000"), "account-not-found")
-    assert "No account A0000000 in the warehouse" in " ".join(text(message).split())
-    assert by_id(message, account_page.BACK_ID).href == "/accounts"
+    message = find(account_page.layout(account_number="A0000000"), "account-not-found")
+    assert "No account A0000000 in the warehouse" in " ".join(words_of(message).split())
+    assert find(message, account_page.BACK_ID).href == "/accounts"
 
 
 def test_back_link_keeps_the_view_query_string(account_page, number):
     page = account_page.layout(account_number=number, start="2025-01-01", end="2025-03-31", grain="month")
-    assert by_id(page, account_page.BACK_ID).href == "/accounts?start=2025-01-01&end=2025-03-31&grain=month"
+    assert find(page, account_page.BACK_ID).href == "/accounts?start=2025-01-01&end=2025-03-31&grain=month"
 
 
 def test_list_and_account_paths_both_resolve(in_request):

@@ -12,6 +12,7 @@ from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
 from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.queries import Warehouse
+from tests.page_tree import find, has, walk, words_of
 
 VIEW = {"start": "2025-01-01", "end": "2025-06-30", "grain": "week"}
 FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
@@ -26,28 +27,6 @@ def accounts(in_request):
 @pytest.fixture
 def warehouse(demo_warehouse) -> Warehouse:
     return Warehouse(demo_warehouse)
-
-
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from walk(child)
-    elif children is not None:
-        yield from walk(children)
-
-
-def by_id(tree, wanted):
-    return next(c for c in walk(tree) if getattr(c, "id", None) == wanted)
-
-
-def has_id(tree, wanted) -> bool:
-    return any(getattr(c, "id", None) == wanted for c in walk(tree))
-
-
-def text(component) -> str:
-    return " ".join(c for c in walk(component) if isinstance(c, str))
 
 
 def request(start=0, end=100, sort=None, filters=None) -> dict:
@@ -85,7 +64,7 @@ def test_grid_pages_further_blocks_from_the_offset(accounts, warehouse):
 
 def test_grid_callback_applies_the_slice_from_the_url(accounts, warehouse):
     page = accounts.layout(**VIEW, outcome="failed")
-    state = by_id(page, accounts.STATE_ID).data
+    state = find(page, accounts.STATE_ID).data
     response, _ = accounts.grid_rows(request(), state)
     _rows, sliced = warehouse.accounts_page(FILTERS, AccountFilters(outcome="failed"), limit=0)
     _rows, everyone = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
@@ -95,8 +74,8 @@ def test_grid_callback_applies_the_slice_from_the_url(accounts, warehouse):
 
 def test_bad_slice_parameter_warns_and_shows_the_unsliced_list(accounts, warehouse):
     page = accounts.layout(**VIEW, outcome="sometimes")
-    assert "outcome must be one of" in text(by_id(page, "accounts-problem"))
-    response, _ = accounts.grid_rows(request(), by_id(page, accounts.STATE_ID).data)
+    assert "outcome must be one of" in words_of(find(page, "accounts-problem"))
+    response, _ = accounts.grid_rows(request(), find(page, accounts.STATE_ID).data)
     _rows, everyone = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
     assert response["rowCount"] == everyone
 
@@ -104,7 +83,7 @@ def test_bad_slice_parameter_warns_and_shows_the_unsliced_list(accounts, warehou
 def test_count_line_shows_the_number_of_accounts_in_the_slice(accounts, warehouse):
     page = accounts.layout(**VIEW, email_status="placeholder")
     _rows, total = warehouse.accounts_page(FILTERS, AccountFilters(email_status="placeholder"), limit=0)
-    assert text(by_id(page, accounts.COUNT_ID)) == f"{total:,} accounts"
+    assert words_of(find(page, accounts.COUNT_ID)) == f"{total:,} accounts"
 
 
 def test_count_line_says_how_many_match_the_column_filters(accounts):
@@ -118,8 +97,8 @@ def test_chips_name_the_slice_and_link_to_the_list_without_it(accounts):
     page = accounts.layout(
         start="2025-03-03", end="2025-03-09", grain="week", event_type="password_reset", weekday="0", hour="10"
     )
-    chips = by_id(page, "accounts-chips")
-    words = text(chips)
+    chips = find(page, "accounts-chips")
+    words = words_of(chips)
     assert "Week of 2025-03-03" in words
     assert "Event: password reset" in words
     assert "Weekday: Mon, 10:00-11:00" in words
@@ -134,7 +113,7 @@ def test_chips_name_the_slice_and_link_to_the_list_without_it(accounts):
 
 def test_flag_controls_link_to_the_list_with_one_flag_changed(accounts):
     page = accounts.layout(**VIEW, outcome="failed", portal_access="true")
-    group = by_id(page, "flag-portal_access")
+    group = find(page, "flag-portal_access")
     hrefs = {link.children: parse_qs(urlsplit(link.href).query) for link in group.children}
     assert hrefs["No"]["portal_access"] == ["false"]
     assert hrefs["No"]["outcome"] == ["failed"]
@@ -144,7 +123,7 @@ def test_flag_controls_link_to_the_list_with_one_flag_changed(accounts):
 
 def test_csv_link_exports_the_view_and_slice(accounts):
     page = accounts.layout(**VIEW, outcome="failed", segment="business")
-    link = by_id(page, {"type": "download", "dataset": "accounts"})
+    link = find(page, {"type": "download", "dataset": "accounts"})
     path, query = link.href.split("?")
     assert path == "/export/accounts.csv"
     assert parse_qs(query) == {k: [v] for k, v in {**VIEW, "segment": "business", "outcome": "failed"}.items()}
@@ -152,8 +131,8 @@ def test_csv_link_exports_the_view_and_slice(accounts):
 
 def test_empty_slice_shows_a_clear_empty_state(accounts):
     page = accounts.layout(start="2030-01-01", end="2030-01-31", outcome="failed")
-    assert "No accounts match this slice" in text(by_id(page, "accounts-empty"))
-    assert not has_id(page, accounts.GRID_ID)
+    assert "No accounts match this slice" in words_of(find(page, "accounts-empty"))
+    assert not has(page, accounts.GRID_ID)
 
 
 def test_grid_masks_emails_and_usernames(accounts):
@@ -165,7 +144,7 @@ def test_grid_masks_emails_and_usernames(accounts):
 
 def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkeypatch, tmp_path):
     monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
-    assert "The warehouse holds no accounts yet" in text(by_id(accounts.layout(), "accounts-empty"))
+    assert "The warehouse holds no accounts yet" in words_of(find(accounts.layout(), "accounts-empty"))
 
 
 @pytest.mark.parametrize(

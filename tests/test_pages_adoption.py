@@ -3,59 +3,26 @@
 from __future__ import annotations
 
 import io
-import sys
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
-import dash
 import pandas as pd
 import pytest
 
 from dashboard.account_list import AccountFilters
 from dashboard.charts.adoption import outlier_ceiling
 from dashboard.metrics import Filters
-from dashboard.params import parse_account_filters, parse_filters
+from dashboard.params import parse_account_filters
 from dashboard.queries import Warehouse
-from tests.signin import client_as, signed_in
+from tests.page_tree import drilled, figure, find, is_empty_state, page_module, render_page, signed_in_request
+from tests.signin import client_as
 
 # ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
 VIEW = {"start": "2026-04-01", "end": "2026-10-31", "grain": "month"}
 FILTERS = Filters(date(2026, 4, 1), date(2026, 10, 31), "month")
-
-
-def walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if children is None or isinstance(children, str | int | float):
-        return
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def by_id(tree, wanted):
-    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
-    assert found, f"no component with id {wanted}"
-    return found[0]
-
-
-def figure(tree, chart: str):
-    return by_id(tree, {"type": "drill", "chart": chart}).figure
-
-
-def is_empty_state(fig) -> bool:
-    return not fig.data and bool(fig.layout.annotations)
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/adoption")
-    return page["layout"](**query)
-
-
-def drilled(warehouse: Warehouse, customdata: str) -> pd.DataFrame:
-    """Follow a clicked point: the account list its query string opens."""
-    args = dict(parse_qsl(customdata))
-    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))
+PATH = "/adoption"
+render = partial(render_page, PATH)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +37,8 @@ def tree(in_module_request):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with signed_in(dash_app):
-        yield dash_app
+    """One signed-in request for the module's tests, which render pages in it."""
+    yield from signed_in_request(dash_app)
 
 
 def test_adoption_over_time_plots_the_adoption_table(tree, warehouse):
@@ -146,11 +113,11 @@ def test_each_download_returns_what_its_chart_shows(tree, dash_app, warehouse):
         "enrollment_funnel": warehouse.enrollment_funnel(FILTERS),
     }
     for dataset, frame in expected.items():
-        link = by_id(tree, {"type": "download", "dataset": dataset})
+        link = find(tree, {"type": "download", "dataset": dataset})
         assert link.href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
         exported = pd.read_csv(io.BytesIO(client.get(link.href).data))
         assert len(exported) == len(frame), dataset
-    second = by_id(tree, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
+    second = find(tree, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
     assert second.href == f"/export/adoption.csv?{urlencode(VIEW)}"
 
 
@@ -167,7 +134,7 @@ def test_a_range_with_no_data_shows_empty_states(in_module_request):
 
 
 def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
-    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/adoption")["module"]].body
+    body = page_module(PATH).body
     today = date.today()
     tree = body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
     for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):

@@ -4,9 +4,9 @@ locked then, and the most-locked table and its download hold the same top N."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
-import dash
 import pandas as pd
 import pytest
 
@@ -17,18 +17,14 @@ from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.params import parse_filters
 from dashboard.queries import Warehouse
-from tests.page_tree import find, slice_of, walk
-from tests.signin import signed_in
+from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
+PATH = "/lockouts"
+render = partial(render_page, PATH)
 LOCKOUTS_CHART = {"type": "drill", "chart": "lockouts-over-time"}
 MOST_LOCKED_GRID = {"type": "account-grid", "name": "most-locked"}
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/lockouts")
-    return page["layout"](**query)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +35,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with signed_in(dash_app):
-        return render(**VIEW)
+    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_lockout_bars_are_the_lockouts_metric_per_period(view, warehouse):
@@ -106,7 +101,7 @@ def test_a_view_without_lockouts_shows_empty_states(in_request, query):
     tree = render(**query)
     figure = find(tree, LOCKOUTS_CHART).figure
     assert not figure.data and figure.layout.annotations
-    assert not [c for c in walk(tree) if getattr(c, "id", None) == MOST_LOCKED_GRID]
+    assert not has(tree, MOST_LOCKED_GRID)
     assert find(tree, "most-locked-empty").children == "No account was locked in this range."
 
 

@@ -3,58 +3,24 @@
 from __future__ import annotations
 
 import io
-import sys
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from urllib.parse import urlencode
 
-import dash
 import pandas as pd
 import pytest
 
 from dashboard.charts import overview
 from dashboard.metrics import KPIS, Filters
 from dashboard.queries import Warehouse
-from tests.signin import client_as, signed_in
+from tests.page_tree import find, page_module, render_page, signed_in_request, text_of
+from tests.signin import client_as
 
 VIEW = {"start": "2026-05-01", "end": "2026-10-31", "grain": "week", "segment": "residential"}
 FILTERS = Filters(date(2026, 5, 1), date(2026, 10, 31), "week", "residential")
-
-
-def walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if children is None or isinstance(children, str | int | float):
-        return
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def by_id(tree, wanted):
-    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
-    assert found, f"no component with id {wanted}"
-    return found[0]
-
-
-def text_of(node) -> str:
-    return "".join(child for child in walk_text(node))
-
-
-def walk_text(node):
-    children = getattr(node, "children", node)
-    if isinstance(children, str):
-        yield children
-    elif isinstance(children, list | tuple):
-        for child in children:
-            yield from walk_text(child)
-    elif hasattr(children, "to_plotly_json"):
-        yield from walk_text(children)
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/")
-    return page["layout"](**query)
+PATH = "/"
+render = partial(render_page, PATH)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +30,8 @@ def warehouse(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with signed_in(dash_app):
-        yield dash_app
+    """One signed-in request for the module's tests, which render pages in it."""
+    yield from signed_in_request(dash_app)
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +43,10 @@ def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(tree, warehou
     kpis = warehouse.kpis(FILTERS).set_index("kpi")
     assert list(kpis.index) == [key for key, _, _ in KPIS]
     for key, row in kpis.iterrows():
-        assert text_of(by_id(tree, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
+        assert text_of(find(tree, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
         change = overview.describe_change(key, row["change"])
-        assert change.text in text_of(by_id(tree, {"type": "kpi-change", "kpi": key}))
-    assert text_of(by_id(tree, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
+        assert change.text in text_of(find(tree, {"type": "kpi-change", "kpi": key}))
+    assert text_of(find(tree, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
 
 
 def test_trend_lines_equal_their_period_tables(tree, warehouse):
@@ -96,7 +62,7 @@ def test_trend_lines_equal_their_period_tables(tree, warehouse):
     }
     periods = warehouse.adoption(FILTERS)["period_start"]
     for key, expected in sources.items():
-        (trace,) = by_id(tree, {"type": "kpi-trend", "kpi": key}).figure.data
+        (trace,) = find(tree, {"type": "kpi-trend", "kpi": key}).figure.data
         assert list(trace.y) == pytest.approx(expected.tolist(), nan_ok=True), key
         assert list(pd.to_datetime(trace.x)) == list(periods), key
 
@@ -123,7 +89,7 @@ def test_one_read_overview_equals_the_kpi_and_period_table_queries(warehouse, vi
 def test_a_long_daily_range_draws_weekly_trend_lines(in_module_request, warehouse):
     tree = render(start="2025-01-01", end="2026-10-31", grain="day")
     weekly = warehouse.resets(Filters(date(2025, 1, 1), date(2026, 10, 31), "week"))
-    (trace,) = by_id(tree, {"type": "kpi-trend", "kpi": "staff_resets"}).figure.data
+    (trace,) = find(tree, {"type": "kpi-trend", "kpi": "staff_resets"}).figure.data
     assert list(trace.y) == weekly["staff_resets"].tolist()
 
 
@@ -156,18 +122,18 @@ def test_changes_are_signed_numbers_and_rates_in_percentage_points():
 def test_a_previous_range_before_the_first_data_is_not_compared(in_module_request, warehouse):
     start, end = warehouse.extent()
     tree = render(start=start.isoformat(), end=end.isoformat())
-    text = text_of(by_id(tree, {"type": "kpi-change", "kpi": "lockout_events"}))
+    text = text_of(find(tree, {"type": "kpi-change", "kpi": "lockout_events"}))
     assert text == "no data in the previous range"
 
 
 def test_each_card_links_to_its_page_with_the_views_query_string(tree):
     query = urlencode(VIEW)
     for key, _, path in KPIS:
-        assert by_id(tree, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
+        assert find(tree, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
 
 
 def test_the_kpi_download_holds_the_kpis_of_the_view(tree, dash_app, warehouse):
-    link = by_id(tree, {"type": "download", "dataset": "kpis"})
+    link = find(tree, {"type": "download", "dataset": "kpis"})
     assert link.href == f"/export/kpis.csv?{urlencode(VIEW)}"
     response = client_as(dash_app).get(link.href)
     assert response.status_code == 200
@@ -177,22 +143,22 @@ def test_the_kpi_download_holds_the_kpis_of_the_view(tree, dash_app, warehouse):
 
 def test_a_range_with_no_data_says_so_and_draws_no_trend(in_module_request):
     tree = render(start="2001-01-01", end="2001-03-31", grain="week")
-    assert "No accounts or events" in text_of(by_id(tree, "overview-empty"))
-    assert by_id(tree, {"type": "kpi-trend", "kpi": "lockout_events"}).figure.data == ()
-    assert text_of(by_id(tree, {"type": "kpi-value", "kpi": "adoption_rate"})) == "–"
+    assert "No accounts or events" in text_of(find(tree, "overview-empty"))
+    assert find(tree, {"type": "kpi-trend", "kpi": "lockout_events"}).figure.data == ()
+    assert text_of(find(tree, {"type": "kpi-value", "kpi": "adoption_rate"})) == "–"
 
 
 def test_an_unknown_segment_says_so(in_module_request):
     tree = render(segment="no-such-segment")
-    assert "no-such-segment" in text_of(by_id(tree, "overview-empty"))
+    assert "no-such-segment" in text_of(find(tree, "overview-empty"))
 
 
 def test_a_brand_new_warehouse_shows_an_empty_overview(in_module_request, tmp_path):
     empty = Warehouse(f"sqlite:///{tmp_path}/empty.sqlite")
     today = date.today()
-    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/")["module"]].body
+    body = page_module(PATH).body
     tree = body(empty, Filters(today, today, "week"))
-    assert "No accounts or events" in text_of(by_id(tree, "overview-empty"))
+    assert "No accounts or events" in text_of(find(tree, "overview-empty"))
 
 
 def test_sparkline_grain_stays_the_views_when_it_has_few_periods():

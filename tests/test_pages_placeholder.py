@@ -2,67 +2,35 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
-import dash
 import pandas as pd
 import pytest
 
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
 from dashboard.metrics import Filters
-from dashboard.params import parse_account_filters, parse_filters
 from dashboard.queries import Warehouse
-from tests.signin import client_as, signed_in
+from tests.page_tree import (
+    drilled,
+    figure,
+    find,
+    is_empty_state,
+    page_module,
+    render_page,
+    signed_in_request,
+    text_of,
+    walk,
+)
+from tests.signin import client_as
 
 # ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
 VIEW = {"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}
 FILTERS = Filters(date(2026, 1, 1), date(2026, 10, 31), "month")
-
-
-def walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if children is None or isinstance(children, str | int | float):
-        return
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def by_id(tree, wanted):
-    found = [node for node in walk(tree) if getattr(node, "id", None) == wanted]
-    assert found, f"no component with id {wanted}"
-    return found[0]
-
-
-def text_of(node) -> str:
-    children = getattr(node, "children", node)
-    if isinstance(children, str):
-        return children
-    if isinstance(children, list | tuple):
-        return "".join(text_of(child) for child in children)
-    return text_of(children) if hasattr(children, "to_plotly_json") else ""
-
-
-def figure(tree, chart: str):
-    return by_id(tree, {"type": "drill", "chart": chart}).figure
-
-
-def is_empty_state(fig) -> bool:
-    return not fig.data and bool(fig.layout.annotations)
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/placeholder-emails")
-    return page["layout"](**query)
-
-
-def drilled(warehouse: Warehouse, query: str) -> pd.DataFrame:
-    args = dict(parse_qsl(query))
-    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))
+PATH = "/placeholder-emails"
+render = partial(render_page, PATH)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +40,8 @@ def warehouse(demo_warehouse):
 
 @pytest.fixture(scope="module")
 def in_module_request(dash_app):
-    with signed_in(dash_app):
-        yield dash_app
+    """One signed-in request for the module's tests, which render pages in it."""
+    yield from signed_in_request(dash_app)
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +91,16 @@ def test_placeholder_lines_equal_email_status_over_time(tree, warehouse):
 
 def test_at_risk_grid_holds_every_placeholder_account_with_portal_access(tree, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.AT_RISK)
-    grid = by_id(tree, {"type": "account-grid", "name": "at-risk"})
+    grid = find(tree, {"type": "account-grid", "name": "at-risk"})
     assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
     assert len(expected) == placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
     assert grid.getRowId == "params.data.account_number"  # a row click opens the account
-    assert text_of(by_id(tree, {"type": "grid-count", "name": "at-risk"})).startswith(f"{len(expected):,} accounts")
+    assert text_of(find(tree, {"type": "grid-count", "name": "at-risk"})).startswith(f"{len(expected):,} accounts")
 
 
 def test_username_grid_holds_every_username_that_is_not_an_email(tree, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.USERNAME_NOT_EMAIL)
-    grid = by_id(tree, {"type": "account-grid", "name": "username-not-email"})
+    grid = find(tree, {"type": "account-grid", "name": "username-not-email"})
     assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
     assert len(expected) > 0
 
@@ -140,9 +108,9 @@ def test_username_grid_holds_every_username_that_is_not_an_email(tree, warehouse
 def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_app, warehouse):
     client = client_as(dash_app)
     links = {
-        "at-risk": (by_id(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
+        "at-risk": (find(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
         "usernames": (
-            by_id(tree, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
+            find(tree, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
             placeholder.USERNAME_NOT_EMAIL,
         ),
     }
@@ -151,15 +119,15 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_ap
         response = client.get(link.href)
         assert int(response.headers["X-Row-Count"]) == len(warehouse.accounts(FILTERS, only)), name
     for dataset in ("email_status_breakdown", "email_statuses"):
-        assert by_id(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
+        assert find(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 
 
 def test_a_slice_longer_than_the_grid_limit_says_so_and_links_to_the_full_list(in_module_request, monkeypatch):
     monkeypatch.setattr(placeholder, "GRID_ROW_LIMIT", 5)
     tree = render(**VIEW)
-    grid = by_id(tree, {"type": "account-grid", "name": "username-not-email"})
+    grid = find(tree, {"type": "account-grid", "name": "username-not-email"})
     assert len(grid.rowData) == 5
-    notice = by_id(tree, {"type": "grid-count", "name": "username-not-email"})
+    notice = find(tree, {"type": "grid-count", "name": "username-not-email"})
     assert text_of(notice).startswith("Showing 5 of ")
     (link,) = [node for node in walk(notice) if getattr(node, "href", None)]
     assert link.href == f"/accounts?{urlencode({**VIEW, 'username_is_email': 'false'})}"
@@ -176,12 +144,12 @@ def test_an_unknown_segment_shows_empty_charts_and_lists(in_module_request):
     assert is_empty_state(figure(tree, "email-status"))
     assert is_empty_state(figure(tree, "placeholder-over-time"))
     for name in ("at-risk", "username-not-email"):
-        assert text_of(by_id(tree, {"type": "grid-empty", "name": name}))
+        assert text_of(find(tree, {"type": "grid-empty", "name": name}))
 
 
 def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
-    body = sys.modules[next(p for p in dash.page_registry.values() if p["path"] == "/placeholder-emails")["module"]]
+    body = page_module(PATH).body
     today = date.today()
-    tree = body.body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
+    tree = body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
     assert is_empty_state(figure(tree, "email-status"))
-    assert by_id(tree, {"type": "grid-empty", "name": "at-risk"})
+    assert find(tree, {"type": "grid-empty", "name": "at-risk"})

@@ -7,6 +7,7 @@ import importlib
 import pytest
 
 from dashboard.queries import Warehouse
+from tests.page_tree import find, words_of
 
 
 @pytest.fixture
@@ -20,24 +21,6 @@ def report(demo_warehouse):
     return Warehouse(demo_warehouse).quality()
 
 
-def walk(component):
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(children, list | tuple):
-        for child in children:
-            yield from walk(child)
-    elif children is not None:
-        yield from walk(children)
-
-
-def by_id(tree, wanted):
-    return next(c for c in walk(tree) if getattr(c, "id", None) == wanted)
-
-
-def text(component) -> str:
-    return " ".join(c for c in walk(component) if isinstance(c, str))
-
-
 def test_quality_sections_agree_with_the_quality_export(demo_warehouse, report):
     parts = Warehouse(demo_warehouse).quality_sections()
     by_issue = parts["summary"].groupby("issue")["rows"].sum().to_dict()
@@ -48,14 +31,14 @@ def test_quality_sections_agree_with_the_quality_export(demo_warehouse, report):
 
 
 def test_quality_page_lists_the_quarantined_rows_with_reasons(quality, report):
-    grid = by_id(quality.layout(), "quality-quarantined")
+    grid = find(quality.layout(), "quality-quarantined")
     quarantined = report[report["issue"] == "quarantined"]
     assert len(quarantined) > 0
     assert sorted(row["reason"] for row in grid.rowData) == sorted(quarantined["detail"])
 
 
 def test_quality_page_counts_each_unmapped_source_value(quality, report):
-    grid = by_id(quality.layout(), "quality-unmapped")
+    grid = find(quality.layout(), "quality-unmapped")
     unmapped = report[report["issue"] == "unmapped_event_type"]
     assert len(unmapped) > 0
     assert {row["source_event_type"]: row["events"] for row in grid.rowData} == dict(
@@ -64,7 +47,7 @@ def test_quality_page_counts_each_unmapped_source_value(quality, report):
 
 
 def test_quality_page_lists_the_orphan_events(quality, report):
-    grid = by_id(quality.layout(), "quality-orphans")
+    grid = find(quality.layout(), "quality-orphans")
     orphans = report[report["issue"] == "orphan_event"]
     assert len(orphans) > 0
     assert sorted(str(row["event_id"]) for row in grid.rowData) == sorted(orphans["row_key"].astype(str))
@@ -73,12 +56,12 @@ def test_quality_page_lists_the_orphan_events(quality, report):
 def test_quality_page_shows_the_last_load_and_row_counts(quality, demo_warehouse):
     summary = Warehouse(demo_warehouse).load_summary()
     page = quality.layout()
-    last_run = text(by_id(page, "quality-last-run"))
+    last_run = words_of(find(page, "quality-last-run"))
     assert summary["last_run"]["mode"] in last_run
     assert f"{summary['last_run']['rows_loaded']:,}" in last_run
-    assert f"{summary['rows']['accounts']:,}" in text(by_id(page, "quality-table-rows"))
+    assert f"{summary['rows']['accounts']:,}" in words_of(find(page, "quality-table-rows"))
 
 
 def test_empty_warehouse_shows_a_clear_message(quality, in_request, monkeypatch, tmp_path):
     monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
-    assert "Nothing has been loaded into this warehouse yet" in text(by_id(quality.layout(), "quality-empty"))
+    assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))

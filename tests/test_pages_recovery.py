@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
-import dash
 import pandas as pd
 import pytest
 
@@ -17,20 +17,16 @@ from dashboard.params import ACCOUNT_PARAMETERS, parse_filters
 from dashboard.queries import Warehouse
 from etl.attempts import RECOVERY_STEPS
 from etl.rules import RECOVERY_FAILURES
-from tests.page_tree import find, slice_of, walk
-from tests.signin import signed_in
+from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
+PATH = "/recovery"
+render = partial(render_page, PATH)
 OUTCOMES_CHART = {"type": "drill", "chart": "recovery-outcomes"}
 REASONS_CHART = {"type": "drill", "chart": "recovery-failure-reasons"}
 FUNNEL_CHART = {"type": "drill", "chart": "recovery-funnel"}
 REPEATS_GRID = {"type": "account-grid", "name": "repeated-failures"}
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/recovery")
-    return page["layout"](**query)
 
 
 def trace(figure, name):
@@ -45,8 +41,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with signed_in(dash_app):
-        return render(**VIEW)
+    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_outcome_bars_are_the_recovery_metric_per_period(view, warehouse):
@@ -168,7 +163,7 @@ def test_a_view_without_attempts_shows_empty_states(in_request, query):
     for chart in (OUTCOMES_CHART, REASONS_CHART, FUNNEL_CHART):
         figure = find(tree, chart).figure
         assert not figure.data and figure.layout.annotations, chart
-    assert not [c for c in walk(tree) if getattr(c, "id", None) == REPEATS_GRID]
+    assert not has(tree, REPEATS_GRID)
     assert "No account had 2 or more" in find(tree, "repeated-failures-empty").children
 
 

@@ -4,9 +4,9 @@ bar and cell opens the accounts behind it."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
-import dash
 import pandas as pd
 import pytest
 
@@ -14,19 +14,15 @@ from dashboard.account_list import AccountFilters
 from dashboard.export import DATASETS
 from dashboard.metrics import RESET_TYPES, WEEKDAYS, Filters
 from dashboard.queries import HEATMAP_TYPES, Warehouse
-from tests.page_tree import find, slice_of
-from tests.signin import signed_in
+from tests.page_tree import find, render_page, render_signed_in, slice_of
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 2, 10), end=date(2025, 7, 20), grain="month")
+PATH = "/resets"
+render = partial(render_page, PATH)
 VOLUMES_CHART = {"type": "drill", "chart": "resets-over-time"}
 HEATMAP_CHART = {"type": "drill", "chart": "resets-heatmap"}
 COLUMNS = ("self_service_resets", "staff_resets", "password_changes")
-
-
-def render(**query):
-    page = next(p for p in dash.page_registry.values() if p["path"] == "/resets")
-    return page["layout"](**query)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +33,7 @@ def warehouse(demo_warehouse) -> Warehouse:
 @pytest.fixture(scope="module")
 def view(dash_app):
     """The page of VIEW, rendered once for the tests that only read it."""
-    with signed_in(dash_app):
-        return render(**VIEW)
+    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_reset_bars_are_the_resets_metric_per_period(view, warehouse):
