@@ -315,6 +315,11 @@ def test_accounts_carry_email_status_username_flag_and_their_failures_and_lockou
     assert placeholder_summary(accounts) == {"placeholder_accounts": 1, "at_risk_accounts": 1}
 
 
+def test_the_segment_choices_are_every_loaded_accounts_segment(loaded):
+    # read from daily_accounts, which counts every account: A7 (no segment) reads as unknown
+    assert Warehouse(loaded).segments() == ["business", "residential", "unknown"]
+
+
 def test_timestamps_are_shown_in_the_configured_zone(loaded):
     warehouse = Warehouse(loaded)
     a4 = rows(warehouse.accounts(WEEKS), "account_number", "created_at", "enrolled_at")[3]
