@@ -68,8 +68,11 @@ class Warehouse:
         return (min(bounds), max(bounds)) if bounds else None
 
     def segments(self) -> list[str]:
+        """Every account's segment, read from daily_accounts: the same set, since each load counts every
+        account there by its creation day, in ten thousand rows instead of a million (every page asks)."""
+        da = schema.daily_accounts
         with self.engine.connect() as connection:
-            rows = connection.execute(select(schema.accounts.c.segment).distinct().order_by(schema.accounts.c.segment))
+            rows = connection.execute(select(da.c.segment).distinct().order_by(da.c.segment))
             return [row[0] for row in rows]
 
     def last_load(self) -> datetime | None:

@@ -315,6 +315,11 @@ def test_accounts_carry_email_status_username_flag_and_their_failures_and_lockou
     assert placeholder_summary(accounts) == {"placeholder_accounts": 1, "at_risk_accounts": 1}
 
 
+def test_the_segment_choices_are_every_loaded_accounts_segment(loaded):
+    # read from daily_accounts, which counts every account: A7 (no segment) reads as unknown
+    assert Warehouse(loaded).segments() == ["business", "residential", "unknown"]
+
+
 def test_timestamps_are_shown_in_the_configured_zone(loaded):
     warehouse = Warehouse(loaded)
     a4 = rows(warehouse.accounts(WEEKS), "account_number", "created_at", "enrolled_at")[3]
@@ -439,6 +444,24 @@ def test_a_second_run_reports_nothing_loaded(sqlite_url, make_source):
     # The first run loads 6 accounts and 19 events; the second finds nothing new.
     assert (first.rows_loaded, second.rows_loaded) == (6 + 19, 0)
     assert second.accounts_changed == 0
+
+
+def test_a_full_load_counts_in_memory_the_rows_the_sql_aggregation_gives(database_url, make_source, monkeypatch):
+    # A full load groups its frames in pandas; incremental loads group the tables in SQL. Both must
+    # give the same daily rows, orphans and accountless events included.
+    source = make_source(WEB_USERS, EVENTS)
+    in_memory, in_sql = database_url("in_memory"), database_url("in_sql")
+    run(config_for(source, in_memory, timezone=ZONE), full=True)
+    monkeypatch.setattr(
+        etl.pipeline,
+        "load_aggregates",
+        lambda connection, accounts, events, attempts: etl.pipeline.refresh_aggregates(connection, accounts, None),
+    )
+    run(config_for(source, in_sql, timezone=ZONE), full=True)
+    memory_tables, sql_tables = dump(in_memory), dump(in_sql)
+    daily = ("daily_accounts", "daily_events", "daily_lockouts", "daily_attempts", "hourly_events", "orphan_events")
+    assert all(memory_tables[name] for name in daily)
+    assert memory_tables == sql_tables
 
 
 # --------------------------------------------------------------------------- incremental loads
@@ -664,12 +687,14 @@ def test_a_run_failing_inside_the_load_leaves_the_previous_load_served(database_
     tables, served = dump(warehouse), figures(warehouse)
     write_source(source, LATER_WEB_USERS, EVENTS + LATER_EVENTS)
 
-    def fail_after_events_are_written(connection, accounts, since):
+    def fail_after_events_are_written(connection, *_):
         loaded = connection.execute(text("SELECT count(*) FROM events")).scalar_one()
         assert loaded == len(EVENTS) + len(LATER_EVENTS)  # the new events are in, uncommitted
         raise RuntimeError("killed mid-load")
 
-    monkeypatch.setattr(etl.pipeline, "refresh_aggregates", fail_after_events_are_written)
+    # a full load counts its daily tables in memory, an incremental one in SQL
+    aggregation = "load_aggregates" if full else "refresh_aggregates"
+    monkeypatch.setattr(etl.pipeline, aggregation, fail_after_events_are_written)
     with pytest.raises(RuntimeError, match="killed mid-load"):
         run(config, full=full)
 
