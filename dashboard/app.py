@@ -16,6 +16,7 @@ from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
 from dashboard.components import navbar, not_allowed
+from dashboard.paged_grids import PAGED_GRID
 from etl.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -113,10 +114,11 @@ def _register_drill_callbacks(app: Dash) -> None:
     @app.callback(
         Output("row-nav", "href"),
         Input({"type": "account-grid", "name": ALL}, "cellClicked"),
+        Input({"type": PAGED_GRID, "name": ALL}, "cellClicked"),
         prevent_initial_call=True,
     )
     @requires(Permission.VIEW_ACCOUNTS)
-    def open_account(_cells):
+    def open_account(_cells, _paged_cells):
         """A click on a row of any account table opens that account."""
         href = row_href(ctx.triggered[0]["value"]) if ctx.triggered else None
         return href or dash.no_update

@@ -168,13 +168,11 @@ class Warehouse:
 
     def load_summary(self) -> dict:
         """The last load and how many rows each warehouse table holds, for the data-quality page."""
-        runs = schema.etl_runs
+        runs, counted = schema.etl_runs, schema.table_rows
         with self.engine.connect() as connection:
             last = connection.execute(select(*runs.columns).order_by(runs.c.run_id.desc()).limit(1)).mappings().first()
-            counts = {
-                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in (schema.accounts, schema.events, schema.recovery_attempts, schema.quarantine)
-            }
+            stored = dict(connection.execute(select(counted.c.table_name, counted.c.rows)).all())
+        counts = {name: int(stored.get(name, 0)) for name in ("accounts", "events", "recovery_attempts", "quarantine")}
         return {"last_run": dict(last) if last else None, "rows": counts}
 
     def recovery_attempts(self, filters: Filters) -> pd.DataFrame:
@@ -241,7 +239,7 @@ class Warehouse:
 
     def quality(self) -> pd.DataFrame:
         """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table."""
-        q, e = schema.quarantine, schema.events
+        q = schema.quarantine
         quarantined = self._read(
             select(
                 literal("quarantined").label("issue"),
@@ -251,17 +249,15 @@ class Warehouse:
                 literal(1).label("rows"),
             ).order_by(q.c.source_table, q.c.row_key)
         )
+        u = schema.unmapped_event_types
         unmapped = self._read(
             select(
                 literal("unmapped_event_type").label("issue"),
                 literal("activity_log").label("source_table"),
-                e.c.source_event_type.label("row_key"),
+                u.c.source_event_type.label("row_key"),
                 literal("mapped to other").label("detail"),
-                func.count().label("rows"),
-            )
-            .where(e.c.event_type == "other")
-            .group_by(e.c.source_event_type)
-            .order_by(e.c.source_event_type)
+                u.c.events.label("rows"),
+            ).order_by(u.c.source_event_type)
         )
         o = schema.orphan_events
         orphans = self._read(
@@ -288,7 +284,7 @@ class Warehouse:
         (event_id, account_number, occurred_at, event_type, channel, detail), the two long lists
         capped at `limit` rows with their full sizes in `quarantined_total` and `orphans_total`.
         """
-        q, e, o = schema.quarantine, schema.events, schema.orphan_events
+        q, o = schema.quarantine, schema.orphan_events
         by_reason = self._read(
             select(
                 literal("quarantined").label("issue"),
@@ -299,11 +295,9 @@ class Warehouse:
             .group_by(q.c.source_table, q.c.reason)
             .order_by(func.count().desc(), q.c.source_table, q.c.reason)
         )
+        u = schema.unmapped_event_types
         unmapped = self._read(
-            select(e.c.source_event_type, func.count().label("events"))
-            .where(e.c.event_type == "other")
-            .group_by(e.c.source_event_type)
-            .order_by(func.count().desc(), e.c.source_event_type)
+            select(u.c.source_event_type, u.c.events).order_by(u.c.events.desc(), u.c.source_event_type)
         )
         quarantined_total = int(by_reason["rows"].sum())
         quarantined = self._read(

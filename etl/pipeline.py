@@ -105,6 +105,7 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
                 touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
                 since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
                 refresh_aggregates(connection, accounts, None if rewrite_all else since)
+            _record_table_rows(connection)
             new_watermark = _max_time(watermark, events)
             quarantined = len(web_quarantine) + len(event_quarantine)
             summary = RunSummary(
@@ -134,6 +135,27 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
             f"loading warehouse {safe_url(config.warehouse.url)} failed: {first_line(error)}"
         ) from None
     return summary
+
+
+COUNTED_TABLES = (schema.accounts, schema.events, schema.recovery_attempts, schema.quarantine)
+
+
+def _record_table_rows(connection: Connection) -> None:
+    """Count what the quality page reports once per load, so no page view scans 20 million events."""
+    counts = [
+        {"table_name": table.name, "rows": connection.execute(select(func.count()).select_from(table)).scalar_one()}
+        for table in COUNTED_TABLES
+    ]
+    connection.execute(delete(schema.table_rows))
+    connection.execute(insert(schema.table_rows), counts)
+    e, unmapped = schema.events, schema.unmapped_event_types
+    connection.execute(delete(unmapped))
+    by_type = (
+        select(e.c.source_event_type, func.count())
+        .where(e.c.event_type == OTHER_EVENT_TYPE)
+        .group_by(e.c.source_event_type)
+    )
+    connection.execute(insert(unmapped).from_select(["source_event_type", "events"], by_type))
 
 
 @contextmanager

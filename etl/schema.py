@@ -76,6 +76,7 @@ recovery_attempts = Table(
     Column("last_utc", DateTime, nullable=False),
     Index("ix_attempts_account", "account_number"),
     Index("ix_attempts_day", "started_day"),
+    Index("ix_attempts_outcome", "outcome", "started_day", "account_number"),
 )
 
 quarantine = Table(
@@ -174,12 +175,29 @@ etl_runs = Table(
     Column("watermark_utc", DateTime),
 )
 
+table_rows = Table(
+    "table_rows",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("rows", Integer, nullable=False),
+)
+"""Each data table's row count as the last load left it: counting 20 million events on every view of
+the quality page took a second on SQLite."""
+
+unmapped_event_types = Table(
+    "unmapped_event_types",
+    metadata,
+    Column("source_event_type", Text),
+    Column("events", Integer, nullable=False),
+)
+"""Source event types mapped to `other`, with their event counts, as the last load left them."""
+
 schema_version = Table(
     "schema_version",
     metadata,
     Column("version", Integer, nullable=False),
 )
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Raised whenever a table changes; a warehouse of another version is rebuilt by the next load."""
 
 DATA_TABLES = (
@@ -193,4 +211,6 @@ DATA_TABLES = (
     daily_attempts,
     hourly_events,
     orphan_events,
+    table_rows,
+    unmapped_event_types,
 )

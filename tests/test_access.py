@@ -164,9 +164,32 @@ def callback_requests() -> dict[str, dict]:
         "row-nav.href": update_payload(
             "row-nav.href",
             [{"id": "row-nav", "property": "href"}],
-            [{"id": {"name": ["ALL"], "type": "account-grid"}, "property": "cellClicked", "value": [row_click]}],
+            [
+                {"id": {"name": ["ALL"], "type": "account-grid"}, "property": "cellClicked", "value": [row_click]},
+                {"id": {"name": ["ALL"], "type": "paged-grid"}, "property": "cellClicked", "value": []},
+            ],
         ),
+        PAGED_GRID_OUTPUT: paged_grid_payload(),
     }
+
+
+PAGED_GRID_OUTPUT = (
+    '..{"name":["MATCH"],"type":"paged-grid"}.getRowsResponse...{"name":["MATCH"],"type":"paged-grid-count"}.children..'
+)
+
+
+def paged_grid_payload(query: dict | None = None) -> dict:
+    """The row request of a server-paged slice grid, as the placeholder page's at-risk grid sends it."""
+    grid = {"name": "at-risk", "type": "paged-grid"}
+    return update_payload(
+        PAGED_GRID_OUTPUT,
+        [
+            {"id": grid, "property": "getRowsResponse"},
+            {"id": {**grid, "type": "paged-grid-count"}, "property": "children"},
+        ],
+        [{"id": grid, "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 500}}],
+        [{"id": {**grid, "type": "paged-grid-state"}, "property": "data", "value": {"query": query or {}, "total": 0}}],
+    )
 
 
 # --- every route and every callback refuses an anonymous caller -------------------------------
@@ -283,6 +306,7 @@ def test_a_role_without_a_permission_gets_403_from_a_hand_posted_callback(app, m
     monkeypatch.setitem(roles.ROLES, "viewer", frozenset({roles.Permission.VIEW_CHARTS}))
     client = client_as(app, "viewer")
     assert grid_rows(client).status_code == 403
+    assert client.post("/_dash-update-component", json=paged_grid_payload()).status_code == 403
     assert client.post("/_dash-update-component", json=callback_requests()["row-nav.href"]).status_code == 403
 
 
@@ -328,6 +352,15 @@ def test_a_masked_role_never_receives_an_email_or_username_from_any_page(app, cu
 
 def test_a_viewer_never_receives_an_email_from_the_grid_callback(app, customer):
     response = grid_rows(client_as(app, "viewer"), {"account": customer["account_number"]})
+    assert response.status_code == 200
+    body = text_of(response)
+    assert "•••" in body
+    assert not _leaks(body, customer)
+
+
+def test_a_viewer_never_receives_an_email_from_a_paged_slice_grid(app, customer):
+    payload = paged_grid_payload({"account": customer["account_number"]})
+    response = client_as(app, "viewer").post("/_dash-update-component", json=payload)
     assert response.status_code == 200
     body = text_of(response)
     assert "•••" in body

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 import pytest
 
+from dashboard import paged_grids
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
 from dashboard.metrics import Filters
@@ -89,20 +90,57 @@ def test_placeholder_lines_equal_email_status_over_time(tree, warehouse):
     assert list(pd.to_datetime(placeholder_line.x)) == list(table["period_start"])
 
 
-def test_at_risk_grid_holds_every_placeholder_account_with_portal_access(tree, warehouse):
+def grid_of(tree, name: str):
+    """The paged grid of `name` and the view and slice its store hands the row callback."""
+    grid = find(tree, {"type": paged_grids.PAGED_GRID, "name": name})
+    state = find(tree, {"type": f"{paged_grids.PAGED_GRID}-state", "name": name}).data
+    return grid, state
+
+
+def rows_of(state, start=0, end=100, filters=None) -> dict:
+    request = {"startRow": start, "endRow": end, "sortModel": [], "filterModel": filters or {}}
+    response, _count = paged_grids.rows_response(request, state)
+    return response
+
+
+def test_at_risk_grid_pages_every_placeholder_account_with_portal_access(tree, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.AT_RISK)
-    grid = find(tree, {"type": "account-grid", "name": "at-risk"})
-    assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
+    grid, state = grid_of(tree, "at-risk")
+    numbers = []
+    for start in range(0, len(expected), paged_grids.BLOCK):
+        response = rows_of(state, start, start + paged_grids.BLOCK)
+        assert response["rowCount"] == len(expected)
+        numbers += [row["account_number"] for row in response["rowData"]]
+    assert numbers == expected["account_number"].tolist()
     assert len(expected) == placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
     assert grid.getRowId == "params.data.account_number"  # a row click opens the account
-    assert text_of(find(tree, {"type": "grid-count", "name": "at-risk"})).startswith(f"{len(expected):,} accounts")
+    count = find(tree, {"type": f"{paged_grids.PAGED_GRID}-count", "name": "at-risk"})
+    assert text_of(count) == f"{len(expected):,} accounts"
 
 
-def test_username_grid_holds_every_username_that_is_not_an_email(tree, warehouse):
+def test_at_risk_grid_shows_its_columns_only(tree):
+    grid, state = grid_of(tree, "at-risk")
+    assert [column["field"] for column in grid.columnDefs] == list(placeholder.AT_RISK_COLUMNS)
+    assert state["query"] == {**VIEW, **placeholder.AT_RISK.query()}
+
+
+def test_username_grid_pages_every_username_that_is_not_an_email(tree, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.USERNAME_NOT_EMAIL)
-    grid = find(tree, {"type": "account-grid", "name": "username-not-email"})
-    assert [row["account_number"] for row in grid.rowData] == expected["account_number"].tolist()
-    assert len(expected) > 0
+    _grid, state = grid_of(tree, "username-not-email")
+    response = rows_of(state, 0, len(expected))
+    assert [row["account_number"] for row in response["rowData"]] == expected["account_number"].tolist()
+    assert response["rowCount"] == len(expected) > 0
+
+
+def test_grid_column_filters_narrow_the_rows_and_the_count_line(tree, warehouse):
+    _grid, state = grid_of(tree, "username-not-email")
+    segment = {"segment": {"filterType": "text", "type": "equals", "filter": "residential"}}
+    request = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": segment}
+    response, count = paged_grids.rows_response(request, state)
+    _rows, expected = warehouse.accounts_page(FILTERS, placeholder.USERNAME_NOT_EMAIL, grid_filters=segment, limit=0)
+    assert response["rowCount"] == expected
+    assert {row["segment"] for row in response["rowData"]} == {"residential"}
+    assert count == f"{expected:,} of {state['total']:,} accounts match the column filters"
 
 
 def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_app, warehouse):
@@ -122,15 +160,11 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_ap
         assert find(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 
 
-def test_a_slice_longer_than_the_grid_limit_says_so_and_links_to_the_full_list(in_module_request, monkeypatch):
-    monkeypatch.setattr(placeholder, "GRID_ROW_LIMIT", 5)
-    tree = render(**VIEW)
-    grid = find(tree, {"type": "account-grid", "name": "username-not-email"})
-    assert len(grid.rowData) == 5
-    notice = find(tree, {"type": "grid-count", "name": "username-not-email"})
-    assert text_of(notice).startswith("Showing 5 of ")
-    (link,) = [node for node in walk(notice) if getattr(node, "href", None)]
-    assert link.href == f"/accounts?{urlencode({**VIEW, 'username_is_email': 'false'})}"
+def test_each_grid_links_to_its_slice_as_an_account_list(tree):
+    for name, only in (("at-risk", placeholder.AT_RISK), ("username-not-email", placeholder.USERNAME_NOT_EMAIL)):
+        hint = find(tree, {"type": "grid-count", "name": name})
+        (link,) = [node for node in walk(hint) if getattr(node, "href", None)]
+        assert link.href == f"/accounts?{urlencode({**VIEW, **only.query()})}"
 
 
 def test_a_range_before_any_account_shows_empty_states(in_module_request):

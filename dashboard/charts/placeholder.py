@@ -13,8 +13,6 @@ from dashboard.metrics import Filters
 
 AT_RISK = AccountFilters(email_status="placeholder", portal_access=True)
 USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)
-GRID_ROW_LIMIT = 5_000
-"""A grid holds at most this many rows in the browser; a longer slice links to the server-paged list."""
 WITHOUT_ACCESS_COLOR = "#CFCFCF"
 AT_RISK_COLUMNS = (
     "account_number",
@@ -39,19 +37,6 @@ USERNAME_COLUMNS = (
     "lockouts",
 )
 """What each grid shows: the account list's columns less the ones its slice holds constant (the CSV has all)."""
-HEADERS = {
-    "account_number": "Account",
-    "segment": "Segment",
-    "portal_access": "Portal access",
-    "email_status": "Email status",
-    "email": "Email",
-    "username": "Username",
-    "username_is_email": "Username is email",
-    "enrolled_at": "Enrolled",
-    "last_login_at": "Last login",
-    "failed_recovery_attempts": "Failed recoveries in range",
-    "lockouts": "Lockouts in range",
-}
 
 
 def status_slice(filters: Filters, status: str, portal_access: bool) -> str:

@@ -19,9 +19,9 @@ from dash import Input, Output, State, dcc, html
 from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.components import chart_card, current_warehouse, download_link, page
-from dashboard.grids import records
+from dashboard.components import chart_card, download_link, page
 from dashboard.metrics import Filters
+from dashboard.paged_grids import COLUMNS, count_text, grid_state, infinite_grid, rows_response
 from dashboard.params import BadParameter, parse_account_filters, parse_filters
 from dashboard.queries import Warehouse
 from dashboard.slices import FLAG_CHOICES, clean_query, list_href, slice_chips, view_query
@@ -33,64 +33,6 @@ STATE_ID = "accounts-state"
 COUNT_ID = "accounts-count"
 LAST_LIST_ID = "account-list-search"
 """A session store of the list's last query string, so the account page's back link returns to it."""
-BLOCK = 100
-MAX_BLOCK = 1_000
-"""The most rows one grid request may ask for: the grid asks for BLOCK, a script gets no more than this."""
-
-MASKED = ("email", "username")
-"""Never sorted or filtered on: the order or a match would reveal what the mask hides."""
-TEXT_OPTIONS = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"]
-NUMBER_OPTIONS = ["equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
-"""Only the filter operators the query layer turns into SQL, so no filter is silently ignored."""
-YES_NO = {"function": "params.value == null ? '' : (params.value ? 'yes' : 'no')"}
-
-
-def _text(field: str, header: str, **extra) -> dict:
-    return {
-        "field": field,
-        "headerName": header,
-        "filter": "agTextColumnFilter",
-        "filterParams": {"filterOptions": TEXT_OPTIONS, "maxNumConditions": 2},
-        "floatingFilter": True,
-        **extra,
-    }
-
-
-def _number(field: str, header: str) -> dict:
-    return {
-        "field": field,
-        "headerName": header,
-        "filter": "agNumberColumnFilter",
-        "filterParams": {"filterOptions": NUMBER_OPTIONS, "maxNumConditions": 2},
-        "floatingFilter": True,
-        "type": "numericColumn",
-        "width": 125,
-    }
-
-
-def _plain(field: str, header: str, **extra) -> dict:
-    """Sortable, no column filter: flags have their own controls, dates and masked text have none."""
-    return {"field": field, "headerName": header, "filter": False, **extra}
-
-
-DAY = {"function": "params.value ? params.value.slice(0, 10) : ''"}
-"""Dates show as days; the full time is in the tooltip and the CSV."""
-
-COLUMNS = [
-    _text("account_number", "Account", pinned="left", width=125),
-    _text("segment", "Segment", width=130),
-    _plain("portal_access", "Portal access", valueFormatter=YES_NO, width=100),
-    _text("email_status", "Email status", width=130),
-    _plain("username_is_email", "Username is email", valueFormatter=YES_NO, width=110),
-    # Masked values: sorting or filtering them would reveal what the mask hides.
-    _plain("email", "Email (masked)", sortable=False, flex=1, minWidth=170),
-    _plain("username", "Username (masked)", sortable=False, flex=1, minWidth=160),
-    _plain("enrolled_at", "Enrolled", valueFormatter=DAY, tooltipField="enrolled_at", width=115),
-    _plain("last_login_at", "Last login", valueFormatter=DAY, tooltipField="last_login_at", width=115),
-    _number("failed_recovery_attempts", "Failed recoveries in range"),
-    _number("lockouts", "Lockouts in range"),
-    _plain("created_at", "Created", valueFormatter=DAY, tooltipField="created_at", width=115),
-]
 
 
 def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, AccountFilters, str | None]:
@@ -105,50 +47,9 @@ def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, 
         return filters, ALL_ACCOUNTS, str(error)
 
 
-def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
-    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
-    view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
-    if filters.segment:
-        view["segment"] = filters.segment
-    return {"query": {**view, **only.query()}, "total": total}
-
-
-def count_text(matching: int, in_slice: int | None = None) -> str:
-    noun = "account" if matching == 1 else "accounts"
-    if in_slice is None or matching == in_slice:
-        return f"{matching:,} {noun}"
-    return f"{matching:,} of {in_slice:,} accounts match the column filters"
-
-
 def grid_rows(request: dict | None, state: dict | None):
-    """One block of rows for the infinite grid: its sort and column filters go into SQL.
-
-    Returns the grid's `getRowsResponse` and the count line; the slice comes from the page's store
-    (re-checked here, since anyone signed in can call a callback).
-    """
-    if not request:
-        return dash.no_update, dash.no_update
-    params = clean_query((state or {}).get("query") or {})
-    try:
-        filters, only = parse_filters(params, None), parse_account_filters(params)
-    except BadParameter:
-        return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
-    start = max(int(request.get("startRow") or 0), 0)
-    end = int(request.get("endRow") or start + BLOCK)
-    limit = min(max(end - start, 0), MAX_BLOCK)
-    sort = [
-        (item["colId"], item.get("sort") != "desc")
-        for item in request.get("sortModel") or []
-        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
-    ]
-    models = request.get("filterModel") or {}
-    grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
-    grid_filters = grid_filters or None
-    rows, total = current_warehouse().accounts_page(
-        filters, only, sort=sort, grid_filters=grid_filters, offset=start, limit=limit
-    )
-    in_slice = (state or {}).get("total") if grid_filters else None
-    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)
+    """One block of the list for the infinite grid, and the count line; see `paged_grids.rows_response`."""
+    return rows_response(request, state)
 
 
 dash.callback(
@@ -222,28 +123,7 @@ def flag_controls(query: Mapping[str, str], only: AccountFilters) -> dbc.Row:
 
 
 def account_grid(total: int) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=GRID_ID,
-        rowModelType="infinite",
-        columnDefs=COLUMNS,
-        defaultColDef={
-            "sortable": True,
-            "resizable": True,
-            "minWidth": 90,
-            "wrapHeaderText": True,
-            "autoHeaderHeight": True,
-        },
-        getRowId="params.data.account_number",
-        dashGridOptions={
-            "cacheBlockSize": BLOCK,
-            "maxBlocksInCache": 50,
-            "infiniteInitialRowCount": BLOCK,
-            "rowBuffer": 10,
-            "animateRows": False,
-            "tooltipShowDelay": 300,
-        },
-        style={"height": f"{min(560, 150 + 42 * total)}px", "cursor": "pointer"},
-    )
+    return infinite_grid(GRID_ID, [column["field"] for column in COLUMNS], total)
 
 
 def body(query: dict[str, str]):

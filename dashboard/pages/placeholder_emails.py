@@ -7,7 +7,7 @@ from dash import dcc, html
 from dashboard.charts import placeholder as charts
 from dashboard.charts.common import drill_query
 from dashboard.components import chart_card, download_link, drill_graph, page
-from dashboard.grids import account_grid, column_defs
+from dashboard.paged_grids import paged_grid
 
 dash.register_page(
     __name__,
@@ -18,37 +18,19 @@ dash.register_page(
 
 
 def account_table(warehouse, filters, name: str, only, columns, empty_text: str) -> html.Div:
-    """An account slice as a grid of at most `GRID_ROW_LIMIT` rows, saying so when there are more."""
-    rows, total = warehouse.accounts_page(filters, only, limit=charts.GRID_ROW_LIMIT)
-    list_href = f"/accounts?{drill_query(filters, only)}"
+    """An account slice as a server-paged grid: every account of it, a hundred rows at a time."""
+    _, total = warehouse.accounts_page(filters, only, limit=0)
     if total == 0:
         return html.P(empty_text, className="text-muted mb-0", id={"type": "grid-empty", "name": name})
-    if total > len(rows):
-        summary = dbc.Alert(
-            [
-                f"Showing {len(rows):,} of {total:,} accounts (first by account number) — ",
-                html.A("open the full list", href=list_href, className="alert-link"),
-                " to page through every one; the CSV holds them all.",
-            ],
-            color="warning",
-            className="py-2 mb-2",
-            id={"type": "grid-count", "name": name},
-        )
-    else:
-        summary = html.Div(
-            [
-                f"{total:,} accounts. Click a row to open the account, or ",
-                dcc.Link("open them as a list", href=list_href),
-                ".",
-            ],
-            className="small mb-2",
-            id={"type": "grid-count", "name": name},
-        )
-    shown = rows[list(columns)]
-    grid = account_grid({"type": "account-grid", "name": name}, shown)
-    grid.columnDefs = column_defs(shown, headers=charts.HEADERS)
-    grid.defaultColDef = {**grid.defaultColDef, "wrapHeaderText": True, "autoHeaderHeight": True}
-    return html.Div([summary, grid])
+    hint = html.Span(
+        [
+            " · Click a row to open the account, or ",
+            dcc.Link("open them as a list", href=f"/accounts?{drill_query(filters, only)}"),
+            ".",
+        ],
+        id={"type": "grid-count", "name": name},
+    )
+    return paged_grid(name, filters, only, columns, total, after_count=hint)
 
 
 def body(warehouse, filters):

@@ -1,0 +1,181 @@
+"""Account grids paged on the server: any slice of the account list, a hundred rows at a time.
+
+AG Grid's infinite row model asks for rows 0-100, 100-200, ... as the user scrolls, with its sort
+and column filters; `rows_response` answers each request with one page of
+`Warehouse.accounts_page`, so a slice of a hundred thousand accounts costs the browser one page,
+not megabytes of rows. The view and the slice travel in a store beside the grid and are parsed
+again on every request, since anyone signed in can call a callback with any store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dash
+import dash_ag_grid as dag
+from dash import MATCH, Input, Output, State, html
+
+from dashboard.account_list import AccountFilters
+from dashboard.auth.guard import requires
+from dashboard.auth.roles import Permission
+from dashboard.components import current_warehouse
+from dashboard.grids import records
+from dashboard.metrics import Filters
+from dashboard.params import BadParameter, parse_account_filters, parse_filters
+from dashboard.slices import clean_query
+
+PAGED_GRID = "paged-grid"
+"""The id type of a server-paged grid that is not the account list page's own."""
+BLOCK = 100
+MAX_BLOCK = 1_000
+"""The most rows one grid request may ask for: the grid asks for BLOCK, a script gets no more than this."""
+
+MASKED = ("email", "username")
+"""Never sorted or filtered on: the order or a match would reveal what the mask hides."""
+TEXT_OPTIONS = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"]
+NUMBER_OPTIONS = ["equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
+"""Only the filter operators the query layer turns into SQL, so no filter is silently ignored."""
+YES_NO = {"function": "params.value == null ? '' : (params.value ? 'yes' : 'no')"}
+DAY = {"function": "params.value ? params.value.slice(0, 10) : ''"}
+"""Dates show as days; the full time is in the tooltip and the CSV."""
+
+
+def _text(field: str, header: str, **extra) -> dict:
+    return {
+        "field": field,
+        "headerName": header,
+        "filter": "agTextColumnFilter",
+        "filterParams": {"filterOptions": TEXT_OPTIONS, "maxNumConditions": 2},
+        "floatingFilter": True,
+        **extra,
+    }
+
+
+def _number(field: str, header: str) -> dict:
+    return {
+        "field": field,
+        "headerName": header,
+        "filter": "agNumberColumnFilter",
+        "filterParams": {"filterOptions": NUMBER_OPTIONS, "maxNumConditions": 2},
+        "floatingFilter": True,
+        "type": "numericColumn",
+        "width": 125,
+    }
+
+
+def _plain(field: str, header: str, **extra) -> dict:
+    """Sortable, no column filter: flags have their own controls, dates and masked text have none."""
+    return {"field": field, "headerName": header, "filter": False, **extra}
+
+
+COLUMNS = [
+    _text("account_number", "Account", pinned="left", width=125),
+    _text("segment", "Segment", width=130),
+    _plain("portal_access", "Portal access", valueFormatter=YES_NO, width=100),
+    _text("email_status", "Email status", width=130),
+    _plain("username_is_email", "Username is email", valueFormatter=YES_NO, width=110),
+    # Masked values: sorting or filtering them would reveal what the mask hides.
+    _plain("email", "Email (masked)", sortable=False, flex=1, minWidth=170),
+    _plain("username", "Username (masked)", sortable=False, flex=1, minWidth=160),
+    _plain("enrolled_at", "Enrolled", valueFormatter=DAY, tooltipField="enrolled_at", width=115),
+    _plain("last_login_at", "Last login", valueFormatter=DAY, tooltipField="last_login_at", width=115),
+    _number("failed_recovery_attempts", "Failed recoveries in range"),
+    _number("lockouts", "Lockouts in range"),
+    _plain("created_at", "Created", valueFormatter=DAY, tooltipField="created_at", width=115),
+]
+"""Every column of the `accounts` dataset as a server-side grid shows it."""
+
+
+def column_defs(fields: Sequence[str]) -> list[dict]:
+    by_field = {column["field"]: column for column in COLUMNS}
+    return [by_field[field] for field in fields]
+
+
+def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
+    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
+    view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
+    if filters.segment:
+        view["segment"] = filters.segment
+    return {"query": {**view, **only.query()}, "total": total}
+
+
+def count_text(matching: int, in_slice: int | None = None) -> str:
+    noun = "account" if matching == 1 else "accounts"
+    if in_slice is None or matching == in_slice:
+        return f"{matching:,} {noun}"
+    return f"{matching:,} of {in_slice:,} accounts match the column filters"
+
+
+def rows_response(request: dict | None, state: dict | None):
+    """One block of rows for an infinite grid, and its count line: sort and column filters go into SQL."""
+    if not request:
+        return dash.no_update, dash.no_update
+    params = clean_query((state or {}).get("query") or {})
+    try:
+        filters, only = parse_filters(params, None), parse_account_filters(params)
+    except BadParameter:
+        return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
+    start = max(int(request.get("startRow") or 0), 0)
+    end = int(request.get("endRow") or start + BLOCK)
+    limit = min(max(end - start, 0), MAX_BLOCK)
+    sort = [
+        (item["colId"], item.get("sort") != "desc")
+        for item in request.get("sortModel") or []
+        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
+    ]
+    models = request.get("filterModel") or {}
+    grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
+    grid_filters = grid_filters or None
+    rows, total = current_warehouse().accounts_page(
+        filters, only, sort=sort, grid_filters=grid_filters, offset=start, limit=limit
+    )
+    in_slice = (state or {}).get("total") if grid_filters else None
+    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)
+
+
+def infinite_grid(grid_id: str | dict, fields: Sequence[str], total: int, *, height: int = 560) -> dag.AgGrid:
+    return dag.AgGrid(
+        id=grid_id,
+        rowModelType="infinite",
+        columnDefs=column_defs(fields),
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "minWidth": 90,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+        },
+        getRowId="params.data.account_number",
+        dashGridOptions={
+            "cacheBlockSize": BLOCK,
+            "maxBlocksInCache": 50,
+            "infiniteInitialRowCount": min(BLOCK, max(total, 1)),
+            "rowBuffer": 10,
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+        },
+        style={"height": f"{min(height, 150 + 42 * total)}px", "cursor": "pointer"},
+    )
+
+
+def paged_grid(
+    name: str, filters: Filters, only: AccountFilters, fields: Sequence[str], total: int, *, after_count=None
+) -> html.Div:
+    """A slice of the account list as a server-paged grid, under a count line that follows its column filters."""
+    count = html.Strong(count_text(total), id={"type": f"{PAGED_GRID}-count", "name": name})
+    return html.Div(
+        [
+            dash.dcc.Store(id={"type": f"{PAGED_GRID}-state", "name": name}, data=grid_state(filters, only, total)),
+            html.Div([count, *([after_count] if after_count is not None else [])], className="small mb-2"),
+            infinite_grid({"type": PAGED_GRID, "name": name}, fields, total, height=480),
+        ]
+    )
+
+
+dash.callback(
+    Output({"type": PAGED_GRID, "name": MATCH}, "getRowsResponse"),
+    Output({"type": f"{PAGED_GRID}-count", "name": MATCH}, "children"),
+    Input({"type": PAGED_GRID, "name": MATCH}, "getRowsRequest"),
+    State({"type": f"{PAGED_GRID}-state", "name": MATCH}, "data"),
+    prevent_initial_call=True,
+)(requires(Permission.VIEW_ACCOUNTS)(rows_response))
