@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import stat
 from datetime import datetime, timedelta
 
@@ -274,6 +275,44 @@ def test_every_response_carries_the_security_headers(dash_app):
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "same-origin"
+
+
+def script_paths(client) -> tuple[str, str]:
+    """A fingerprinted script of the page and Plotly, which Dash serves without a fingerprint."""
+    page = client.get("/").get_data(as_text=True)
+    fingerprinted = next(p for p in re.findall(r'src="([^"]+)"', page) if "/_dash-component-suites/" in p)
+    return fingerprinted, "/_dash-component-suites/plotly/package_data/plotly.min.js"
+
+
+def test_library_scripts_are_kept_by_the_browser_and_set_no_session_cookie(dash_app):
+    client = client_as(dash_app, "viewer")
+    fingerprinted, plotly = script_paths(client)
+    kept = client.get(fingerprinted)
+    assert kept.status_code == 200
+    assert "max-age=31536000" in kept.headers["Cache-Control"]
+    checked = client.get(plotly)
+    assert checked.headers["Cache-Control"] == "no-cache" and checked.headers["ETag"]
+    assert client.get(plotly, headers={"If-None-Match": checked.headers["ETag"]}).status_code == 304
+    for response in (kept, checked):
+        assert "Set-Cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_pages_and_callbacks_are_never_stored_and_keep_the_session_alive(dash_app):
+    client = client_as(dash_app, "viewer")
+    for path in ("/", "/_dash-layout"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert "portal_session=" in response.headers["Set-Cookie"], path
+
+
+def test_library_scripts_stay_closed_to_an_anonymous_caller(dash_app):
+    fingerprinted, plotly = script_paths(client_as(dash_app, "viewer"))
+    anonymous = dash_app.server.test_client()
+    for path in (fingerprinted, plotly):
+        response = anonymous.get(path)
+        assert response.status_code == 401
+        assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_no_debug_dev_tools_or_mcp_endpoint(dash_app):

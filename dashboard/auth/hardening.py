@@ -8,7 +8,8 @@ registered them. Styles need 'unsafe-inline' because Plotly and React set style 
 from __future__ import annotations
 
 from dash import Dash
-from flask import Flask, Response
+from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 
@@ -33,6 +34,7 @@ def content_security_policy(app: Dash) -> str:
 
 def install(app: Dash) -> None:
     server: Flask = app.server
+    server.session_interface = StaticFreeSessions()
     policy: dict[str, str] = {}
 
     @server.after_request
@@ -45,8 +47,10 @@ def install(app: Dash) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if not response.headers.get("Cache-Control") and not _static(response):
-            response.headers["Cache-Control"] = "no-store"
+        if not response.headers.get("Cache-Control"):
+            reusable = is_static_path(request.path) and response.status_code in (200, 304)
+            # Library code may be kept but checked (an ETag answers 304); everything else holds data.
+            response.headers["Cache-Control"] = "no-cache" if reusable else "no-store"
         return response
 
     @server.errorhandler(HTTPException)
@@ -61,5 +65,24 @@ def install(app: Dash) -> None:
         )
 
 
-def _static(response: Response) -> bool:
-    return response.mimetype in ("application/javascript", "text/css", "image/x-icon", "image/png")
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+"""The same files for every visitor: Dash's and Plotly's scripts (8 MB), the stylesheet, the icon."""
+
+
+def is_static_path(path: str) -> bool:
+    return path.startswith(STATIC_PREFIXES)
+
+
+class StaticFreeSessions(SecureCookieSessionInterface):
+    """Sessions that leave static files alone.
+
+    Refreshing the session cookie on every response adds `Vary: Cookie` and a new cookie value, so
+    the browser's cache never matched and every page load downloaded and compiled 8 MB of scripts
+    again (about a second per page). Static files are the same for everyone; pages and callbacks
+    still refresh the idle timer.
+    """
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if is_static_path(request.path):
+            return
+        super().save_session(app, session, response)
