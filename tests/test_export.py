@@ -181,6 +181,17 @@ def test_accounts_filter_by_failed_recovery_in_the_range(client):
     assert rows(client.get("/export/accounts.csv?has_failed_recovery=true&start=2025-01-04")) == []
 
 
+def test_accounts_without_failed_recovery_ignore_attempts_that_have_no_account(client):
+    # event 8 starts a failed attempt with no account number; a NOT IN over it would match nobody
+    without = rows(client.get("/export/accounts.csv?has_failed_recovery=false"))
+    assert [r["account_number"] for r in without] == ["A2", "A3"]
+
+
+def test_accounts_filter_by_a_minimum_of_failed_attempts(client):
+    assert [r["account_number"] for r in rows(client.get("/export/accounts.csv?min_failed=1"))] == ["A1"]
+    assert rows(client.get("/export/accounts.csv?min_failed=2")) == []
+
+
 def test_account_counts_cover_the_range(client):
     everything = {r["account_number"]: r for r in rows(client.get("/export/accounts.csv"))}
     later = {r["account_number"]: r for r in rows(client.get("/export/accounts.csv?start=2025-01-07"))}

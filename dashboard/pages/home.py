@@ -18,7 +18,7 @@ def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.
     href = f"{row['page']}?{query_string(filters)}"
     body = dbc.CardBody(
         [
-            html.A(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
+            dcc.Link(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
             html.Div(
                 overview.format_value(kpi, row["value"]),
                 className="fs-3 fw-bold lh-sm",
@@ -39,7 +39,7 @@ def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.
                 config={"displayModeBar": False},
                 style={"height": "64px"},
             ),
-            html.A(
+            dcc.Link(
                 f"Open {dict(NAV).get(row['page'], row['page'])} →",
                 href=href,
                 className="small",
