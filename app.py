@@ -41,11 +41,14 @@ def main() -> int:
         return 2
     from waitress import serve
 
+    from dashboard import daily_cache
     from dashboard.app import create_app
+    from dashboard.queries import Warehouse
 
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = int(os.environ.get("PORTAL_PORT", "8050"))
     app = create_app(config)
+    daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
     print(f"Serving billing portal analytics on http://{host}:{port} (sign in at /login)", flush=True)
     serve(app.server, host=host, port=port, threads=8, ident="portal")
     return 0
@@ -53,9 +56,14 @@ def main() -> int:
 
 def __getattr__(name: str):
     if name == "server":
+        from dashboard import daily_cache
         from dashboard.app import create_app
+        from dashboard.queries import Warehouse
 
-        return create_app(load_config()).server
+        config = load_config()
+        app = create_app(config)
+        daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
+        return app.server
     raise AttributeError(name)
 
 

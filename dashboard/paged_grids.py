@@ -86,9 +86,14 @@ COLUMNS = [
 """Every column of the `accounts` dataset as a server-side grid shows it."""
 
 
-def column_defs(fields: Sequence[str]) -> list[dict]:
+def column_defs(fields: Sequence[str], sort: tuple[str, str] | None = None) -> list[dict]:
+    """The columns of `fields`, in that order; `sort` (field, "asc" or "desc") is the first order."""
     by_field = {column["field"]: column for column in COLUMNS}
-    return [by_field[field] for field in fields]
+    defs = [dict(by_field[field]) for field in fields]
+    for column in defs:
+        if sort is not None and column["field"] == sort[0]:
+            column["sort"] = sort[1]
+    return defs
 
 
 def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
@@ -133,11 +138,13 @@ def rows_response(request: dict | None, state: dict | None):
     return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)
 
 
-def infinite_grid(grid_id: str | dict, fields: Sequence[str], total: int, *, height: int = 560) -> dag.AgGrid:
+def infinite_grid(
+    grid_id: str | dict, fields: Sequence[str], total: int, *, height: int = 560, sort: tuple[str, str] | None = None
+) -> dag.AgGrid:
     return dag.AgGrid(
         id=grid_id,
         rowModelType="infinite",
-        columnDefs=column_defs(fields),
+        columnDefs=column_defs(fields, sort),
         defaultColDef={
             "sortable": True,
             "resizable": True,
@@ -159,7 +166,14 @@ def infinite_grid(grid_id: str | dict, fields: Sequence[str], total: int, *, hei
 
 
 def paged_grid(
-    name: str, filters: Filters, only: AccountFilters, fields: Sequence[str], total: int, *, after_count=None
+    name: str,
+    filters: Filters,
+    only: AccountFilters,
+    fields: Sequence[str],
+    total: int,
+    *,
+    after_count=None,
+    sort: tuple[str, str] | None = None,
 ) -> html.Div:
     """A slice of the account list as a server-paged grid, under a count line that follows its column filters."""
     count = html.Strong(count_text(total), id={"type": f"{PAGED_GRID}-count", "name": name})
@@ -167,7 +181,7 @@ def paged_grid(
         [
             dash.dcc.Store(id={"type": f"{PAGED_GRID}-state", "name": name}, data=grid_state(filters, only, total)),
             html.Div([count, *([after_count] if after_count is not None else [])], className="small mb-2"),
-            infinite_grid({"type": PAGED_GRID, "name": name}, fields, total, height=480),
+            infinite_grid({"type": PAGED_GRID, "name": name}, fields, total, height=480, sort=sort),
         ]
     )
 

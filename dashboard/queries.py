@@ -14,7 +14,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
-from dashboard import metrics
+from dashboard import daily_cache, metrics
 from dashboard.account_list import ACCOUNT_COLUMNS, ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
 from dashboard.masking import mask_emails, mask_emails_in_text, mask_usernames
 from dashboard.metrics import Filters
@@ -80,12 +80,14 @@ class Warehouse:
             return connection.execute(select(func.max(schema.etl_runs.c.finished_at))).scalar_one_or_none()
 
     def _daily(self, table, filters: Filters, *, from_start: bool = True) -> pd.DataFrame:
-        statement = select(*table.columns).where(table.c.day <= filters.end)
+        """A daily table's rows in the view (from its start, or from the first day for stocks)."""
+        rows = daily_cache.whole_table(self.engine, table, daily_cache.load_token(self.engine))
+        keep = rows["day"] <= pd.Timestamp(filters.end)
         if from_start:
-            statement = statement.where(table.c.day >= filters.start)
+            keep &= rows["day"] >= pd.Timestamp(filters.start)
         if filters.segment is not None:
-            statement = statement.where(table.c.segment == filters.segment)
-        return self._read(statement)
+            keep &= rows["segment"] == filters.segment
+        return rows[keep].reset_index(drop=True)
 
     def adoption(self, filters: Filters) -> pd.DataFrame:
         return metrics.adoption(self._daily(schema.daily_accounts, filters, from_start=False), filters)

@@ -74,7 +74,9 @@ recovery_attempts = Table(
     Column("events", Integer, nullable=False),
     Column("first_utc", DateTime, nullable=False),
     Column("last_utc", DateTime, nullable=False),
-    Index("ix_attempts_account", "account_number"),
+    # Leading with outcome and day too, so a per-account count of failed attempts in a range is one
+    # index seek; with the account alone SQLite preferred ix_attempts_outcome and scanned every failure.
+    Index("ix_attempts_account", "account_number", "outcome", "started_day"),
     Index("ix_attempts_day", "started_day"),
     Index("ix_attempts_outcome", "outcome", "started_day", "account_number"),
 )

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
+from dashboard import paged_grids
 from dashboard.account_list import AccountFilters
 from dashboard.export import DATASETS
 from dashboard.grids import records
@@ -26,7 +27,7 @@ render = partial(render_page, PATH)
 OUTCOMES_CHART = {"type": "drill", "chart": "recovery-outcomes"}
 REASONS_CHART = {"type": "drill", "chart": "recovery-failure-reasons"}
 FUNNEL_CHART = {"type": "drill", "chart": "recovery-funnel"}
-REPEATS_GRID = {"type": "account-grid", "name": "repeated-failures"}
+REPEATS_GRID = {"type": "paged-grid", "name": "repeated-failures"}
 
 
 def trace(figure, name):
@@ -118,12 +119,23 @@ def test_funnel_step_opens_accounts_with_an_attempt_that_reached_it(view, wareho
         assert (attempts.loc[started, "furthest_step"] >= len(RECOVERY_STEPS) - 1).any(), account
 
 
-def test_repeated_failures_grid_lists_accounts_with_two_failed_attempts_most_first(in_request, warehouse):
-    grid = find(render(grain="month"), REPEATS_GRID)
+def test_repeated_failures_grid_pages_accounts_with_two_failed_attempts_most_first(in_request, warehouse):
+    tree = render(grain="month")
+    grid = find(tree, REPEATS_GRID)
+    state = find(tree, {"type": "paged-grid-state", "name": "repeated-failures"}).data
     everything = parse_filters({"grain": "month"}, warehouse.extent())
     expected = warehouse.accounts(everything, AccountFilters(min_failed=2))
     assert len(expected) > 0
-    rows = grid.rowData
+    (sorted_column,) = [column for column in grid.columnDefs if column.get("sort")]
+    assert (sorted_column["field"], sorted_column["sort"]) == ("failed_recovery_attempts", "desc")
+    request = {
+        "startRow": 0,
+        "endRow": len(expected),
+        "sortModel": [{"colId": "failed_recovery_attempts", "sort": "desc"}],
+    }
+    response, count = paged_grids.rows_response(request, state)
+    rows = response["rowData"]
+    assert response["rowCount"] == len(expected) and count == f"{len(expected):,} accounts"
     assert sorted(r["account_number"] for r in rows) == sorted(expected["account_number"])
     counts = [r["failed_recovery_attempts"] for r in rows]
     assert counts == sorted(counts, reverse=True) and min(counts) >= 2

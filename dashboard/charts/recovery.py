@@ -11,8 +11,8 @@ from dash import html
 from dashboard.account_list import AccountFilters
 from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
-from dashboard.grids import DATE_COLUMNS, account_grid
 from dashboard.metrics import OUTCOMES, Filters
+from dashboard.paged_grids import paged_grid
 from etl.rules import RECOVERY_FAILURES
 
 REPEATED_FAILURES = 2
@@ -121,25 +121,24 @@ def funnel_table(funnel: pd.DataFrame) -> dbc.Table | html.Div:
     return dbc.Table([header, html.Tbody(rows)], size="sm", className="mb-2", id="recovery-funnel-table")
 
 
-def repeated_failures_table(accounts: pd.DataFrame) -> html.Div:
-    """Accounts with repeated failed attempts, most failures first; a row click opens the account."""
-    if accounts.empty:
+REPEATS = AccountFilters(min_failed=REPEATED_FAILURES)
+
+
+def repeated_failures_table(filters: Filters, total: int) -> html.Div:
+    """Accounts with repeated failed attempts, most failures first, paged on the server; a row opens one."""
+    if total == 0:
         return html.P(
             f"No account had {REPEATED_FAILURES} or more failed recovery attempts in this range.",
             className="text-muted",
             id="repeated-failures-empty",
         )
-    ordered = accounts.sort_values(["failed_recovery_attempts", "account_number"], ascending=[False, True])
-    columns = [name for name in REPEAT_COLUMNS if name in ordered] + [
-        name for name in ordered if name not in REPEAT_COLUMNS
-    ]
-    rows = ordered[columns].reset_index(drop=True)
-    height = min(480, 80 + 42 * len(rows))
-    grid = account_grid({"type": "account-grid", "name": "repeated-failures"}, rows, height=height)
-    grid.defaultColDef = {**grid.defaultColDef, "minWidth": 125, "wrapHeaderText": True, "autoHeaderHeight": True}
-    for column in grid.columnDefs:
-        if column["field"] in DATE_COLUMNS:
-            column["minWidth"] = 150
-    count = "1 account" if len(ordered) == 1 else f"{len(ordered):,} accounts"
-    summary = html.Small(f"{count}, most failed attempts first.", className="text-muted")
-    return html.Div([summary, grid])
+    hint = html.Span(" · most failed attempts first; click a row to open the account.", className="text-muted")
+    return paged_grid(
+        "repeated-failures",
+        filters,
+        REPEATS,
+        REPEAT_COLUMNS,
+        total,
+        after_count=hint,
+        sort=("failed_recovery_attempts", "desc"),
+    )

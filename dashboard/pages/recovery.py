@@ -4,11 +4,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.over_time import drill_chart
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
     REPEATED_FAILURES,
+    REPEATS,
     failure_reasons_figure,
     funnel_figure,
     funnel_table,
@@ -23,7 +23,7 @@ dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery 
 def body(warehouse, filters):
     recovery = warehouse.recovery(filters)
     funnel = warehouse.recovery_funnel(filters)
-    repeats = warehouse.accounts(filters, AccountFilters(min_failed=REPEATED_FAILURES))
+    _, repeats = warehouse.accounts_page(filters, REPEATS, limit=0)
     over_time = chart_card(
         "Attempts by outcome, and failed attempts by reason",
         dbc.Row(
@@ -51,8 +51,8 @@ def body(warehouse, filters):
     )
     repeated = chart_card(
         f"Accounts with {REPEATED_FAILURES} or more failed attempts",
-        repeated_failures_table(repeats),
-        download_link("accounts", filters, min_failed=str(REPEATED_FAILURES)),
+        repeated_failures_table(filters, repeats),
+        download_link("accounts", filters, **REPEATS.query()),
         note="Failed attempts started in the range. Click a row to open the account. " + NO_ACCOUNT_NOTE,
     )
     return html.Div([over_time, steps, repeated])
