@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--port", type=int, default=8079)
     parser.add_argument("--account", help="an account number for the account page")
+    parser.add_argument("--page", action="append", help="time only this page (repeatable); default: every page")
     args = parser.parse_args(argv)
 
     from waitress import create_server
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
         accounts = connection.execute(select(func.count()).select_from(schema.accounts)).scalar_one()
         account = args.account or connection.execute(select(func.min(schema.accounts.c.account_number))).scalar_one()
-    pages = [*PAGES, f"/accounts/{account}"]
+    pages = args.page or [*PAGES, f"/accounts/{account}"]
     driver = _browser()
     try:
         sign_in(driver, f"http://127.0.0.1:{args.port}", bench_password(users))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from dash import dcc, html
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
 from dashboard.metrics import GRAINS, Filters
-from dashboard.params import BadParameter, parse_filters
+from dashboard.params import BadParameter, fitting_grain, parse_filters
 from dashboard.queries import Warehouse
 
 NAV = (
@@ -27,7 +28,6 @@ NAV = (
     ("/admin/users", "Users"),
     ("/admin/audit", "Audit log"),
 )
-DEFAULT_GRAIN = "week"
 
 
 def navbar() -> dbc.Navbar:
@@ -86,9 +86,13 @@ def view_filters(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filter
     """The page's view from its query string, and a one-line problem if the string was bad."""
     extent = warehouse.extent()
     try:
-        return parse_filters(query, extent, default_grain=DEFAULT_GRAIN), None
+        filters, problem = parse_filters(query, extent), None
     except BadParameter as error:
-        return parse_filters({}, extent, default_grain=DEFAULT_GRAIN), str(error)
+        filters, problem = parse_filters({}, extent), str(error)
+    if problem is not None or not (query.get("grain") or "").strip():
+        # No grain asked for: the one that suits the range, so a long default range stays readable.
+        filters = replace(filters, grain=fitting_grain(filters.start, filters.end))
+    return filters, problem
 
 
 def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] | None) -> dbc.Row:

@@ -70,6 +70,16 @@ def parse_filters(args: Mapping[str, str], extent: tuple[date, date] | None, def
     return Filters(start=start, end=end, grain=grain, segment=segment)
 
 
+def fitting_grain(start: date, end: date) -> str:
+    """The finest grain that keeps a range to a readable number of periods: days up to two months,
+    weeks up to about a year (53 at most), months beyond (three years of weeks were 150 bars a chart,
+    more than the eye takes in and a second of drawing)."""
+    days = (end - start).days + 1
+    if days <= 62:
+        return "day"
+    return "week" if days <= 371 else "month"
+
+
 def _int(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
     text = (args.get(name) or "").strip()
     if not text:

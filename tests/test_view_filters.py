@@ -1,0 +1,48 @@
+"""A page's view from its query string: the grain that fits the range when none is asked for."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dashboard.components import view_filters
+from dashboard.params import fitting_grain
+from dashboard.queries import Warehouse
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "grain"),
+    [
+        (date(2026, 10, 1), date(2026, 10, 31), "day"),
+        (date(2026, 9, 1), date(2026, 11, 1), "day"),  # 62 days
+        (date(2026, 9, 1), date(2026, 11, 2), "week"),
+        (date(2025, 11, 1), date(2026, 10, 31), "week"),  # a year: 53 weeks at most
+        (date(2024, 1, 1), date(2026, 10, 31), "month"),
+    ],
+)
+def test_the_fitting_grain_is_the_finest_that_keeps_the_range_readable(start, end, grain):
+    assert fitting_grain(start, end) == grain
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_warehouse) -> Warehouse:
+    return Warehouse(demo_warehouse)
+
+
+def test_a_view_without_a_grain_gets_the_one_that_fits_its_range(warehouse):
+    whole, _ = view_filters(warehouse, {})
+    assert whole.grain == fitting_grain(whole.start, whole.end)
+    month, _ = view_filters(warehouse, {"start": "2026-10-01", "end": "2026-10-31"})
+    assert month.grain == "day"
+
+
+def test_a_grain_asked_for_is_kept(warehouse):
+    view, problem = view_filters(warehouse, {"start": "2026-10-01", "end": "2026-10-31", "grain": "month"})
+    assert (view.grain, problem) == ("month", None)
+
+
+def test_a_bad_query_falls_back_to_the_whole_range_at_its_fitting_grain(warehouse):
+    view, problem = view_filters(warehouse, {"grain": "fortnight"})
+    assert "grain must be one of" in problem
+    assert view.grain == fitting_grain(view.start, view.end)
