@@ -96,12 +96,17 @@ def column_defs(fields: Sequence[str], sort: tuple[str, str] | None = None) -> l
     return defs
 
 
-def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
-    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
+def view_params(filters: Filters) -> dict[str, str]:
+    """The view as query parameters, the way `params.parse_filters` reads them back."""
     view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
     if filters.segment:
         view["segment"] = filters.segment
-    return {"query": {**view, **only.query()}, "total": total}
+    return view
+
+
+def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
+    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
+    return {"query": {**view_params(filters), **only.query()}, "total": total}
 
 
 def count_text(matching: int, in_slice: int | None = None) -> str:
@@ -150,7 +155,6 @@ def infinite_grid(
             "resizable": True,
             "minWidth": 90,
             "wrapHeaderText": True,
-            "autoHeaderHeight": True,
         },
         getRowId="params.data.account_number",
         dashGridOptions={
@@ -160,6 +164,9 @@ def infinite_grid(
             "rowBuffer": 10,
             "animateRows": False,
             "tooltipShowDelay": 300,
+            # Two lines of header text at a fixed height: measuring each header (autoHeaderHeight)
+            # forced a layout of the whole page per column while the charts were drawing.
+            "headerHeight": 52,
         },
         style={"height": f"{min(height, 150 + 42 * total)}px", "cursor": "pointer"},
     )

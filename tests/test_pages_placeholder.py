@@ -6,6 +6,7 @@ from datetime import date
 from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
+import dash
 import pandas as pd
 import pytest
 
@@ -18,6 +19,7 @@ from tests.page_tree import (
     drilled,
     figure,
     find,
+    has,
     is_empty_state,
     page_module,
     render_page,
@@ -48,6 +50,16 @@ def in_module_request(dash_app):
 @pytest.fixture(scope="module")
 def tree(in_module_request):
     return render(**VIEW)
+
+
+@pytest.fixture(scope="module")
+def usernames(tree):
+    """The usernames tab's content, as the tab callback draws it for the page's view."""
+    return show_tab(tree, "username-not-email")
+
+
+def show_tab(tree, name: str):
+    return page_module(PATH).show_list(name, find(tree, "placeholder-view").data)
 
 
 def status_bars(tree) -> dict[str, dict[str, float]]:
@@ -124,16 +136,16 @@ def test_at_risk_grid_shows_its_columns_only(tree):
     assert state["query"] == {**VIEW, **placeholder.AT_RISK.query()}
 
 
-def test_username_grid_pages_every_username_that_is_not_an_email(tree, warehouse):
+def test_username_grid_pages_every_username_that_is_not_an_email(usernames, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.USERNAME_NOT_EMAIL)
-    _grid, state = grid_of(tree, "username-not-email")
+    _grid, state = grid_of(usernames, "username-not-email")
     response = rows_of(state, 0, len(expected))
     assert [row["account_number"] for row in response["rowData"]] == expected["account_number"].tolist()
     assert response["rowCount"] == len(expected) > 0
 
 
-def test_grid_column_filters_narrow_the_rows_and_the_count_line(tree, warehouse):
-    _grid, state = grid_of(tree, "username-not-email")
+def test_grid_column_filters_narrow_the_rows_and_the_count_line(usernames, warehouse):
+    _grid, state = grid_of(usernames, "username-not-email")
     segment = {"segment": {"filterType": "text", "type": "equals", "filter": "residential"}}
     request = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": segment}
     response, count = paged_grids.rows_response(request, state)
@@ -143,12 +155,12 @@ def test_grid_column_filters_narrow_the_rows_and_the_count_line(tree, warehouse)
     assert count == f"{expected:,} of {state['total']:,} accounts match the column filters"
 
 
-def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_app, warehouse):
+def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, usernames, dash_app, warehouse):
     client = client_as(dash_app)
     links = {
         "at-risk": (find(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
         "usernames": (
-            find(tree, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
+            find(usernames, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
             placeholder.USERNAME_NOT_EMAIL,
         ),
     }
@@ -160,11 +172,26 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, dash_ap
         assert find(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 
 
-def test_each_grid_links_to_its_slice_as_an_account_list(tree):
-    for name, only in (("at-risk", placeholder.AT_RISK), ("username-not-email", placeholder.USERNAME_NOT_EMAIL)):
-        hint = find(tree, {"type": "grid-count", "name": name})
+def test_each_grid_links_to_its_slice_as_an_account_list(tree, usernames):
+    lists = {"at-risk": (tree, placeholder.AT_RISK), "username-not-email": (usernames, placeholder.USERNAME_NOT_EMAIL)}
+    for name, (drawn, only) in lists.items():
+        hint = find(drawn, {"type": "grid-count", "name": name})
         (link,) = [node for node in walk(hint) if getattr(node, "href", None)]
         assert link.href == f"/accounts?{urlencode({**VIEW, **only.query()})}"
+
+
+def test_the_page_draws_only_the_at_risk_list_and_names_its_size_on_its_tab(tree, warehouse):
+    assert has(tree, {"type": "paged-grid", "name": "at-risk"})
+    assert not has(tree, {"type": "paged-grid", "name": "username-not-email"})
+    at_risk = placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
+    (first, _second) = find(tree, "placeholder-lists").children
+    assert first.label.endswith(f"({at_risk:,})") and first.tab_id == "at-risk"
+
+
+def test_a_tab_callback_with_a_forged_view_or_tab_changes_nothing_it_should_not(in_module_request):
+    show = page_module(PATH).show_list
+    assert show("no-such-list", {}) is dash.no_update
+    assert "not valid" in text_of(show("at-risk", {"start": "yesterday"}))
 
 
 def test_a_range_before_any_account_shows_empty_states(in_module_request):
@@ -178,7 +205,7 @@ def test_an_unknown_segment_shows_empty_charts_and_lists(in_module_request):
     assert is_empty_state(figure(tree, "email-status"))
     assert is_empty_state(figure(tree, "placeholder-over-time"))
     for name in ("at-risk", "username-not-email"):
-        assert text_of(find(tree, {"type": "grid-empty", "name": name}))
+        assert text_of(find(show_tab(tree, name), {"type": "grid-empty", "name": name}))
 
 
 def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
