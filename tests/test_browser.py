@@ -38,6 +38,7 @@ PAGES = {
 @pytest.fixture
 def server(dash_duo, dash_app):
     """The app served to headless Chromium, nobody signed in yet."""
+    SCREENSHOTS.mkdir(exist_ok=True)
     dash_duo.start_server(dash_app, navigate=False, port=PORT)
     dash_duo._url = dash_duo.server.url  # no wait for Dash's page: signed out, "/" is the login page
     dash_duo.driver.set_window_size(1400, 1800)
@@ -106,7 +107,6 @@ def choose(browser, dropdown_id: str, value: str) -> None:
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_loads_without_a_console_error(browser, name):
     open_page(browser, PAGES[name])
-    SCREENSHOTS.mkdir(exist_ok=True)
     browser.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     assert browser.get_logs() == []
     assert "Error" not in browser.find_element("body").text.split("\n")[0]
@@ -219,6 +219,49 @@ def test_clicking_an_account_row_opens_its_page(browser):
     number = urlparse(url).path.rsplit("/", 1)[1]
     assert number in account.text or account.get_attribute("row-id") == number
     browser.wait_for_contains_text("body", number, timeout=15)
+    assert browser.get_logs() == []
+
+
+def paged_grid(name: str) -> str:
+    return f"""[id='{{"name":"{name}","type":"paged-grid"}}']"""
+
+
+def first_rows(browser, grid: str) -> list:
+    """The grid's first rows once the server has sent them (the loading rows are gone)."""
+    browser.wait_for_element(f"{grid} .ag-center-cols-container .ag-row[row-index='1'] .ag-cell", timeout=15)
+    deadline = time.time() + 15
+    while browser.driver.find_elements(By.CSS_SELECTOR, f"{grid} .ag-loading") and time.time() < deadline:
+        time.sleep(0.1)
+    return browser.driver.find_elements(By.CSS_SELECTOR, f"{grid} .ag-center-cols-container .ag-row")
+
+
+def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the_account(browser, demo_warehouse):
+    from dashboard.charts import placeholder
+    from dashboard.params import parse_filters
+
+    open_page(browser, "/placeholder-emails?start=2026-01-01&end=2026-10-31&grain=month")
+    first_rows(browser, paged_grid("at-risk"))
+    browser.driver.find_element(By.LINK_TEXT, "Usernames that are not emails").click()
+    rows = first_rows(browser, paged_grid("username-not-email"))
+    warehouse = Warehouse(demo_warehouse)
+    view = parse_filters({"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}, None)
+    expected = warehouse.accounts(view, placeholder.USERNAME_NOT_EMAIL)
+    count = browser.find_element("""[id='{"name":"username-not-email","type":"paged-grid-count"}']""")
+    assert count.text == f"{len(expected):,} accounts"
+    browser.driver.save_screenshot(str(SCREENSHOTS / "placeholder-usernames.png"))
+    first = expected["account_number"].iloc[0]
+    rows[0].find_element(By.CSS_SELECTOR, ".ag-cell").click()
+    wait_for_url(browser, lambda url: url.path == f"/accounts/{first}")
+    assert browser.get_logs() == []
+
+
+def test_the_repeated_failures_grid_lists_most_failures_first_from_the_server(browser):
+    open_page(browser, "/recovery?grain=month")
+    first_rows(browser, paged_grid("repeated-failures"))
+    column = "[col-id='failed_recovery_attempts']"
+    cells = browser.driver.find_elements(By.CSS_SELECTOR, f"{paged_grid('repeated-failures')} .ag-row {column}")
+    counts = [int(cell.text) for cell in cells if cell.text.strip().isdigit()]
+    assert len(counts) >= 2 and counts == sorted(counts, reverse=True) and counts[-1] >= 2
     assert browser.get_logs() == []
 
 
