@@ -126,15 +126,22 @@ def test_an_account_page_loads_without_a_console_error(browser, demo_warehouse):
     assert account in browser.find_element("body").text
 
 
+def test_a_page_without_a_grain_shows_the_one_that_fits_its_range(browser):
+    open_page(browser, "/resets")  # the whole demo range, almost three years: months
+    assert "Month" in browser.find_element("#filter-grain").text
+    open_page(browser, "/resets?start=2026-10-01&end=2026-10-31")
+    assert "Day" in browser.find_element("#filter-grain").text
+
+
 def test_changing_the_grain_puts_it_in_the_url_and_survives_a_reload(browser):
     open_page(browser, "/resets")
-    choose(browser, "filter-grain", "month")
-    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["month"])
+    choose(browser, "filter-grain", "week")
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["week"])
     browser.driver.refresh()
     browser.wait_for_element("#freshness", timeout=15)
-    assert "Month" in browser.find_element("#filter-grain").text
+    assert "Week" in browser.find_element("#filter-grain").text
     href = browser.find_element("a[href^='/export/resets.csv']").get_attribute("href")
-    assert parse_qs(urlparse(href).query)["grain"] == ["month"]
+    assert parse_qs(urlparse(href).query)["grain"] == ["week"]
 
 
 def test_typing_a_start_date_changes_the_range(browser):
@@ -152,8 +159,8 @@ def test_the_back_button_restores_the_previous_view(browser):
     open_page(browser, "/recovery")
     choose(browser, "filter-grain", "day")
     wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["day"])
-    choose(browser, "filter-grain", "month")
-    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["month"])
+    choose(browser, "filter-grain", "week")
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["week"])
     browser.driver.back()
     wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["day"])
 
