@@ -136,8 +136,15 @@ def rows_response(request: dict | None, state: dict | None):
     models = request.get("filterModel") or {}
     grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
     grid_filters = grid_filters or None
+    known = (state or {}).get("total") if grid_filters is None else None
     rows, total = current_warehouse().accounts_page(
-        filters, only, sort=sort, grid_filters=grid_filters, offset=start, limit=limit
+        filters,
+        only,
+        sort=sort,
+        grid_filters=grid_filters,
+        offset=start,
+        limit=limit,
+        known_total=known if isinstance(known, int) else None,
     )
     in_slice = (state or {}).get("total") if grid_filters else None
     return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)

@@ -211,10 +211,20 @@ class Warehouse:
         offset: int = 0,
         limit: int = 100,
         unmasked: bool = False,
+        known_total: int | None = None,
     ) -> tuple[pd.DataFrame, int]:
-        """One page of the account list and the number of rows in the whole list."""
+        """One page of the account list and the number of rows in the whole list.
+
+        The count is the slow half for a slice like repeated failures, so it is skipped when the
+        page itself settles it (a short last page) or when the caller already counted the same
+        slice (`known_total`, from the page render) and this page does not contradict it.
+        """
         statement = account_statement(filters, only, sort=sort, grid_filters=grid_filters)
         rows = self._account_rows(statement.offset(offset).limit(limit), unmasked)
+        if 0 < len(rows) < limit:
+            return rows, offset + len(rows)
+        if len(rows) and known_total is not None and known_total >= offset + len(rows):
+            return rows, int(known_total)
         with self.engine.connect() as connection:
             total = connection.execute(count_statement(filters, only, grid_filters)).scalar_one()
         return rows, int(total)

@@ -171,3 +171,16 @@ def test_grid_ignores_sorting_and_filtering_on_masked_columns(accounts, warehous
     rows, total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=100)
     assert response["rowCount"] == total
     assert response["rowData"] == records(rows)
+
+
+def test_a_short_last_page_gives_the_exact_count_of_the_list(warehouse):
+    _rows, total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
+    rows, counted = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, offset=total - 3, limit=100)
+    assert (len(rows), counted) == (3, total)
+
+
+def test_a_full_page_keeps_the_count_the_page_render_made_unless_it_contradicts_it(warehouse):
+    _rows, total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=0)
+    _rows, kept = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=100, known_total=total)
+    _rows, recounted = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, offset=200, limit=100, known_total=50)
+    assert kept == total and recounted == total
