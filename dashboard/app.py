@@ -10,7 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard import admin_export, export
+from dashboard import admin_export, export, plotly_bundle
 from dashboard.auth import hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Dash:
     app.server.config["PORTAL_WAREHOUSE_URL"] = config.warehouse.url
     app.server.config["PORTAL_SETTINGS"] = config
     web.install(app.server, config)
+    plotly_bundle.install(app.server)  # after the sign-in gate, which answers anonymous callers first
     hardening.install(app)
     app.server.register_blueprint(export.blueprint)
     app.server.register_blueprint(admin_export.blueprint)
