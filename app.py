@@ -41,29 +41,28 @@ def main() -> int:
         return 2
     from waitress import serve
 
-    from dashboard import daily_cache
-    from dashboard.app import create_app
-    from dashboard.queries import Warehouse
-
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = int(os.environ.get("PORTAL_PORT", "8050"))
-    app = create_app(config)
-    daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
+    app = served_app(config)
     print(f"Serving billing portal analytics on http://{host}:{port} (sign in at /login)", flush=True)
     serve(app.server, host=host, port=port, threads=8, ident="portal")
     return 0
 
 
+def served_app(config: Config):
+    """The app as a server runs it: with the daily tables kept in memory, re-read after each load."""
+    from dashboard import daily_cache
+    from dashboard.app import create_app
+    from dashboard.queries import Warehouse
+
+    app = create_app(config)
+    daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
+    return app
+
+
 def __getattr__(name: str):
     if name == "server":
-        from dashboard import daily_cache
-        from dashboard.app import create_app
-        from dashboard.queries import Warehouse
-
-        config = load_config()
-        app = create_app(config)
-        daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
-        return app.server
+        return served_app(load_config()).server
     raise AttributeError(name)
 
 

@@ -128,17 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     pages = args.page or [*PAGES, f"/accounts/{account}"]
     driver = _browser()
     try:
-        sign_in(driver, f"http://127.0.0.1:{args.port}", bench_password(users))
+        base = f"http://127.0.0.1:{args.port}"
+        sign_in(driver, base, bench_password(users))
         print(f"warehouse {config.warehouse.url}: {accounts:,} accounts; medians of {args.repeat} loads of each page")
         print(f"{'page':<28}{'first render (s)':>18}{'just after a load (s)':>24}")
         for page in pages:
             # Untimed: a browser that has opened the dashboard before holds the scripts and their
             # compiled code (Chromium keeps compiled code from a script's third run on).
             for _ in range(2):
-                first_render(driver, f"http://127.0.0.1:{args.port}{page}")
+                first_render(driver, base + page)
         worst = {"warm": 0.0, "cold": 0.0}
         for page in pages:
-            url = f"http://127.0.0.1:{args.port}{page}"
+            url = base + page
             warm_times, cold_times = [], []
             for _ in range(args.repeat):
                 daily_cache.warm(warehouse.engine)

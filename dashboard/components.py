@@ -151,12 +151,16 @@ def rendered_view(filters: Filters) -> dict[str, str | None]:
     }
 
 
-def query_string(filters: Filters, **extra: str) -> str:
+def view_params(filters: Filters) -> dict[str, str]:
+    """The view as query parameters, the way `params.parse_filters` reads them back."""
     params = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
     if filters.segment:
         params["segment"] = filters.segment
-    params.update({k: v for k, v in extra.items() if v})
-    return urlencode(params)
+    return params
+
+
+def query_string(filters: Filters, **extra: str) -> str:
+    return urlencode({**view_params(filters), **{k: v for k, v in extra.items() if v}})
 
 
 def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A | None:

@@ -18,7 +18,7 @@ from dash import MATCH, Input, Output, State, html
 from dashboard.account_list import AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.components import current_warehouse
+from dashboard.components import current_warehouse, view_params
 from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.params import BadParameter, parse_account_filters, parse_filters
@@ -40,27 +40,24 @@ DAY = {"function": "params.value ? params.value.slice(0, 10) : ''"}
 """Dates show as days; the full time is in the tooltip and the CSV."""
 
 
-def _text(field: str, header: str, **extra) -> dict:
+def _filtered(field: str, header: str, kind: str, options: list[str], **extra) -> dict:
+    """A column with a floating filter offering only `options`."""
     return {
         "field": field,
         "headerName": header,
-        "filter": "agTextColumnFilter",
-        "filterParams": {"filterOptions": TEXT_OPTIONS, "maxNumConditions": 2},
+        "filter": f"ag{kind}ColumnFilter",
+        "filterParams": {"filterOptions": options, "maxNumConditions": 2},
         "floatingFilter": True,
         **extra,
     }
 
 
+def _text(field: str, header: str, **extra) -> dict:
+    return _filtered(field, header, "Text", TEXT_OPTIONS, **extra)
+
+
 def _number(field: str, header: str) -> dict:
-    return {
-        "field": field,
-        "headerName": header,
-        "filter": "agNumberColumnFilter",
-        "filterParams": {"filterOptions": NUMBER_OPTIONS, "maxNumConditions": 2},
-        "floatingFilter": True,
-        "type": "numericColumn",
-        "width": 125,
-    }
+    return _filtered(field, header, "Number", NUMBER_OPTIONS, type="numericColumn", width=125)
 
 
 def _plain(field: str, header: str, **extra) -> dict:
@@ -96,14 +93,6 @@ def column_defs(fields: Sequence[str], sort: tuple[str, str] | None = None) -> l
     return defs
 
 
-def view_params(filters: Filters) -> dict[str, str]:
-    """The view as query parameters, the way `params.parse_filters` reads them back."""
-    view = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
-    if filters.segment:
-        view["segment"] = filters.segment
-    return view
-
-
 def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
     """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
     return {"query": {**view_params(filters), **only.query()}, "total": total}
@@ -136,7 +125,8 @@ def rows_response(request: dict | None, state: dict | None):
     models = request.get("filterModel") or {}
     grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
     grid_filters = grid_filters or None
-    known = (state or {}).get("total") if grid_filters is None else None
+    in_slice = (state or {}).get("total")
+    in_slice = in_slice if isinstance(in_slice, int) else None
     rows, total = current_warehouse().accounts_page(
         filters,
         only,
@@ -144,10 +134,9 @@ def rows_response(request: dict | None, state: dict | None):
         grid_filters=grid_filters,
         offset=start,
         limit=limit,
-        known_total=known if isinstance(known, int) else None,
+        known_total=None if grid_filters else in_slice,
     )
-    in_slice = (state or {}).get("total") if grid_filters else None
-    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice)
+    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice if grid_filters else None)
 
 
 def infinite_grid(

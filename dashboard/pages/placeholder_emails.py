@@ -1,15 +1,18 @@
 """Placeholder-email accounts, for billing managers and support."""
 
+from typing import NamedTuple
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
+from dashboard.account_list import AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
 from dashboard.charts import placeholder as charts
 from dashboard.charts.common import drill_query
-from dashboard.components import chart_card, current_warehouse, download_link, drill_graph, page
-from dashboard.paged_grids import paged_grid, view_params
+from dashboard.components import chart_card, current_warehouse, download_link, drill_graph, page, view_params
+from dashboard.paged_grids import paged_grid
 from dashboard.params import BadParameter, parse_filters
 from dashboard.slices import clean_query
 
@@ -21,33 +24,24 @@ dash.register_page(
 )
 
 
-def account_table(warehouse, filters, name: str, only, columns, empty_text: str) -> html.Div:
-    """An account slice as a server-paged grid: every account of it, a hundred rows at a time."""
-    _, total = warehouse.accounts_page(filters, only, limit=0)
-    if total == 0:
-        return html.P(empty_text, className="text-muted mb-0", id={"type": "grid-empty", "name": name})
-    hint = html.Span(
-        [
-            " · Click a row to open the account, or ",
-            dcc.Link("open them as a list", href=f"/accounts?{drill_query(filters, only)}"),
-            ".",
-        ],
-        id={"type": "grid-count", "name": name},
-    )
-    return paged_grid(name, filters, only, columns, total, after_count=hint)
+class AccountList(NamedTuple):
+    only: AccountFilters
+    columns: tuple[str, ...]
+    empty_text: str
+    note: str
+    link_id: dict | None = None
 
 
 LISTS = {
-    "at-risk": (
+    "at-risk": AccountList(
         charts.AT_RISK,
         charts.AT_RISK_COLUMNS,
         "No account has a placeholder email and portal access in this view.",
         "Give these customers a real email on their web user record before they need a password reset. The list "
         "holds accounts as they are now (the charts count them as on the range's end); failed recovery attempts "
         "and lockouts count the range.",
-        {},
     ),
-    "username-not-email": (
+    "username-not-email": AccountList(
         charts.USERNAME_NOT_EMAIL,
         charts.USERNAME_COLUMNS,
         "No account in this view has a username that is not an email.",
@@ -60,9 +54,30 @@ drawing beside the charts made the page's first render half a second slower."""
 
 
 def account_list(warehouse, filters, name: str) -> html.Div:
-    only, columns, empty_text, note, link_id = LISTS[name]
-    csv_link = download_link("accounts", filters, "CSV of the list", id_extra=link_id or None, **only.query())
-    return account_tab(account_table(warehouse, filters, name, only, columns, empty_text), csv_link, note)
+    """One list as a server-paged grid (every account of it, a hundred rows at a time), its CSV and note."""
+    chosen = LISTS[name]
+    _, total = warehouse.accounts_page(filters, chosen.only, limit=0)
+    if total == 0:
+        table = html.P(chosen.empty_text, className="text-muted mb-0", id={"type": "grid-empty", "name": name})
+    else:
+        hint = html.Span(
+            [
+                " · Click a row to open the account, or ",
+                dcc.Link("open them as a list", href=f"/accounts?{drill_query(filters, chosen.only)}"),
+                ".",
+            ],
+            id={"type": "grid-count", "name": name},
+        )
+        table = paged_grid(name, filters, chosen.only, chosen.columns, total, after_count=hint)
+    csv_link = download_link("accounts", filters, "CSV of the list", id_extra=chosen.link_id, **chosen.only.query())
+    return html.Div(
+        [
+            table,
+            html.Div([link for link in (csv_link,) if link], className="mt-2 small"),
+            html.P(chosen.note, className="small text-muted mb-0 mt-1"),
+        ],
+        className="pt-3",
+    )
 
 
 @dash.callback(
@@ -81,18 +96,6 @@ def show_list(active_tab: str | None, view: dict | None):
     except BadParameter:
         return html.P("The page's view is not valid; reload the page.", className="text-muted")
     return account_list(current_warehouse(), filters, active_tab)
-
-
-def account_tab(table, csv_link, note: str) -> html.Div:
-    """One account list of the page, with its CSV and what to do about it."""
-    return html.Div(
-        [
-            table,
-            html.Div([link for link in (csv_link,) if link], className="mt-2 small"),
-            html.P(note, className="small text-muted mb-0 mt-1"),
-        ],
-        className="pt-3",
-    )
 
 
 def body(warehouse, filters):
