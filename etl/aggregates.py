@@ -1,8 +1,7 @@
-"""The event-based daily tables computed in pandas, for a full load.
+"""The parts of a full load's derived tables counted in pandas, batch by batch.
 
-A full load already holds every event, account and recovery attempt in memory. Grouping them here
-takes seconds, where the same `INSERT … SELECT … GROUP BY` over the freshly written events table
-joined to accounts took more than 15 minutes on SQLite at 21 million events. Incremental loads
+A full load sees its events and attempts one batch at a time: orphans and attempt counts are taken
+from each batch here and added up, while the event counts come from `etl.stage`. Incremental loads
 keep the SQL path in `etl.pipeline`, which recomputes only the days they touch; the two must give
 the same rows, which the end-to-end tests check by comparing incremental and full loads.
 """
@@ -11,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.transform import UNKNOWN_SEGMENT
 
@@ -59,35 +60,23 @@ def _count(frame: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
     return counted.rename(name).reset_index()
 
 
-def event_tables(events: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """daily_events, daily_lockouts, hourly_events and orphan_events rows from the loaded events.
+def orphans(events: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Events whose account number matches no loaded account, as `orphan_events` keeps them."""
+    numbers = pa.array(events["account_number"], pa.string(), from_pandas=True)
+    known = pc.is_in(numbers, value_set=pa.array(accounts["account_number"], pa.string(), from_pandas=True))
+    orphan = events["account_number"].notna().to_numpy() & ~known.to_numpy(zero_copy_only=False)
+    return events.loc[orphan, list(ORPHAN_COLUMNS)].reset_index(drop=True)
 
-    Each equals what `etl.pipeline.refresh_aggregates` selects from the events table joined to
-    accounts: counts per local day and segment, lockouts only of known account numbers, hours only
-    of `HOURLY_TYPES`, and orphans being events whose account number matches no loaded account.
-    """
-    positions = account_positions(events["account_number"], accounts)
-    has_account = events["account_number"].notna().to_numpy()
-    keyed = pd.DataFrame(
-        {
-            "day": events["occurred_day"].to_numpy(),
-            "hour": events["occurred_hour"].to_numpy(),
-            "segment": segments(positions, accounts),
-            "event_type": events["event_type"].astype("category").to_numpy(),
-        }
-    )
-    locked = (events["event_type"] == "account_locked").fillna(False).to_numpy(dtype=bool) & has_account
-    lockouts = keyed.loc[locked, ["day", "segment"]].assign(
-        account_number=events.loc[locked, "account_number"].to_numpy()
-    )
-    hourly = events["event_type"].isin(HOURLY_TYPES).to_numpy(dtype=bool)
-    orphan = has_account & (positions < 0)
-    return {
-        "daily_events": _count(keyed, ["day", "segment", "event_type"], "events"),
-        "daily_lockouts": _count(lockouts, ["day", "segment", "account_number"], "lockouts"),
-        "hourly_events": _count(keyed[hourly], ["day", "hour", "segment", "event_type"], "events"),
-        "orphan_events": events.loc[orphan, list(ORPHAN_COLUMNS)].reset_index(drop=True),
-    }
+
+def sum_counts(parts: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    """Counts made batch by batch, added up per key; keys missing in SQL's way (NULL) kept as a group."""
+    if not parts:
+        return pd.DataFrame(columns=[name])
+    frame = pd.concat(parts, ignore_index=True)
+    keys = [column for column in frame.columns if column != name]
+    if frame.empty:
+        return frame
+    return frame.groupby(keys, dropna=False, sort=False)[name].sum().reset_index()
 
 
 def daily_attempts(attempts: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

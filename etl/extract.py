@@ -1,26 +1,48 @@
 """Reading the billing source: every read goes through `read_table`, so one place decides how fast.
 
 The source is read-only and reached by any SQLAlchemy URL, with the table and column names of the
-configuration. Rows come back in chunks from the driver's own cursor (several times faster than
-`pandas.read_sql`, and bounded in memory), renamed to the canonical column names.
+configuration. SQLite and PostgreSQL are read through ADBC straight into Arrow (five to seven times
+`pandas.read_sql`, with strings kept as Arrow strings rather than Python objects); any other
+database through its SQLAlchemy driver's cursor. Either way rows come in batches, bounded in memory,
+with the canonical column names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import adbc_driver_manager.dbapi as adbc
 import pandas as pd
-from sqlalchemy import Column, DateTime, MetaData, String, Table, cast, create_engine, func, inspect, select
-from sqlalchemy.engine import Engine, make_url
+import pyarrow as pa
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    create_engine,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from etl.config import ACTIVITY_COLUMNS, WEB_USER_COLUMNS, Config
 from etl.warehouse import first_line, safe_url
 
 CHUNK_ROWS = 200_000
+ARROW_DIALECTS = frozenset({"sqlite", "postgresql"})
+"""Sources read through ADBC; every other dialect goes through its SQLAlchemy driver."""
+ISO_DATE_PREFIX = "____-__-__%"
+"""Text times that start with an ISO date compare as text in date order; others are always read."""
 
 
 class SourceError(Exception):
@@ -110,16 +132,35 @@ def _table(table: SourceTable) -> Table:
     )
 
 
-def _statement(table: SourceTable, since: tuple[str, datetime] | None, event_ids: list[str] | None = None):
+def _statement(
+    table: SourceTable, since: tuple[str, datetime] | None, event_ids: list[str] | None = None, *, as_text=False
+):
+    """The select of a read; `as_text` casts every column to text (SQLite's columns have no fixed type)."""
     source = _table(table)
-    statement = select(*(source.c[c] for c in table.columns.values()))
+    statement = select(*(cast(source.c[c], Text).label(c) if as_text else source.c[c] for c in table.columns.values()))
     if since is not None:
         field, moment = since
-        statement = statement.where(source.c[table.columns[field]] >= moment)
+        column = source.c[table.columns[field]]
+        if field in table.temporal and not as_text:
+            statement = statement.where(column >= moment)
+        else:
+            statement = statement.where(_text_at_or_after(column, moment))
     if event_ids is not None:
         column = source.c[table.columns["event_id"]]
         statement = statement.where(func.trim(cast(column, String)).in_(event_ids))
     return statement
+
+
+def _text_at_or_after(column, moment: datetime):
+    """Times kept as text, from the day before `moment` on, plus every value not written as an ISO date.
+
+    An ISO date prefix sorts in date order whatever follows it, and a text time written in any zone
+    falls at most a day either side of the UTC day; the rest (other formats, blanks) is always read,
+    so a row is never skipped for its spelling.
+    """
+    day_before = (moment - timedelta(days=1)).strftime("%Y-%m-%d")
+    text = cast(column, String)
+    return or_(text >= day_before, ~text.like(ISO_DATE_PREFIX), column.is_(None))
 
 
 def read_table(
@@ -128,19 +169,82 @@ def read_table(
     *,
     since: tuple[str, datetime] | None = None,
     event_ids: list[str] | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Yield the table in chunks with canonical column names.
+    """Yield the table in batches of about `chunk_rows`, with canonical column names.
 
-    `since` pushes a lower time bound down to the source; `event_ids` reads just those events.
+    `since` pushes a lower time bound down to the source (a conservative one for times kept as
+    text); `event_ids` reads just those events.
     """
-    statement = _statement(table, since, event_ids)
+    dialect = engine.dialect.name
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    statement = _statement(table, since, event_ids, as_text=dialect == "sqlite")
     names = list(table.columns)
+    where = safe_url(str(engine.url))
     try:
-        with engine.connect() as connection:
-            result = connection.execution_options(yield_per=chunk_rows).execute(statement)
-            for rows in result.partitions():
-                yield pd.DataFrame.from_records([tuple(row) for row in rows], columns=names, coerce_float=False)
+        if _has_arrow_path(engine.url):
+            yield from _arrow_batches(engine, statement, names, chunk_rows)
+        else:
+            yield from _cursor_batches(engine, statement, names, chunk_rows)
     except SQLAlchemyError as error:
-        where = safe_url(str(engine.url))
         raise SourceError(f"reading {table.name} from {where} failed: {first_line(error)}") from None
+    except (adbc.Error, pa.ArrowException) as error:
+        raise SourceError(f"reading {table.name} from {where} failed: {first_line(error)}") from None
+
+
+def _cursor_batches(engine: Engine, statement, names: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with engine.connect() as connection:
+        result = connection.execution_options(yield_per=chunk_rows).execute(statement)
+        for rows in result.partitions():
+            yield pd.DataFrame.from_records([tuple(row) for row in rows], columns=names, coerce_float=False)
+
+
+def _arrow_batches(engine: Engine, statement, names: list[str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with closing(_adbc_connect(engine.url)) as connection, closing(connection.cursor()) as cursor:
+        if engine.dialect.name == "sqlite":
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(chunk_rows)})
+        cursor.execute(sql)
+        reader = cursor.fetch_record_batch()
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in reader:
+            pending.append(batch)
+            held += batch.num_rows
+            if held >= chunk_rows:
+                yield _frame(pending, names)
+                pending, held = [], 0
+        if pending:
+            yield _frame(pending, names)
+
+
+def _has_arrow_path(url: URL) -> bool:
+    """ADBC for PostgreSQL and SQLite files; an in-memory SQLite lives only in its engine's connection."""
+    if url.get_backend_name() == "sqlite":
+        return (url.database or "") not in ("", ":memory:")
+    return url.get_backend_name() in ARROW_DIALECTS
+
+
+def _adbc_connect(url: URL):
+    """An ADBC connection to the source, read-only where the driver allows it."""
+    if url.get_backend_name() == "sqlite":
+        import adbc_driver_sqlite.dbapi
+
+        database = url.database or ""
+        uri = database if database.startswith("file:") else f"file:{database}?mode=ro"
+        return adbc_driver_sqlite.dbapi.connect(uri)
+    import adbc_driver_postgresql.dbapi
+
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return adbc_driver_postgresql.dbapi.connect(plain)
+
+
+def _frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
+    """Arrow batches as one frame; text stays in Arrow memory (pandas' pyarrow-backed string dtype)."""
+    table = pa.Table.from_batches(batches)
+    frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, self_destruct=True)
+    frame.columns = names
+    return frame
+
+
+_ARROW_TO_PANDAS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import aggregates, schema
 from etl.aggregates import HOURLY_TYPES
 from etl.attempts import form_attempts
+from etl.bulk import TablesBeside
 from etl.config import Config
 from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
 from etl.rules import OTHER_EVENT_TYPE, RECOVERY_TYPES
+from etl.stage import EventStage
 from etl.transform import (
     daily_account_counts,
     normalise_events,
@@ -36,6 +37,9 @@ from etl.warehouse import WarehouseError, first_line, insert_frame, read_frame, 
 
 KEY_BATCH = 500
 ID_BATCH = 5_000
+ATTEMPT_BATCH_ROWS = 500_000
+BUILT_BESIDE = (schema.accounts, schema.events, schema.recovery_attempts)
+"""The tables a full load writes beside the served ones (`etl.bulk`); the small ones it rewrites in place."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,6 @@ Progress = Callable[[int], None]
 def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Progress] | None = None) -> RunSummary:
     """Load the warehouse from the source; `progress(label, total)` returns a callback for rows done."""
     began = time.monotonic()
-    started_at = datetime.now()
     if not config.source.url:
         raise SourceError("no source configured: set [source] url in the config file or PORTAL_SOURCE_URL")
     source = source_engine(config.source.url)
@@ -71,69 +74,185 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
 
     with warehouse.connect() as connection:
         watermark = None if full else _watermark(connection)
-    mode = "full" if watermark is None else "incremental"
 
     web_raw = pd.concat(
         list(_tracked(read_table(source, web_table), progress, "web users", row_count(source, web_table)))
     )
     accounts, web_quarantine = normalise_web_users(web_raw, config)
-    events, event_quarantine, events_read = _read_events(source, log_table, config, watermark, progress)
-
     try:
-        with warehouse.begin() as connection:
-            if watermark is None:
-                for table in reversed(schema.DATA_TABLES):
-                    connection.execute(delete(table))
-            withdrawn = _no_events()
-            if watermark is not None:
-                events, event_quarantine, withdrawn = _reconcile_ids(
-                    connection, source, log_table, config, events, event_quarantine
-                )
-            changed, rewrite_all = _load_accounts(connection, accounts)
-            _load_quarantine(connection, web_quarantine, event_quarantine)
-            bulk = watermark is None and connection.dialect.name == "sqlite"
-            with _indexes_built_after(connection, schema.events) if bulk else nullcontext():
-                insert_frame(
-                    connection, schema.events, events, progress("loading events", len(events)) if progress else None
-                )
-            if watermark is None:
-                attempts = form_attempts(events, config.recovery_attempt_gap_minutes)
-                insert_frame(connection, schema.recovery_attempts, attempts)
-                load_aggregates(connection, accounts, events, attempts)
-            else:
-                _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
-                touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
-                since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
-                refresh_aggregates(connection, accounts, None if rewrite_all else since)
-            _record_table_rows(connection)
-            new_watermark = _max_time(watermark, events)
-            quarantined = len(web_quarantine) + len(event_quarantine)
-            summary = RunSummary(
-                mode=mode,
-                rows_read=len(web_raw) + events_read,
-                rows_loaded=(len(accounts) if watermark is None else changed) + len(events),
-                rows_quarantined=quarantined,
-                rows_other_typed=int((events["event_type"] == OTHER_EVENT_TYPE).sum()),
-                accounts_changed=changed,
-                seconds=time.monotonic() - began,
+        if watermark is None:
+            return _full_load(
+                config, source, log_table, warehouse, accounts, web_quarantine, len(web_raw), progress, began
             )
-            connection.execute(
-                insert(schema.etl_runs).values(
-                    started_at=started_at,
-                    finished_at=datetime.now(),
-                    mode=mode,
-                    rows_read=summary.rows_read,
-                    rows_loaded=summary.rows_loaded,
-                    rows_quarantined=summary.rows_quarantined,
-                    rows_other_typed=summary.rows_other_typed,
-                    accounts_changed=changed,
-                    watermark_utc=new_watermark,
-                )
-            )
+        return _incremental_load(
+            config, source, log_table, warehouse, watermark, accounts, web_quarantine, len(web_raw), progress, began
+        )
     except SQLAlchemyError as error:
         raise WarehouseError(
             f"loading warehouse {safe_url(config.warehouse.url)} failed: {first_line(error)}"
         ) from None
+
+
+def _full_load(
+    config: Config,
+    source,
+    log_table: SourceTable,
+    warehouse,
+    accounts: pd.DataFrame,
+    web_quarantine: pd.DataFrame,
+    web_rows: int,
+    progress,
+    began: float,
+) -> RunSummary:
+    """Stream the activity log through normalising into tables built beside the served ones, then swap.
+
+    Memory holds the accounts and one batch of events; the slim columns the derived tables need go
+    to a DuckDB store on disk (`etl.stage`), which counts the daily tables and hands back recovery
+    events in account order, a few accounts' histories at a time, to form attempts.
+    """
+    started_at = datetime.now()
+    beside = TablesBeside(warehouse, BUILT_BESIDE)
+    try:
+        with EventStage() as stage:
+            beside.append("accounts", accounts)
+            total = row_count(source, log_table)
+            quarantined, orphans, read = [], [], 0
+            for chunk in _tracked(read_table(source, log_table), progress, "activity log", total):
+                read += len(chunk)
+                good, bad = normalise_events(chunk, config)
+                beside.append("events", good)
+                stage.append(good, bad["row_key"])
+                quarantined.append(bad)
+                orphans.append(aggregates.orphans(good, accounts))
+            repeated = stage.repeated_ids()
+            stage.withdraw(repeated)
+            event_quarantine = _with_repeated_ids(source, log_table, config, quarantined, repeated)
+            orphan_rows = (
+                pd.concat(orphans, ignore_index=True) if orphans else aggregates.orphans(_no_events(), accounts)
+            )
+            orphan_rows = orphan_rows[~orphan_rows["event_id"].isin(repeated)]
+            daily_attempts = []
+            for history in stage.recovery_events(ATTEMPT_BATCH_ROWS):
+                attempts = form_attempts(history, config.recovery_attempt_gap_minutes)
+                beside.append("recovery_attempts", attempts)
+                daily_attempts.append(aggregates.daily_attempts(attempts, accounts))
+            daily = stage.daily_tables(accounts)
+            loaded_events, other_typed = stage.counts()
+        beside.commit()
+        with warehouse.begin() as connection:
+            for table in reversed(schema.DATA_TABLES):
+                if table not in BUILT_BESIDE:
+                    connection.execute(delete(table))
+            beside.swap_in(connection)
+            _withdraw_events(connection, repeated)
+            beside.build_indexes(connection)
+            _load_quarantine(connection, web_quarantine, event_quarantine)
+            insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
+            for name, frame in daily.items():
+                insert_frame(connection, schema.metadata.tables[name], frame)
+            insert_frame(connection, schema.orphan_events, orphan_rows)
+            insert_frame(connection, schema.daily_attempts, aggregates.sum_counts(daily_attempts, "attempts"))
+            _record_table_rows(connection)
+            latest = connection.execute(select(func.max(schema.events.c.occurred_utc))).scalar_one()
+            summary = RunSummary(
+                mode="full",
+                rows_read=web_rows + read,
+                rows_loaded=len(accounts) + loaded_events,
+                rows_quarantined=len(web_quarantine) + len(event_quarantine),
+                rows_other_typed=other_typed,
+                accounts_changed=len(accounts),
+                seconds=time.monotonic() - began,
+            )
+            _record_run(connection, summary, started_at, _as_datetime(latest))
+    finally:
+        beside.close()
+    return summary
+
+
+def _withdraw_events(connection: Connection, event_ids: list[str]) -> None:
+    """Delete events by id before the table's indexes exist: one pass over it per batch of ids."""
+    e = schema.events
+    for ids in _batches(event_ids, ID_BATCH):
+        connection.execute(delete(e).where(e.c.event_id.in_(ids)))
+
+
+def _with_repeated_ids(
+    source, table: SourceTable, config: Config, quarantined: list[pd.DataFrame], repeated: list[str]
+) -> pd.DataFrame:
+    """The batches' quarantine, with every row of a repeated id quarantined as one batch would have.
+
+    An id repeated across batches looks single in each; its rows are read again together so they
+    carry the same reasons (and hashes) as in a load read in a single batch.
+    """
+    kept = (
+        pd.concat(quarantined, ignore_index=True)
+        if quarantined
+        else quarantine_rows(pd.DataFrame(), pd.Series(dtype=object), "activity_log", "event_id")
+    )
+    if not repeated:
+        return kept
+    kept = kept[~kept["row_key"].isin(repeated)]
+    rows = pd.concat(list(read_table(source, table, event_ids=repeated)), ignore_index=True)
+    _, again = normalise_events(rows, config)
+    return pd.concat([kept, again], ignore_index=True).drop_duplicates("row_hash").reset_index(drop=True)
+
+
+def _as_datetime(value) -> datetime | None:
+    return None if value is None else pd.Timestamp(value).to_pydatetime()
+
+
+def _record_run(connection: Connection, summary: RunSummary, started_at: datetime, watermark: datetime | None) -> None:
+    connection.execute(
+        insert(schema.etl_runs).values(
+            started_at=started_at,
+            finished_at=datetime.now(),
+            mode=summary.mode,
+            rows_read=summary.rows_read,
+            rows_loaded=summary.rows_loaded,
+            rows_quarantined=summary.rows_quarantined,
+            rows_other_typed=summary.rows_other_typed,
+            accounts_changed=summary.accounts_changed,
+            watermark_utc=watermark,
+        )
+    )
+
+
+def _incremental_load(
+    config: Config,
+    source,
+    log_table: SourceTable,
+    warehouse,
+    watermark: datetime,
+    accounts: pd.DataFrame,
+    web_quarantine: pd.DataFrame,
+    web_rows: int,
+    progress,
+    began: float,
+) -> RunSummary:
+    started_at = datetime.now()
+    events, event_quarantine, events_read = _read_events(source, log_table, config, watermark, progress)
+    with warehouse.begin() as connection:
+        events, event_quarantine, withdrawn = _reconcile_ids(
+            connection, source, log_table, config, events, event_quarantine
+        )
+        changed, rewrite_all = _load_accounts(connection, accounts)
+        _load_quarantine(connection, web_quarantine, event_quarantine)
+        insert_frame(connection, schema.events, events, progress("loading events", len(events)) if progress else None)
+        _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
+        touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
+        since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
+        refresh_aggregates(connection, accounts, None if rewrite_all else since)
+        _record_table_rows(connection)
+        summary = RunSummary(
+            mode="incremental",
+            rows_read=web_rows + events_read,
+            rows_loaded=changed + len(events),
+            rows_quarantined=len(web_quarantine) + len(event_quarantine),
+            rows_other_typed=int((events["event_type"] == OTHER_EVENT_TYPE).sum()),
+            accounts_changed=changed,
+            seconds=time.monotonic() - began,
+        )
+        _record_run(connection, summary, started_at, _max_time(watermark, events))
     return summary
 
 
@@ -156,22 +275,6 @@ def _record_table_rows(connection: Connection) -> None:
         .group_by(e.c.source_event_type)
     )
     connection.execute(insert(unmapped).from_select(["source_event_type", "events"], by_type))
-
-
-@contextmanager
-def _indexes_built_after(connection: Connection, table: Table) -> Iterator[None]:
-    """Drop the table's secondary indexes for a bulk insert and build them again afterwards.
-
-    Inserting 21 million events into an SQLite table kept (account, time) in an index scattered
-    across a file far larger than the page cache; building each index once from the loaded rows
-    sorts instead. SQLite's DDL is transactional, so a load that fails leaves the indexes as they were.
-    """
-    indexes = sorted(table.indexes, key=lambda index: index.name)
-    for index in indexes:
-        index.drop(connection)
-    yield
-    for index in indexes:
-        index.create(connection)
 
 
 def _tracked(chunks: Iterator[pd.DataFrame], progress, label: str, total: int) -> Iterator[pd.DataFrame]:
@@ -381,20 +484,6 @@ def _load_attempts(connection: Connection, new_events: pd.DataFrame, withdrawn: 
         )
     attempts = form_attempts(pd.concat(history, ignore_index=True), gap_minutes)
     insert_frame(connection, table, attempts)
-
-
-def load_aggregates(
-    connection: Connection, accounts: pd.DataFrame, events: pd.DataFrame, attempts: pd.DataFrame
-) -> None:
-    """A full load's daily tables, from the frames in hand rather than from the tables just written.
-
-    Gives the rows `refresh_aggregates` would (the tests compare the two); the daily tables are
-    empty here, as a full load clears every data table first.
-    """
-    insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
-    for name, frame in aggregates.event_tables(events, accounts).items():
-        insert_frame(connection, schema.metadata.tables[name], frame)
-    insert_frame(connection, schema.daily_attempts, aggregates.daily_attempts(attempts, accounts))
 
 
 def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: datetime | None) -> None:

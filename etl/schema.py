@@ -47,7 +47,7 @@ accounts = Table(
 events = Table(
     "events",
     metadata,
-    Column("event_id", String(64), primary_key=True),
+    Column("event_id", String(64), nullable=False),
     Column("account_number", String(64)),
     Column("occurred_at", DateTime, nullable=False),
     Column("occurred_utc", DateTime, nullable=False),
@@ -58,8 +58,10 @@ events = Table(
     Column("actor", Text),
     Column("channel", Text),
     Column("detail", Text),
+    # A unique index rather than a primary key: a full load streams events in before it knows which
+    # ids repeat across batches, withdraws those, and only then builds the index (etl.bulk).
+    Index("ix_events_id", "event_id", unique=True),
     Index("ix_events_account", "account_number", "occurred_utc"),
-    Index("ix_events_utc", "occurred_utc"),
     Index("ix_events_type_day", "event_type", "occurred_day"),
 )
 

@@ -62,9 +62,9 @@ class Reasons:
         self._joined = np.full(len(index), "", dtype=object)
 
     def add(self, mask: pd.Series, reason: str) -> None:
-        hit = mask.fillna(False).to_numpy(dtype=bool)
-        current = self._joined
-        self._joined = np.where(hit, np.where(current == "", reason, current + "; " + reason), current)
+        hit = mask.fillna(False).to_numpy(dtype=bool).nonzero()[0]
+        current = self._joined[hit]
+        self._joined[hit] = np.where(current == "", reason, current + "; " + reason)
 
     def joined(self) -> pd.Series:
         return pd.Series(self._joined, index=self._index, dtype=object)

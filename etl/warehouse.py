@@ -119,7 +119,7 @@ def insert_frame(
     quoted_table = connection.dialect.identifier_preparer.format_table(table)
     for start in range(0, len(frame), INSERT_BATCH):
         chunk = frame.iloc[start : start + INSERT_BATCH]
-        values = [_column_values(chunk[c.name], _python_type(c), dialect) for c in columns]
+        values = [_column_values(chunk[c.name], python_type(c), dialect) for c in columns]
         rows = list(zip(*values, strict=True))
         if dialect == "postgresql":
             cursor = connection.connection.driver_connection.cursor()
@@ -143,7 +143,7 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
     from the driver's cursor too (types are fixed up column by column below), since building a
     SQLAlchemy row for each of a daily table's hundred thousand rows took as long as the query.
     """
-    kinds = {column.key: _python_type(column) for column in statement.selected_columns}
+    kinds = {column.key: python_type(column) for column in statement.selected_columns}
     raw = statement.with_only_columns(
         *(
             type_coerce(column, String).label(column.key) if kinds[column.key] in (date, datetime) else column
@@ -156,12 +156,12 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    for name, python_type in kinds.items():
+    for name, kind in kinds.items():
         if name not in frame:
             continue
-        if python_type in (date, datetime):
+        if kind in (date, datetime):
             frame[name] = _datetimes(frame[name])
-        elif python_type is bool:
+        elif kind is bool:
             frame[name] = frame[name].astype("boolean")
     return frame
 
@@ -172,12 +172,8 @@ def _datetimes(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).astype("datetime64[us]")
 
 
-def _python_type(column) -> type | None:
+def python_type(column) -> type | None:
     try:
         return column.type.python_type
     except NotImplementedError:
         return None
-
-
-def select_all(table: Table):
-    return select(*table.columns)

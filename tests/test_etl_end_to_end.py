@@ -24,12 +24,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, select, text
 
+import etl.extract
 import etl.pipeline
 from dashboard.metrics import Filters, placeholder_summary
 from dashboard.queries import Warehouse
 from etl.config import load_config
 from etl.pipeline import run
 from etl.schema import DATA_TABLES
+from etl.transform import normalise_web_users
 from etl.warehouse import warehouse_engine
 from tests.builders import event, web_user, write_source
 from tests.conftest import config_for
@@ -446,22 +448,41 @@ def test_a_second_run_reports_nothing_loaded(sqlite_url, make_source):
     assert second.accounts_changed == 0
 
 
-def test_a_full_load_counts_in_memory_the_rows_the_sql_aggregation_gives(database_url, make_source, monkeypatch):
-    # A full load groups its frames in pandas; incremental loads group the tables in SQL. Both must
-    # give the same daily rows, orphans and accountless events included.
+def test_a_full_load_counts_the_daily_rows_the_sql_aggregation_gives(database_url, make_source):
+    # A full load counts its streamed events in DuckDB and its attempts batch by batch; incremental
+    # loads count the warehouse tables in SQL. Both must give the same daily rows, orphans and
+    # accountless events included.
     source = make_source(WEB_USERS, EVENTS)
-    in_memory, in_sql = database_url("in_memory"), database_url("in_sql")
-    run(config_for(source, in_memory, timezone=ZONE), full=True)
-    monkeypatch.setattr(
-        etl.pipeline,
-        "load_aggregates",
-        lambda connection, accounts, events, attempts: etl.pipeline.refresh_aggregates(connection, accounts, None),
-    )
-    run(config_for(source, in_sql, timezone=ZONE), full=True)
-    memory_tables, sql_tables = dump(in_memory), dump(in_sql)
+    url = database_url("warehouse")
+    config = config_for(source, url, timezone=ZONE)
+    run(config, full=True)
+    streamed = dump(url)
+    accounts, _ = normalise_web_users(pd.DataFrame(WEB_USERS), config)
+    with warehouse_engine(url).begin() as connection:
+        etl.pipeline.refresh_aggregates(connection, accounts, None)
     daily = ("daily_accounts", "daily_events", "daily_lockouts", "daily_attempts", "hourly_events", "orphan_events")
-    assert all(memory_tables[name] for name in daily)
-    assert memory_tables == sql_tables
+    assert all(streamed[name] for name in daily)
+    assert streamed == dump(url)
+
+
+def test_a_full_load_streamed_in_tiny_batches_equals_one_in_a_single_batch(database_url, make_source, monkeypatch):
+    # Batches of three rows split attempts and days across batches, and repeated event ids: id 4
+    # again far from its first row, id 30 on a row quarantined for its time and on a good one.
+    repeated = [
+        event("A1", "2024-02-20 10:00:00", "login_failed", event_id=4),
+        event("A2", None, "login_failed", event_id=30),
+        event("A2", "2024-02-21 10:00:00", "login_failed", event_id=31),
+        event("A2", "2024-02-21 10:05:00", "login_failed", event_id=30),
+    ]
+    source = make_source(WEB_USERS, EVENTS + repeated)
+    whole, tiny = database_url("whole"), database_url("tiny")
+    run(config_for(source, whole, timezone=ZONE), full=True)
+    monkeypatch.setattr(etl.extract, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(etl.pipeline, "ATTEMPT_BATCH_ROWS", 2)
+    run(config_for(source, tiny, timezone=ZONE), full=True)
+    tables = dump(whole)
+    assert {row[2] for row in tables["quarantine"] if "event_id on more than one" in row[3]} == {"4", "30"}
+    assert dump(tiny) == tables
 
 
 # --------------------------------------------------------------------------- incremental loads
@@ -692,9 +713,8 @@ def test_a_run_failing_inside_the_load_leaves_the_previous_load_served(database_
         assert loaded == len(EVENTS) + len(LATER_EVENTS)  # the new events are in, uncommitted
         raise RuntimeError("killed mid-load")
 
-    # a full load counts its daily tables in memory, an incremental one in SQL
-    aggregation = "load_aggregates" if full else "refresh_aggregates"
-    monkeypatch.setattr(etl.pipeline, aggregation, fail_after_events_are_written)
+    # the last step of either load's transaction, after every table is written
+    monkeypatch.setattr(etl.pipeline, "_record_table_rows", fail_after_events_are_written)
     with pytest.raises(RuntimeError, match="killed mid-load"):
         run(config, full=full)
 
