@@ -42,8 +42,9 @@ RECOVERY_FAILURES = ("recovery_email_unknown", "recovery_code_failed", "security
 
 EMAIL_STATUSES = ("valid", "placeholder", "missing", "invalid")
 
-_TRUE = frozenset({"true", "1", "y", "yes", "t"})
-_FALSE = frozenset({"false", "0", "n", "no", "f"})
+# "\x01" and "\x00": a BIT(1) column, which MySQL and MariaDB drivers return as the bytes 0x01 and 0x00
+_TRUE = frozenset({"true", "1", "y", "yes", "t", "\x01"})
+_FALSE = frozenset({"false", "0", "n", "no", "f", "\x00"})
 _EMAIL_SHAPE = r"^[^\s@]+@[^\s@]+\.[^\s@]+$"
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 

@@ -439,6 +439,26 @@ def test_a_source_with_its_own_table_column_and_event_names_gives_the_same_figur
     assert figures(own_warehouse) == figures(canonical_warehouse)
 
 
+# --------------------------------------------------------------------------- a source with its own column types
+
+
+@MARIADB
+def test_a_mariadb_bit_column_is_read_as_portal_access(new_mariadb_database, sqlite_url):
+    # BIT(1) is how many MySQL and MariaDB schemas store a boolean; the driver returns it as bytes.
+    source, warehouse = new_mariadb_database(), sqlite_url("warehouse")
+    write_source(source, [web_user("A1", portal_access="1"), web_user("A2", portal_access="0")], [])
+    engine = create_engine(source)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE web_users MODIFY portal_access BIT(1)"))
+    engine.dispose()
+    run(config_for(source, warehouse, timezone=ZONE))
+    january = Filters(date(2024, 1, 1), date(2024, 1, 31), "month")
+    assert rows(Warehouse(warehouse).accounts(january), "account_number", "portal_access") == [
+        ("A1", True),
+        ("A2", False),
+    ]
+
+
 # --------------------------------------------------------------------------- idempotence
 
 
