@@ -459,6 +459,26 @@ def test_a_mariadb_bit_column_is_read_as_portal_access(new_mariadb_database, sql
     ]
 
 
+@MARIADB
+def test_a_mariadb_zero_date_is_read_as_no_date(new_mariadb_database, sqlite_url):
+    # A DATETIME column that keeps 0000-00-00 for "never" (MariaDB's default sql_mode allows it)
+    source, warehouse = new_mariadb_database(), sqlite_url("warehouse")
+    zero = "0000-00-00 00:00:00"
+    users = [web_user("A1", portal_access="Y", created_at="2024-01-10 09:00:00", enrolled_at=zero, last_login_at=zero)]
+    write_source(source, users, [])
+    engine = create_engine(source)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE web_users MODIFY enrolled_at DATETIME, MODIFY last_login_at DATETIME"))
+    engine.dispose()
+    run(config_for(source, warehouse, timezone=ZONE))
+    january = Filters(date(2024, 1, 1), date(2024, 1, 31), "month")
+    # enrolled at creation, as with no enrolled_at at all
+    assert rows(Warehouse(warehouse).accounts(january), "account_number", "enrolled_at", "last_login_at") == [
+        ("A1", None, None)
+    ]
+    assert rows(Warehouse(warehouse).adoption(january), "enrolled_accounts", "new_enrollments") == [(1, 1)]
+
+
 # --------------------------------------------------------------------------- idempotence
 
 
