@@ -42,8 +42,11 @@ RECOVERY_FAILURES = ("recovery_email_unknown", "recovery_code_failed", "security
 
 EMAIL_STATUSES = ("valid", "placeholder", "missing", "invalid")
 
-_TRUE = frozenset({"true", "1", "y", "yes", "t"})
-_FALSE = frozenset({"false", "0", "n", "no", "f"})
+# "\x01" and "\x00": a BIT(1) column, which MySQL and MariaDB drivers return as the bytes 0x01 and 0x00
+_TRUE = frozenset({"true", "1", "y", "yes", "t", "\x01"})
+_FALSE = frozenset({"false", "0", "n", "no", "f", "\x00"})
+# MySQL and MariaDB allow 0000-00-00 as a "dummy date" in place of NULL; their drivers return it as text
+MYSQL_ZERO_DATE = "0000-00-00"
 _EMAIL_SHAPE = r"^[^\s@]+@[^\s@]+\.[^\s@]+$"
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 
@@ -52,6 +55,12 @@ def clean_text(values: pd.Series) -> pd.Series:
     """Trimmed text with blanks as missing, so ' ' and None mean the same thing everywhere."""
     text = values.astype("string").str.strip()
     return text.mask(text == "")
+
+
+def timestamp_text(values: pd.Series) -> pd.Series:
+    """A timestamp column as `clean_text`, where MySQL's zero date (its stand-in for NULL) is missing too."""
+    text = clean_text(values)
+    return text.mask(text.str.startswith(MYSQL_ZERO_DATE).fillna(False))
 
 
 def parse_bool(values: pd.Series) -> pd.Series:

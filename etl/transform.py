@@ -19,6 +19,7 @@ from etl.rules import (
     map_event_types,
     parse_bool,
     parse_timestamps,
+    timestamp_text,
     username_is_email,
 )
 
@@ -83,11 +84,11 @@ def normalise_web_users(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame
     reasons = Reasons(raw.index)
     reasons.add(account.isna(), "missing account_number")
     reasons.add(account.duplicated(keep=False) & account.notna(), "account_number on more than one web user row")
-    reasons.add(clean_text(raw["created_at"]).isna(), "missing created_at")
-    reasons.add(created["local"].isna() & clean_text(raw["created_at"]).notna(), "unparsable created_at")
+    reasons.add(timestamp_text(raw["created_at"]).isna(), "missing created_at")
+    reasons.add(created["local"].isna() & timestamp_text(raw["created_at"]).notna(), "unparsable created_at")
     reasons.add(portal.isna(), "unreadable portal_access")
     for name, parsed in (("enrolled_at", enrolled), ("last_login_at", last_login)):
-        reasons.add(parsed["local"].isna() & clean_text(raw[name]).notna(), f"unparsable {name}")
+        reasons.add(parsed["local"].isna() & timestamp_text(raw[name]).notna(), f"unparsable {name}")
     why = reasons.joined()
     bad = why != ""
 
@@ -122,10 +123,8 @@ def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
     reasons = Reasons(raw.index)
     reasons.add(event_id.isna(), "missing event_id")
     reasons.add(event_id.duplicated(keep=False) & event_id.notna(), "event_id on more than one activity row")
-    reasons.add(clean_text(raw["occurred_at"].astype("string")).isna(), "missing occurred_at")
-    reasons.add(
-        occurred["local"].isna() & clean_text(raw["occurred_at"].astype("string")).notna(), "unparsable occurred_at"
-    )
+    reasons.add(timestamp_text(raw["occurred_at"]).isna(), "missing occurred_at")
+    reasons.add(occurred["local"].isna() & timestamp_text(raw["occurred_at"]).notna(), "unparsable occurred_at")
     why = reasons.joined()
     bad = why != ""
     good = ~bad

@@ -1,4 +1,4 @@
-"""Shared fixtures: hand-built sources in SQLite or PostgreSQL, and fresh warehouses."""
+"""Shared fixtures: hand-built sources in SQLite, PostgreSQL or MariaDB, and fresh warehouses."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from tests.signin import signed_in
 PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
-def _postgres_available() -> bool:
+MARIADB_SERVER = os.environ.get("PORTAL_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+def _answers(url: str) -> bool:
     try:
-        with create_engine(f"{PG_SERVER}/test").connect() as connection:
-            connection.execute(text("select 1"))
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+        finally:
+            engine.dispose()
         return True
     except Exception:
         return False
@@ -28,7 +35,7 @@ def _postgres_available() -> bool:
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The PostgreSQL server URL; CI sets PORTAL_REQUIRE_POSTGRES so a missing server fails."""
-    if not _postgres_available():
+    if not _answers(f"{PG_SERVER}/test"):
         if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL is required but not reachable at {PG_SERVER}")
         pytest.skip("PostgreSQL not reachable")
@@ -56,6 +63,47 @@ def new_postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
         for name in made:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """The MariaDB server URL (a source only); CI sets PORTAL_REQUIRE_MARIADB so a missing server fails."""
+    if not _answers(f"{MARIADB_SERVER}/test"):
+        if os.environ.get("PORTAL_REQUIRE_MARIADB"):
+            pytest.fail(f"MariaDB is required but not reachable at {MARIADB_SERVER}")
+        pytest.skip("MariaDB not reachable")
+    return MARIADB_SERVER
+
+
+def create_mariadb_database(server: str) -> str:
+    """A fresh, empty MariaDB database with a name of its own (test runs share the server); its name."""
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{server}/test")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}`"))
+    admin.dispose()
+    return name
+
+
+def drop_mariadb_databases(server: str, names: list[str]) -> None:
+    admin = create_engine(f"{server}/test")
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+@pytest.fixture
+def new_mariadb_database(mariadb_server: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty MariaDB databases and drops them afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(create_mariadb_database(mariadb_server))
+        return f"{mariadb_server}/{made[-1]}"
+
+    yield make
+    drop_mariadb_databases(mariadb_server, made)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

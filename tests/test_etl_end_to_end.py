@@ -34,7 +34,7 @@ from etl.schema import DATA_TABLES
 from etl.transform import normalise_web_users
 from etl.warehouse import warehouse_engine
 from tests.builders import event, web_user, write_source
-from tests.conftest import config_for
+from tests.conftest import config_for, create_mariadb_database, drop_mariadb_databases
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ZONE = "America/Chicago"
@@ -178,12 +178,17 @@ def dump(url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite_source", "postgresql_source"])
+MARIADB = pytest.mark.mariadb
+
+
+@pytest.fixture(params=["sqlite_source", "postgresql_source", pytest.param("mariadb_source", marks=MARIADB)])
 def new_source(request, tmp_path) -> Callable[[], str]:
     """A factory of empty source databases of one kind."""
     if request.param == "sqlite_source":
         names = iter(range(1000))
         return lambda: f"sqlite:///{tmp_path / f'source{next(names)}'}.sqlite"
+    if request.param == "mariadb_source":
+        return request.getfixturevalue("new_mariadb_database")
     return request.getfixturevalue("new_postgres_database")
 
 
@@ -203,6 +208,8 @@ def _drop_postgres(server: str, names: list[str]) -> None:
         ("sqlite", "postgresql"),
         ("postgresql", "sqlite"),
         ("postgresql", "postgresql"),
+        # MariaDB is a source only: the warehouse stays SQLite or PostgreSQL
+        pytest.param(("mariadb", "sqlite"), marks=MARIADB),
     ],
     ids=lambda kinds: f"{kinds[0]}_source-{kinds[1]}_warehouse",
 )
@@ -215,10 +222,15 @@ def loaded(request, tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("loaded")
     made: list[str] = []
     server = request.getfixturevalue("postgres_server") if "postgresql" in request.param else None
+    mariadb = request.getfixturevalue("mariadb_server") if "mariadb" in request.param else None
+    made_in_mariadb: list[str] = []
 
     def database(kind: str, name: str) -> str:
         if kind == "sqlite":
             return f"sqlite:///{folder / name}.sqlite"
+        if kind == "mariadb":
+            made_in_mariadb.append(create_mariadb_database(mariadb))
+            return f"{mariadb}/{made_in_mariadb[-1]}"
         made.append(f"portal_test_{uuid.uuid4().hex[:12]}")
         admin = create_engine(f"{server}/test", isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -233,6 +245,8 @@ def loaded(request, tmp_path_factory) -> Iterator[str]:
     yield warehouse
     if made:
         _drop_postgres(server, made)
+    if made_in_mariadb:
+        drop_mariadb_databases(mariadb, made_in_mariadb)
 
 
 # --------------------------------------------------------------------------- figures of one load
@@ -427,6 +441,46 @@ def test_a_source_with_its_own_table_column_and_event_names_gives_the_same_figur
     assert figures(own_warehouse) == figures(canonical_warehouse)
 
 
+# --------------------------------------------------------------------------- a source with its own column types
+
+
+@MARIADB
+def test_a_mariadb_bit_column_is_read_as_portal_access(new_mariadb_database, sqlite_url):
+    # BIT(1) is how many MySQL and MariaDB schemas store a boolean; the driver returns it as bytes.
+    source, warehouse = new_mariadb_database(), sqlite_url("warehouse")
+    write_source(source, [web_user("A1", portal_access="1"), web_user("A2", portal_access="0")], [])
+    engine = create_engine(source)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE web_users MODIFY portal_access BIT(1)"))
+    engine.dispose()
+    run(config_for(source, warehouse, timezone=ZONE))
+    january = Filters(date(2024, 1, 1), date(2024, 1, 31), "month")
+    assert rows(Warehouse(warehouse).accounts(january), "account_number", "portal_access") == [
+        ("A1", True),
+        ("A2", False),
+    ]
+
+
+@MARIADB
+def test_a_mariadb_zero_date_is_read_as_no_date(new_mariadb_database, sqlite_url):
+    # A DATETIME column that keeps 0000-00-00 for "never" (MariaDB's default sql_mode allows it)
+    source, warehouse = new_mariadb_database(), sqlite_url("warehouse")
+    zero = "0000-00-00 00:00:00"
+    users = [web_user("A1", portal_access="Y", created_at="2024-01-10 09:00:00", enrolled_at=zero, last_login_at=zero)]
+    write_source(source, users, [])
+    engine = create_engine(source)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE web_users MODIFY enrolled_at DATETIME, MODIFY last_login_at DATETIME"))
+    engine.dispose()
+    run(config_for(source, warehouse, timezone=ZONE))
+    january = Filters(date(2024, 1, 1), date(2024, 1, 31), "month")
+    # enrolled at creation, as with no enrolled_at at all
+    assert rows(Warehouse(warehouse).accounts(january), "account_number", "enrolled_at", "last_login_at") == [
+        ("A1", None, None)
+    ]
+    assert rows(Warehouse(warehouse).adoption(january), "enrolled_accounts", "new_enrollments") == [(1, 1)]
+
+
 # --------------------------------------------------------------------------- idempotence
 
 
@@ -541,31 +595,53 @@ def _events_up_to(batch: int) -> list[dict]:
     return [e for events in INCREMENTAL_EVENTS[: batch + 1] for e in events]
 
 
-@pytest.fixture(params=["sqlite_text", "postgresql_timestamp", "postgresql_timestamptz"])
+# How each timestamped source kind turns the text occurred_at written by `write_source` into a real
+# timestamp column: naive (PostgreSQL timestamp, MariaDB DATETIME), or with time zone.
+TIMESTAMP_COLUMN = {
+    "postgresql_timestamp": "ALTER COLUMN occurred_at TYPE timestamp USING occurred_at::timestamp",
+    "postgresql_timestamptz": "ALTER COLUMN occurred_at TYPE timestamptz"
+    f" USING occurred_at::timestamp AT TIME ZONE '{ZONE}'",
+    "mariadb_datetime": "MODIFY occurred_at DATETIME",
+}
+
+
+def _source_database(request, tmp_path: Path, kind: str) -> str:
+    """An empty source database for a source kind named `<database>_<occurred_at type>`."""
+    if kind.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'source'}.sqlite"
+    if kind.startswith("mariadb"):
+        return request.getfixturevalue("new_mariadb_database")()
+    return request.getfixturevalue("new_postgres_database")()
+
+
+def _write_timestamped_source(url: str, kind: str, web_users: list[dict], events: list[dict]) -> None:
+    """Write the source; for every kind but text, occurred_at becomes a real timestamp column."""
+    write_source(url, web_users, events)
+    if kind in TIMESTAMP_COLUMN:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text(f"ALTER TABLE activity_log {TIMESTAMP_COLUMN[kind]}"))
+        engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite_text",
+        "postgresql_timestamp",
+        "postgresql_timestamptz",
+        pytest.param("mariadb_datetime", marks=MARIADB),
+    ]
+)
 def growing_source(request, tmp_path) -> Callable[[int], str]:
     """Writes the source as of a batch (0, 1, 2) to one database and returns its URL.
 
-    The PostgreSQL kinds store occurred_at as a real timestamp column (naive, or with time zone),
-    the case where the ETL pushes the watermark down into the source query.
+    The PostgreSQL and MariaDB kinds store occurred_at as a real timestamp column (naive, or with
+    time zone), the case where the ETL pushes the watermark down into the source query.
     """
-    url = (
-        f"sqlite:///{tmp_path / 'growing'}.sqlite"
-        if request.param == "sqlite_text"
-        else request.getfixturevalue("new_postgres_database")()
-    )
+    url = _source_database(request, tmp_path, request.param)
 
     def write(batch: int) -> str:
-        write_source(url, INCREMENTAL_WEB_USERS[batch], _events_up_to(batch))
-        if request.param != "sqlite_text":
-            column = (
-                "TYPE timestamp USING occurred_at::timestamp"
-                if request.param == "postgresql_timestamp"
-                else f"TYPE timestamptz USING occurred_at::timestamp AT TIME ZONE '{ZONE}'"
-            )
-            engine = create_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE activity_log ALTER COLUMN occurred_at {column}"))
-            engine.dispose()
+        _write_timestamped_source(url, request.param, INCREMENTAL_WEB_USERS[batch], _events_up_to(batch))
         return url
 
     return write
@@ -625,14 +701,14 @@ def test_a_full_run_after_incremental_ones_leaves_the_same_tables(database_url, 
     assert dump(warehouse) == before
 
 
-@pytest.mark.parametrize("source_kind", ["sqlite_text", "postgresql_timestamp"])
-def test_an_event_id_reused_in_a_later_batch_ends_as_in_a_full_load(sqlite_url, request, source_kind):
+@pytest.mark.parametrize(
+    "source_kind", ["sqlite_text", "postgresql_timestamp", pytest.param("mariadb_datetime", marks=MARIADB)]
+)
+def test_an_event_id_reused_in_a_later_batch_ends_as_in_a_full_load(sqlite_url, request, tmp_path, source_kind):
     # Event 301 is loaded on 03-01; days later the billing system writes another row with id 301.
     # A full load quarantines both rows (neither can be trusted over the other) and loads 302;
     # an incremental load must end the same, and one bad row must never stop it.
-    source = (
-        sqlite_url("source") if source_kind == "sqlite_text" else request.getfixturevalue("new_postgres_database")()
-    )
+    source = _source_database(request, tmp_path, source_kind)
     users = [web_user("B1", portal_access="Y", created_at="2024-02-01 09:00:00")]
     first = [
         event("B1", "2024-03-01 08:00:00", "login_failed", event_id=301),
@@ -641,16 +717,7 @@ def test_an_event_id_reused_in_a_later_batch_ends_as_in_a_full_load(sqlite_url, 
     later = [event("B1", "2024-03-08 08:00:00", "account_locked", event_id=301)]
 
     def write(events: list[dict]) -> None:
-        write_source(source, users, events)
-        if source_kind == "postgresql_timestamp":
-            engine = create_engine(source)
-            with engine.begin() as connection:
-                connection.execute(
-                    text(
-                        "ALTER TABLE activity_log ALTER COLUMN occurred_at TYPE timestamp USING occurred_at::timestamp"
-                    )
-                )
-            engine.dispose()
+        _write_timestamped_source(source, source_kind, users, events)
 
     incremental, full = sqlite_url("incremental"), sqlite_url("full")
     write(first)

@@ -65,6 +65,12 @@ def test_native_booleans_and_integers_are_read():
     assert parse_bool(pd.Series([1, 0], dtype="object")).tolist() == [True, False]
 
 
+def test_bit_column_values_are_read_as_one_and_zero():
+    # MySQL and MariaDB drivers hand a BIT(1) column (a common boolean column there) over as bytes
+    bits = parse_bool(pd.Series([b"\x01", b"\x00", None, b"\x02"], dtype="object"))
+    assert bits.astype(object).fillna("unreadable").tolist() == [True, False, "unreadable", "unreadable"]
+
+
 @pytest.mark.parametrize("spelling", ["maybe", "", None, "2", "yess"])
 def test_unreadable_boolean_is_missing(spelling):
     assert parse_bool(pd.Series([spelling], dtype="object")).isna().all()

@@ -36,6 +36,16 @@ def test_a_missing_or_unparsable_created_at_is_quarantined():
     assert reasons(bad) == {"A1": "missing created_at", "A2": "unparsable created_at"}
 
 
+def test_a_mysql_zero_date_is_no_date():
+    # MySQL and MariaDB store 0000-00-00 as a "dummy date" in place of NULL; their drivers return it as text
+    zero = "0000-00-00 00:00:00"
+    accounts, bad = normalise_web_users(
+        users(web_user("A1", enrolled_at=zero, last_login_at=zero), web_user("A2", created_at=zero)), CONFIG
+    )
+    assert accounts[["account_number", "enrolled_at", "last_login_at"]].values.tolist() == [["A1", pd.NaT, pd.NaT]]
+    assert reasons(bad) == {"A2": "missing created_at"}
+
+
 def test_an_unreadable_portal_access_is_quarantined():
     _, bad = normalise_web_users(
         users(web_user("A1", portal_access="maybe"), web_user("A2", portal_access=None)), CONFIG
@@ -84,6 +94,12 @@ def test_an_event_without_a_time_is_quarantined():
     )
     assert loaded["event_id"].tolist() == ["3"]
     assert reasons(bad) == {"1": "missing occurred_at", "2": "unparsable occurred_at"}
+
+
+def test_an_event_at_the_mysql_zero_date_has_no_time():
+    loaded, bad = normalise_events(pd.DataFrame([event("A1", "0000-00-00 00:00:00", "login_failed", 1)]), CONFIG)
+    assert loaded.empty
+    assert reasons(bad) == {"1": "missing occurred_at"}
 
 
 def test_an_event_with_no_account_is_kept():
