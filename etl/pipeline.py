@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import aggregates, schema
+from etl import aggregates, rebuild, schema
 from etl.aggregates import HOURLY_TYPES
 from etl.attempts import form_attempts
 from etl.config import Config
@@ -70,7 +70,7 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
     warehouse = warehouse_engine(config.warehouse.url)
 
     with warehouse.connect() as connection:
-        watermark = None if full else _watermark(connection)
+        watermark = None if full or rebuild.pending(connection) else _watermark(connection)
     mode = "full" if watermark is None else "incremental"
 
     web_raw = pd.concat(
@@ -84,6 +84,7 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
             if watermark is None:
                 for table in reversed(schema.DATA_TABLES):
                     connection.execute(delete(table))
+                rebuild.clear(connection)
             withdrawn = _no_events()
             if watermark is not None:
                 events, event_quarantine, withdrawn = _reconcile_ids(
