@@ -36,6 +36,7 @@ def prepare_demo(config: Config) -> Config:
 def main() -> int:
     try:
         config = prepare_demo(load_config())
+        app = served_app(config)  # opening the warehouse migrates it, or refuses one made by a newer version
     except (ConfigError, SourceError, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -43,7 +44,6 @@ def main() -> int:
 
     host = os.environ.get("PORTAL_HOST", "127.0.0.1")
     port = int(os.environ.get("PORTAL_PORT", "8050"))
-    app = served_app(config)
     print(f"Serving billing portal analytics on http://{host}:{port} (sign in at /login)", flush=True)
     serve(app.server, host=host, port=port, threads=8, ident="portal")
     return 0

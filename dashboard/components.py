@@ -174,10 +174,17 @@ def export_link(dataset: str, filters: Filters, label: str | None = None, **extr
     )
 
 
-def freshness(warehouse: Warehouse) -> html.Small:
+REBUILD_NOTICE = "Figures are being rebuilt after an upgrade; those shown are from the last load."
+
+
+def freshness(warehouse: Warehouse) -> html.Div:
+    """When the data was loaded, and while an upgrade's rebuild is pending, that these figures predate it."""
     loaded = warehouse.last_load()
     text = f"Data last loaded {loaded:%Y-%m-%d %H:%M}" if loaded else "No data loaded yet"
-    return html.Small(text, className="text-muted", id="freshness")
+    lines = [html.Small(text, className="text-muted", id="freshness")]
+    if warehouse.rebuild_pending():
+        lines.append(html.Small(REBUILD_NOTICE, className="d-block text-warning-emphasis", id="rebuild-notice"))
+    return html.Div(lines)
 
 
 def current_warehouse() -> Warehouse:

@@ -18,7 +18,7 @@ from dashboard import daily_cache, metrics
 from dashboard.account_list import ACCOUNT_COLUMNS, ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
 from dashboard.masking import mask_emails, mask_emails_in_text, mask_usernames
 from dashboard.metrics import Filters
-from etl import schema
+from etl import rebuild, schema
 from etl.warehouse import read_frame, warehouse_engine
 
 ATTEMPT_EXPORT_COLUMNS = (
@@ -78,6 +78,11 @@ class Warehouse:
     def last_load(self) -> datetime | None:
         with self.engine.connect() as connection:
             return connection.execute(select(func.max(schema.etl_runs.c.finished_at))).scalar_one_or_none()
+
+    def rebuild_pending(self) -> bool:
+        """Whether a migration asked for the figures to be loaded again and no full load has done it yet."""
+        with self.engine.connect() as connection:
+            return bool(rebuild.pending(connection))
 
     def _daily(self, table, filters: Filters, *, from_start: bool = True) -> pd.DataFrame:
         """A daily table's rows in the view (from its start, or from the first day for stocks)."""

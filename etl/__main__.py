@@ -1,4 +1,5 @@
-"""Command line: `python -m etl run` loads the warehouse, `python -m etl demo` writes a demo source."""
+"""Command line: `python -m etl run` loads the warehouse, `python -m etl migrate` brings its tables to this
+version, `python -m etl demo` writes a demo source."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from etl.config import ConfigError, load_config
+from etl.config import Config, ConfigError, load_config
 from etl.extract import SourceError
+from etl.migrate import upgrade
 from etl.pipeline import WarehouseError, run
 
 
@@ -24,16 +26,28 @@ def _progress_bars() -> Callable[[str, int], Callable[[int], None]] | None:
     return start
 
 
-def _run(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace) -> Config:
+    """The config file's settings with the command line's URLs over them."""
     config = load_config(args.config)
     updates = {}
-    if args.source:
+    if getattr(args, "source", None):
         updates["source"] = config.source.model_copy(update={"url": args.source})
     if args.warehouse:
         updates["warehouse"] = config.warehouse.model_copy(update={"url": args.warehouse})
-    config = config.model_copy(update=updates)
+    return config.model_copy(update=updates)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.full:  # the load migrates the warehouse anyway; --full also lets it drop an old one's figures
+        upgrade(config.warehouse.url, rebuild_old=True)
     summary = run(config, full=args.full, progress=_progress_bars())
     print(summary.line())
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    print(upgrade(_config(args).warehouse.url).line())
     return 0
 
 
@@ -54,6 +68,10 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--warehouse", help="warehouse SQLAlchemy URL (overrides the config)")
     load.add_argument("--full", action="store_true", help="rebuild everything instead of loading what is new")
     load.set_defaults(handler=_run)
+    migrate = commands.add_parser("migrate", help="bring the warehouse's tables to this version, keeping its data")
+    migrate.add_argument("--config", help="TOML config file (default: $PORTAL_CONFIG)")
+    migrate.add_argument("--warehouse", help="warehouse SQLAlchemy URL (overrides the config)")
+    migrate.set_defaults(handler=_migrate)
     demo = commands.add_parser("demo", help="write a deterministic demo billing source")
     demo.add_argument("--accounts", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=7)

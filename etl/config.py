@@ -96,6 +96,7 @@ class Config(_Strict):
     placeholder_emails: list[str] = Field(default_factory=lambda: ["blackhole@mhtc.net"])
     placeholder_domains: list[str] = Field(default_factory=list)
     recovery_attempt_gap_minutes: int = Field(default=30, ge=0)
+    late_arrival_hours: int = Field(default=48, ge=0, le=24 * 366)
     source: SourceConfig = Field(default_factory=SourceConfig)
     event_types: dict[str, str] = Field(default_factory=dict)
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)

@@ -142,7 +142,7 @@ def _statement(
         field, moment = since
         column = source.c[table.columns[field]]
         if field in table.temporal and not as_text:
-            statement = statement.where(column >= moment)
+            statement = statement.where(or_(column >= moment, column.is_(None)))
         else:
             statement = statement.where(_text_at_or_after(column, moment))
     if event_ids is not None:

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import aggregates, schema
+from etl import aggregates, rebuild, schema
 from etl.aggregates import HOURLY_TYPES
 from etl.attempts import form_attempts
 from etl.bulk import TablesBeside
@@ -51,13 +51,23 @@ class RunSummary:
     rows_other_typed: int
     accounts_changed: int
     seconds: float
+    rows_unloaded: int = 0
 
     def line(self) -> str:
-        return (
+        line = (
             f"{self.mode} load: read {self.rows_read:,} rows, loaded {self.rows_loaded:,}, "
             f"quarantined {self.rows_quarantined:,}, other-typed {self.rows_other_typed:,}, "
             f"accounts changed {self.accounts_changed:,}, in {self.seconds:.1f}s"
         )
+        if self.rows_unloaded:
+            line += f"; {UNLOADED_WARNING.format(rows=self.rows_unloaded)}"
+        return line
+
+
+UNLOADED_WARNING = (
+    "the source holds {rows:,} activity rows the warehouse lacks (written later than the late-arrival "
+    "window allows): run python -m etl run --full"
+)
 
 
 Progress = Callable[[int], None]
@@ -73,10 +83,14 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
     warehouse = warehouse_engine(config.warehouse.url)
 
     with warehouse.connect() as connection:
-        watermark = None if full else _watermark(connection)
+        watermark = None if full or rebuild.pending(connection) else _watermark(connection)
 
     web_raw = pd.concat(
-        list(_tracked(read_table(source, web_table), progress, "web users", row_count(source, web_table)))
+        list(
+            _tracked(
+                read_table(source, web_table), progress, "web users", row_count(source, web_table) if progress else 0
+            )
+        )
     )
     accounts, web_quarantine = normalise_web_users(web_raw, config)
     try:
@@ -115,7 +129,7 @@ def _full_load(
     try:
         with EventStage() as stage:
             beside.append("accounts", accounts)
-            total = row_count(source, log_table)
+            total = row_count(source, log_table) if progress else 0
             quarantined, orphans, read = [], [], 0
             for chunk in _tracked(read_table(source, log_table), progress, "activity log", total):
                 read += len(chunk)
@@ -143,6 +157,7 @@ def _full_load(
             for table in reversed(schema.DATA_TABLES):
                 if table not in BUILT_BESIDE:
                     connection.execute(delete(table))
+            rebuild.clear(connection)
             beside.swap_in(connection)
             _withdraw_events(connection, repeated)
             beside.build_indexes(connection)
@@ -162,6 +177,7 @@ def _full_load(
                 rows_other_typed=other_typed,
                 accounts_changed=len(accounts),
                 seconds=time.monotonic() - began,
+                rows_unloaded=_unloaded_rows(connection, read),
             )
             _record_run(connection, summary, started_at, _as_datetime(latest))
     finally:
@@ -213,8 +229,23 @@ def _record_run(connection: Connection, summary: RunSummary, started_at: datetim
             rows_other_typed=summary.rows_other_typed,
             accounts_changed=summary.accounts_changed,
             watermark_utc=watermark,
+            rows_unloaded=summary.rows_unloaded,
         )
     )
+
+
+def _unloaded_rows(connection: Connection, source_rows: int) -> int:
+    """Source activity rows neither loaded nor quarantined: a reconciliation of counts, cheap at any size.
+
+    Every source row ends as an event or a quarantined row, so a shortfall is events written to the
+    source later than the late-arrival window before the watermark, which only a full load reads.
+    """
+    counted = dict(connection.execute(select(schema.table_rows.c.table_name, schema.table_rows.c.rows)).all())
+    q = schema.quarantine
+    set_aside = connection.execute(
+        select(func.count()).select_from(q).where(q.c.source_table == "activity_log")
+    ).scalar_one()
+    return max(source_rows - counted.get(schema.events.name, 0) - set_aside, 0)
 
 
 def _incremental_load(
@@ -230,7 +261,9 @@ def _incremental_load(
     began: float,
 ) -> RunSummary:
     started_at = datetime.now()
-    events, event_quarantine, events_read = _read_events(source, log_table, config, watermark, progress)
+    window_start = watermark - timedelta(hours=config.late_arrival_hours)
+    events, event_quarantine, events_read = _read_events(source, log_table, config, window_start, progress)
+    source_rows = row_count(source, log_table)
     with warehouse.begin() as connection:
         events, event_quarantine, withdrawn = _reconcile_ids(
             connection, source, log_table, config, events, event_quarantine
@@ -251,6 +284,7 @@ def _incremental_load(
             rows_other_typed=int((events["event_type"] == OTHER_EVENT_TYPE).sum()),
             accounts_changed=changed,
             seconds=time.monotonic() - began,
+            rows_unloaded=_unloaded_rows(connection, source_rows),
         )
         _record_run(connection, summary, started_at, _max_time(watermark, events))
     return summary
@@ -294,22 +328,22 @@ def _watermark(connection: Connection) -> datetime | None:
     return rows[0][0] or datetime(1, 1, 1)
 
 
-def _read_events(source, table: SourceTable, config: Config, watermark: datetime | None, progress):
-    since = None
-    if watermark is not None and "occurred_at" in table.temporal and source.dialect.name != "sqlite":
-        margin = watermark - timedelta(days=1)
-        if "occurred_at" in table.aware:
-            since = ("occurred_at", margin.replace(tzinfo=UTC))
-        else:
-            local = pd.Timestamp(margin, tz="UTC").tz_convert(config.zone).tz_localize(None)
-            since = ("occurred_at", local.to_pydatetime())
-    total = row_count(source, table, since)
+def _read_events(source, table: SourceTable, config: Config, window_start: datetime, progress):
+    """Events at or after `window_start` (UTC); the source is asked for a day more, whatever its zone."""
+    margin = window_start - timedelta(days=1)
+    if "occurred_at" in table.aware:
+        since = ("occurred_at", margin.replace(tzinfo=UTC))
+    elif "occurred_at" in table.temporal:
+        local = pd.Timestamp(margin, tz="UTC").tz_convert(config.zone).tz_localize(None)
+        since = ("occurred_at", local.to_pydatetime())
+    else:
+        since = ("occurred_at", margin)
+    total = row_count(source, table, since) if progress else 0
     events, quarantined, read = [], [], 0
     for chunk in _tracked(read_table(source, table, since=since), progress, "activity log", total):
         read += len(chunk)
         good, bad = normalise_events(chunk, config)
-        if watermark is not None:
-            good = good[good["occurred_utc"] >= pd.Timestamp(watermark)]
+        good = good[good["occurred_utc"] >= pd.Timestamp(window_start)]
         events.append(good)
         quarantined.append(bad)
     if not events:

@@ -2,6 +2,9 @@
 
 Charts read only the `daily_*` tables, so a chart never scans raw events; account lists and
 drill-downs read `accounts`, `recovery_attempts` and `daily_lockouts`, each indexed for it.
+
+This is the schema the code reads; warehouses get it from the migrations in etl/migrations. A change
+here needs a new revision there (tests/test_migrations.py compares the two).
 """
 
 from __future__ import annotations
@@ -180,6 +183,7 @@ etl_runs = Table(
     Column("rows_other_typed", Integer, nullable=False),
     Column("accounts_changed", Integer, nullable=False),
     Column("watermark_utc", DateTime),
+    Column("rows_unloaded", Integer),
 )
 
 table_rows = Table(
@@ -199,13 +203,13 @@ unmapped_event_types = Table(
 )
 """Source event types mapped to `other`, with their event counts, as the last load left them."""
 
-schema_version = Table(
-    "schema_version",
+rebuild_requests = Table(
+    "rebuild_requests",
     metadata,
-    Column("version", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_at", DateTime, nullable=False),
 )
-SCHEMA_VERSION = 4
-"""Raised whenever a table changes; a warehouse of another version is rebuilt by the next load."""
+"""Why a migration wants the figures loaded again (etl/rebuild.py); empty when they are current."""
 
 DATA_TABLES = (
     accounts,

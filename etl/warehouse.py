@@ -7,17 +7,17 @@ same through its transactions.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, String, Table, create_engine, event, inspect, select, type_coerce
+from sqlalchemy import Connection, Engine, String, Table, create_engine, event, type_coerce
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-from etl.schema import SCHEMA_VERSION, metadata, schema_version
 
 INSERT_BATCH = 20_000
 
@@ -39,46 +39,61 @@ def first_line(error: BaseException) -> str:
     return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
 
 
-@lru_cache(maxsize=8)
-def warehouse_engine(url: str) -> Engine:
-    """The engine for a warehouse URL, creating an SQLite file's folder and the tables if needed."""
+def open_engine(url: str) -> Engine:
+    """A new engine for a warehouse URL, creating an SQLite file's folder; the tables are left as they are."""
     try:
         parsed = make_url(url)
         is_sqlite = parsed.get_backend_name() == "sqlite"
         if is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, pool_pre_ping=not is_sqlite)
-        if is_sqlite:
-            event.listen(engine, "connect", _sqlite_pragmas)
-        _ensure_schema(engine)
     except (SQLAlchemyError, OSError, ImportError) as error:
         raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _ensure_schema(engine: Engine) -> None:
-    """Create the tables; a warehouse built by another version is derived data, so drop and rebuild it."""
-    with engine.begin() as connection:
-        tables = set(inspect(connection).get_table_names())
-        if tables & set(metadata.tables):
-            found = None
-            if schema_version.name in tables:
-                found = connection.execute(select(schema_version.c.version)).scalar_one_or_none()
-            if found != SCHEMA_VERSION:
-                metadata.drop_all(connection)
-        metadata.create_all(connection)
-        if connection.execute(select(schema_version.c.version)).first() is None:
-            connection.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+@lru_cache(maxsize=8)
+def warehouse_engine(url: str) -> Engine:
+    """The engine every reader and writer of a warehouse shares, its tables migrated once per process.
+
+    Migrating here means no path (a load, the dashboard, the users command) can read or write a
+    warehouse of another schema, and a warehouse made by a newer version raises WarehouseError.
+    """
+    from etl.migrate import upgrade  # etl.migrate needs this module's WarehouseError and open_engine
+
+    engine = open_engine(url)
+    try:
+        upgrade(engine)
+    except WarehouseError:
+        engine.dispose()
+        raise
+    return engine
 
 
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _switch_to_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA temp_store=MEMORY")  # the daily tables' GROUP BY sorts millions of rows
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages per connection
     cursor.close()
+
+
+def _switch_to_wal(cursor, tries: int = 200) -> None:
+    """Put the file in WAL mode. Processes opening a new file together (server workers starting at once)
+    can be refused the switch without SQLite waiting its busy timeout, so wait and try again here."""
+    for _ in range(tries - 1):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def _column_values(series: pd.Series, python_type: type | None, dialect: str) -> list[object]:

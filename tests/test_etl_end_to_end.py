@@ -890,3 +890,41 @@ def test_a_killed_load_process_leaves_the_previous_load_served(tmp_path):
     assert again.returncode == 0, again.stderr
     # week 2 gains the new lockouts (every even-numbered event), of A1 and A3: Z9, A4, A1, A3 locked
     assert rows(Warehouse(warehouse).lockouts(WEEKS)) == [(WEEK_1, 1, 1), (WEEK_2, 3 + KILL_EVENTS // 2, 4)]
+
+
+# --------------------------------------------------------------------------- late arrivals
+
+# Written to the source after the first load, stamped hours before the newest event it loaded
+# (A7's staff reset, 2024-02-16 10:00): a billing server whose log runs behind another's.
+WRITTEN_LATE = [
+    event("A4", "2024-02-16 06:00:00", "account_locked", event_id=40, actor="system"),
+    event("A3", "2024-02-16 07:00:00", "recovery_requested", event_id=41),
+    event("A3", "2024-02-16 07:03:00", "password_reset", event_id=42),
+]
+
+
+def test_an_incremental_run_loads_events_written_late_within_the_window_as_a_full_load_would(database_url, sqlite_url):
+    source, warehouse, reference = sqlite_url("source"), database_url("warehouse"), database_url("reference")
+    write_source(source, WEB_USERS, EVENTS)
+    run(config_for(source, warehouse, timezone=ZONE))
+    write_source(source, WEB_USERS, EVENTS + WRITTEN_LATE)
+    summary = run(config_for(source, warehouse, timezone=ZONE))
+    run(config_for(source, reference, timezone=ZONE), full=True)
+    assert (summary.mode, summary.rows_loaded, summary.rows_unloaded) == ("incremental", 3, 0)
+    assert dump(warehouse) == dump(reference)
+    assert figures(warehouse) == figures(reference)
+
+
+def test_events_written_later_than_the_window_are_reported_until_a_full_load(sqlite_url):
+    source, warehouse = sqlite_url("source"), sqlite_url("warehouse")
+    config = config_for(source, warehouse, timezone=ZONE, late_arrival_hours=1)
+    write_source(source, WEB_USERS, EVENTS)
+    run(config)
+    write_source(source, WEB_USERS, EVENTS + WRITTEN_LATE)
+    late = run(config)
+    assert late.rows_unloaded == 3
+    assert "3 activity rows the warehouse lacks" in late.line()
+    assert "python -m etl run --full" in late.line()
+    assert Warehouse(warehouse).load_summary()["last_run"]["rows_unloaded"] == 3
+    assert run(config, full=True).rows_unloaded == 0
+    assert run(config).rows_unloaded == 0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from datetime import date
 
 import pytest
 
+from dashboard.metrics import Filters
 from dashboard.queries import Warehouse
-from tests.page_tree import find, words_of
+from tests.page_tree import find, walk, words_of
 
 
 @pytest.fixture
@@ -65,3 +67,14 @@ def test_quality_page_shows_the_last_load_and_row_counts(quality, demo_warehouse
 def test_empty_warehouse_shows_a_clear_message(quality, in_request, monkeypatch, tmp_path):
     monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
     assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))
+
+
+def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(quality, demo_warehouse):
+    summary = Warehouse(demo_warehouse).load_summary()
+    filters = Filters(date(2024, 1, 1), date(2024, 1, 31), "day")
+    assert summary["last_run"]["rows_unloaded"] == 0
+    assert all(getattr(c, "id", None) != "quality-unloaded" for c in walk(quality.last_load_card(summary, filters)))
+    summary["last_run"]["rows_unloaded"] = 12
+    warning = words_of(find(quality.last_load_card(summary, filters), "quality-unloaded"))
+    assert "12 activity rows the warehouse lacks" in warning
+    assert "python -m etl run --full" in warning

@@ -1,8 +1,9 @@
 """Users and the audit log, kept in the warehouse database beside the figures they guard.
 
-They live in their own metadata so a warehouse rebuild by the ETL (schema change, `--full`) never
-touches them. The audit log is append-only in the database itself: triggers refuse UPDATE and
-DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history.
+They live in their own metadata so a full load, which empties etl.schema's data tables, never touches
+them; like every warehouse table they are created and changed by the migrations in etl/migrations.
+The audit log is append-only in the database itself: triggers (made by revision 0001) refuse UPDATE
+and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history.
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    event,
     func,
     insert,
     select,
@@ -70,44 +69,6 @@ audit_log = Table(
 
 AUDIT_COLUMNS = ("entry_id", "at_utc", "actor", "action", "target", "detail", "rows", "remote_addr")
 NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
-
-_APPEND_ONLY_SQLITE = (
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-)
-_APPEND_ONLY_POSTGRES = (
-    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
-    "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
-    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
-    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-    "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
-    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
-)
-
-
-@event.listens_for(audit_log, "after_create")
-def _append_only(_table, connection: Connection, **_kw) -> None:
-    from sqlalchemy import text
-
-    statements = _APPEND_ONLY_POSTGRES if connection.dialect.name == "postgresql" else _APPEND_ONLY_SQLITE
-    for statement in statements:
-        connection.execute(text(statement))
-
-
-_ready: set[str] = set()
-
-
-def auth_engine(url: str) -> Engine:
-    """The warehouse engine with the user and audit tables in place."""
-    engine = warehouse_engine(url)
-    if url not in _ready:
-        auth_metadata.create_all(engine)
-        _ready.add(url)
-    return engine
 
 
 def _now() -> datetime:
@@ -176,7 +137,7 @@ class UserStore:
     """The users of one warehouse, and the audit trail of what they did."""
 
     def __init__(self, url: str, policy: AuthConfig | None = None) -> None:
-        self.engine = auth_engine(url)
+        self.engine = warehouse_engine(url)
         self.policy = policy or AuthConfig()
 
     def _user(self, row) -> User:

@@ -20,6 +20,7 @@ from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.queries import Warehouse
 from dashboard.slices import clean_query
+from etl.pipeline import UNLOADED_WARNING
 
 dash.register_page(__name__, path="/quality", name="Data quality", title="Data quality · Billing portal analytics")
 
@@ -36,6 +37,7 @@ RUN_FIELDS = (
     ("rows_other_typed", "Events typed other"),
     ("accounts_changed", "Accounts changed"),
     ("watermark_utc", "Events loaded up to (UTC)"),
+    ("rows_unloaded", "Source rows not loaded"),
 )
 TABLE_LABELS = {
     "accounts": "Accounts (web users)",
@@ -105,8 +107,15 @@ def last_load_card(summary: dict, filters: Filters) -> dbc.Card:
         html.Tr([html.Th(TABLE_LABELS.get(name, name), className="fw-normal text-muted"), html.Td(f"{count:,}")])
         for name, count in summary["rows"].items()
     ]
+    unloaded = run.get("rows_unloaded") or 0
+    warning = (
+        dbc.Alert(UNLOADED_WARNING.format(rows=unloaded).capitalize() + ".", color="warning", id="quality-unloaded")
+        if unloaded
+        else None
+    )
     body = dbc.Row(
         [
+            *([dbc.Col(warning, width=12)] if warning else []),
             dbc.Col(dbc.Table(html.Tbody(run_rows), size="sm", className="mb-0", id="quality-last-run"), md=6),
             dbc.Col(
                 [

@@ -1,0 +1,378 @@
+"""Upgrades never empty the warehouse: migrations keep users, the audit log and the figures.
+
+tests/fixtures/warehouse_schema4.sqlite was made by the code before Alembic (see its README); each
+test upgrades a copy of it, or an empty database, and checks one behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import dash
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+import etl.pipeline
+from dashboard.auth.store import Outcome, UserStore, auth_metadata
+from dashboard.components import REBUILD_NOTICE
+from etl import rebuild
+from etl.migrate import head, upgrade
+from etl.pipeline import run
+from etl.schema import DATA_TABLES, metadata
+from etl.warehouse import WarehouseError, warehouse_engine
+from tests.builders import event, web_user
+from tests.conftest import config_for
+from tests.page_tree import has, render_page, text_of, walk
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_schema4.sqlite"
+USERS = {"jane": "first-password-1", "omar": "second-password-2"}
+"""The fixture's users and their passwords."""
+NEWER = "9f3e1c2b7a60"
+"""A revision no version of this code has written."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def schema_4(tmp_path) -> Path:
+    """A copy of the warehouse made before Alembic, free to change."""
+    return Path(shutil.copy(FIXTURE, tmp_path / "warehouse.sqlite"))
+
+
+def url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def tables_of(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows as SQLite stores them, read without SQLAlchemy, sorted."""
+    with closing(sqlite3.connect(path)) as connection:
+        names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+
+
+def live_metadata() -> MetaData:
+    """The schema the code reads: the figures' tables and the users and audit log."""
+    combined = MetaData()
+    for table in (*metadata.tables.values(), *auth_metadata.tables.values()):
+        table.to_metadata(combined)
+    return combined
+
+
+def schema_differences(url: str) -> list:
+    """What autogenerate would add, drop or alter to make the database match the code's tables."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection), live_metadata())
+    finally:
+        engine.dispose()
+
+
+def set_revision(path: Path, revision: str) -> None:
+    with closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+
+
+def python(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `python args` from the project as an operator would, without the caller's PORTAL_* settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    clean.update(PYTHONPATH=str(PROJECT_ROOT), **env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=PROJECT_ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def read_everything(url: str) -> dict[str, list[tuple]]:
+    """Every data table and the load log, read through a fresh engine: what a new reader would see."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = (*DATA_TABLES, metadata.tables["etl_runs"])
+            return {t.name: sorted(map(tuple, connection.execute(select(t))), key=repr) for t in tables}
+    finally:
+        engine.dispose()
+
+
+def pending_rebuilds(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return rebuild.pending(connection)
+    finally:
+        engine.dispose()
+
+
+SOURCE_USERS = [
+    web_user("A1", portal_access="Y", email="ann@example.com", enrolled_at="2024-02-01 09:00:00"),
+    web_user("A2", email="Blackhole@mhtc.net", portal_access="yes"),
+]
+SOURCE_EVENTS = [
+    event("A1", "2024-02-06 10:00:00", "recovery_requested"),
+    event("A1", "2024-02-06 10:05:00", "password_reset"),
+    event("A2", "2024-02-07 08:00:00", "account_locked"),
+]
+
+
+# --------------------------------------------------------------------------- a warehouse made before Alembic
+
+
+def test_a_schema_4_warehouse_is_stamped_not_rebuilt(schema_4):
+    migration = upgrade(url_of(schema_4))
+    assert migration.revision == head()
+    assert "stamped at 0001, data kept" in migration.line()
+    assert "schema_version" not in tables_of(schema_4)
+
+
+def test_upgrading_keeps_every_user(schema_4):
+    before = tables_of(schema_4)["portal_users"]
+    upgrade(url_of(schema_4))
+    assert tables_of(schema_4)["portal_users"] == before
+    assert [row[0] for row in before] == ["jane", "omar"]
+
+
+def test_users_sign_in_with_their_passwords_after_upgrading(schema_4):
+    upgrade(url_of(schema_4))
+    users = UserStore(url_of(schema_4))
+    for name, password in USERS.items():
+        assert users.authenticate(name, password).outcome is Outcome.OK
+
+
+def test_upgrading_keeps_every_audit_entry(schema_4):
+    before = tables_of(schema_4)["audit_log"]
+    upgrade(url_of(schema_4))
+    assert tables_of(schema_4)["audit_log"] == before
+    assert {row[3] for row in before} == {"user_added", "sign_in", "sign_in_failed", "user_role_set"}
+
+
+def test_the_audit_log_still_refuses_update_and_delete_after_upgrading(schema_4):
+    upgrade(url_of(schema_4))
+    with closing(sqlite3.connect(schema_4)) as connection:
+        for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                connection.execute(statement)
+
+
+def test_upgrading_keeps_every_figure_table_row_for_row(schema_4):
+    before = tables_of(schema_4)
+    upgrade(url_of(schema_4))
+    after = tables_of(schema_4)
+    assert all(before[name] for name in ("accounts", "events", "daily_accounts", "daily_events", "etl_runs"))
+    for name in (table.name for table in DATA_TABLES):
+        assert after[name] == before[name], name
+    # revision 0003 adds rows_unloaded, unknown for the runs before it
+    assert after["etl_runs"] == [(*row, None) for row in before["etl_runs"]]
+
+
+def test_an_upgraded_schema_4_warehouse_has_exactly_the_code_s_tables(schema_4):
+    upgrade(url_of(schema_4))
+    assert schema_differences(url_of(schema_4)) == []
+
+
+def test_a_migration_that_fails_half_way_leaves_the_warehouse_as_it_was(schema_4):
+    with closing(sqlite3.connect(schema_4)) as connection, connection:
+        connection.execute("CREATE TABLE rebuild_requests (x INTEGER)")  # revision 0002 cannot make its own
+    before = tables_of(schema_4)
+    with pytest.raises(WarehouseError, match="already exists"):
+        upgrade(url_of(schema_4))
+    assert tables_of(schema_4) == before
+
+
+def test_an_older_warehouse_is_refused_in_one_line_and_left_as_it_was(schema_4):
+    with closing(sqlite3.connect(schema_4)) as connection, connection:
+        connection.execute("UPDATE schema_version SET version = 3")
+    before = tables_of(schema_4)
+    with pytest.raises(WarehouseError) as refused:
+        upgrade(url_of(schema_4))
+    assert str(refused.value) == (
+        f"warehouse {url_of(schema_4)} was made by an old version (schema 3) whose figures cannot be upgraded; "
+        "rebuild them with `python -m etl run --full` (users and the audit log are kept)"
+    )
+    assert tables_of(schema_4) == before
+
+
+def test_a_full_run_rebuilds_an_older_warehouse_keeping_users_and_audit_log(schema_4, make_source):
+    with closing(sqlite3.connect(schema_4)) as connection, connection:
+        connection.execute("UPDATE schema_version SET version = 3")
+    before = tables_of(schema_4)
+    source = make_source(SOURCE_USERS, SOURCE_EVENTS)
+    result = python("-m", "etl", "run", "--full", "--source", source, "--warehouse", url_of(schema_4))
+    assert result.returncode == 0, result.stderr
+    after = tables_of(schema_4)
+    assert after["portal_users"] == before["portal_users"]
+    assert after["audit_log"] == before["audit_log"]
+    assert after["alembic_version"] == [(head(),)]
+    assert sorted(row[0] for row in after["accounts"]) == ["A1", "A2"]
+    assert len(after["etl_runs"]) == 1
+
+
+# --------------------------------------------------------------------------- empty databases and repeats
+
+
+def test_an_empty_database_migrates_to_exactly_the_code_s_tables(database_url):
+    url = database_url("warehouse")
+    assert upgrade(url).was == "was empty, created"
+    assert schema_differences(url) == []
+
+
+def test_a_new_warehouse_s_audit_log_is_append_only(database_url):
+    url = database_url("warehouse")
+    UserStore(url).add("ann", "admin", "a long password", actor="tests")
+    with warehouse_engine(url).connect() as connection:
+        for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                connection.execute(text(statement))
+            connection.rollback()
+
+
+def test_migrating_twice_changes_nothing(schema_4):
+    upgrade(url_of(schema_4))
+    once = tables_of(schema_4)
+    again = upgrade(url_of(schema_4))
+    assert again.was == "up to date"
+    assert tables_of(schema_4) == once
+
+
+def test_two_processes_starting_together_migrate_once(database_url):
+    url = database_url("warehouse")
+    results, errors = [], []
+
+    def start() -> None:
+        try:
+            results.append(upgrade(url).was)
+        except WarehouseError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == ["up to date", "up to date", "was empty, created"]
+
+
+def test_the_migrate_command_creates_a_fresh_warehouse_and_says_so(tmp_path):
+    url = url_of(tmp_path / "new" / "warehouse.sqlite")
+    result = python("-m", "etl", "migrate", "--warehouse", url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"warehouse {url} at revision {head()} (was empty, created)"]
+    assert schema_differences(url) == []
+
+
+# --------------------------------------------------------------------------- a warehouse made by a newer version
+
+
+def test_a_warehouse_made_by_a_newer_version_is_refused_in_one_line(schema_4):
+    upgrade(url_of(schema_4))
+    set_revision(schema_4, NEWER)
+    before = tables_of(schema_4)
+    with pytest.raises(WarehouseError) as refused:
+        warehouse_engine(url_of(schema_4))
+    assert str(refused.value) == (
+        f"warehouse {url_of(schema_4)} was made by a newer version (revision {NEWER}); upgrade the app"
+    )
+    assert tables_of(schema_4) == before
+
+
+@pytest.mark.parametrize("command", [("migrate",), ("run",), ("run", "--full")])
+def test_the_etl_commands_refuse_a_newer_warehouse_with_exit_2(schema_4, make_source, command):
+    upgrade(url_of(schema_4))
+    set_revision(schema_4, NEWER)
+    source = () if command == ("migrate",) else ("--source", make_source(SOURCE_USERS, SOURCE_EVENTS))
+    line = one_error_line(python("-m", "etl", *command, *source, "--warehouse", url_of(schema_4)))
+    assert (
+        line == f"error: warehouse {url_of(schema_4)} was made by a newer version (revision {NEWER}); upgrade the app"
+    )
+
+
+def test_the_dashboard_refuses_to_start_on_a_newer_warehouse(schema_4, tmp_path):
+    upgrade(url_of(schema_4))
+    set_revision(schema_4, NEWER)
+    result = python(
+        "app.py",
+        PORTAL_WAREHOUSE_URL=url_of(schema_4),
+        PORTAL_SOURCE_URL=url_of(tmp_path / "source.sqlite"),
+        PORTAL_PORT="1",  # if it did start, it could not serve
+    )
+    line = one_error_line(result)
+    assert (
+        line == f"error: warehouse {url_of(schema_4)} was made by a newer version (revision {NEWER}); upgrade the app"
+    )
+
+
+# --------------------------------------------------------------------------- rebuilds a migration asks for
+
+
+def test_a_requested_rebuild_makes_the_next_run_a_full_load_that_clears_it(sqlite_url, make_source):
+    source, url = make_source(SOURCE_USERS, SOURCE_EVENTS), sqlite_url("warehouse")
+    assert run(config_for(source, url)).mode == "full"
+    assert run(config_for(source, url)).mode == "incremental"
+    with warehouse_engine(url).begin() as connection:
+        rebuild.request(connection, "daily_events gained a column")
+    assert pending_rebuilds(url) == ["daily_events gained a column"]
+    assert run(config_for(source, url)).mode == "full"
+    assert pending_rebuilds(url) == []
+    assert run(config_for(source, url)).mode == "incremental"
+
+
+def test_readers_keep_the_last_load_until_the_rebuild_commits(database_url, make_source, monkeypatch):
+    source, url = make_source(SOURCE_USERS, SOURCE_EVENTS), database_url("warehouse")
+    run(config_for(source, url))
+    last_load = read_everything(url)
+    with warehouse_engine(url).begin() as connection:
+        rebuild.request(connection, "daily_events gained a column")
+    seen_while_loading = []
+    record_table_rows = etl.pipeline._record_table_rows
+
+    def look_then_record(connection) -> None:
+        # the load's last step, inside its transaction, after every table was replaced
+        seen_while_loading.append((read_everything(url), pending_rebuilds(url)))
+        record_table_rows(connection)
+
+    monkeypatch.setattr(etl.pipeline, "_record_table_rows", look_then_record)
+    assert run(config_for(source, url)).mode == "full"
+    assert seen_while_loading
+    for tables, pending in seen_while_loading:
+        assert tables == last_load
+        assert pending == ["daily_events gained a column"]
+    assert pending_rebuilds(url) == []
+
+
+def test_every_page_says_a_rebuild_is_running_while_one_is_pending(in_request, demo_warehouse):
+    engine = warehouse_engine(demo_warehouse)
+    with engine.begin() as connection:
+        rebuild.request(connection, "a test asked")
+    try:
+        pages = [page for page in _data_pages() if has(render_page(page), "freshness")]
+        assert len(pages) >= 8
+        for page in pages:
+            notices = [c for c in walk(render_page(page)) if getattr(c, "id", None) == "rebuild-notice"]
+            assert [text_of(c) for c in notices] == [REBUILD_NOTICE], page
+    finally:
+        with engine.begin() as connection:
+            rebuild.clear(connection)
+    assert not any(has(render_page(page), "rebuild-notice") for page in _data_pages())
+
+
+def _data_pages() -> list[str]:
+    return [page["path"] for page in dash.page_registry.values() if not page.get("path_template")]
