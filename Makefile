@@ -32,7 +32,7 @@ etl: $(STAMP)  ## load new data from the configured source
 clean:
 	rm -rf $(VENV) data/*.sqlite data/*.sqlite-* .pytest_cache
 
-bench: $(STAMP)  ## ETL read and load rates against pandas.read_sql, measured in the same run
+bench: $(STAMP)  ## the ETL at BENCH_ACCOUNTS accounts against read_sql and ADBC, each step in its own process
 	$(PY) -m etl.bench --accounts $${BENCH_ACCOUNTS:-50000}
 
 bench-pages: $(STAMP)  ## first render of every page in headless Chromium, on the configured warehouse
