@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import aggregates, rebuild, schema
-from etl.aggregates import HOURLY_TYPES
+from etl.aggregates import HOURLY_TYPES, ORPHAN_COLUMNS
 from etl.attempts import form_attempts
 from etl.bulk import TablesBeside
 from etl.config import Config
@@ -131,44 +132,44 @@ def _full_load(
             beside.append("accounts", accounts)
             total = row_count(source, log_table) if progress else 0
             quarantined, orphans, read = [], [], 0
-            for chunk in _tracked(read_table(source, log_table), progress, "activity log", total):
-                read += len(chunk)
-                good, bad = normalise_events(chunk, config)
-                beside.append("events", good)
-                stage.append(good, bad["row_key"])
-                quarantined.append(bad)
-                orphans.append(aggregates.orphans(good, accounts))
+            with _Writer() as writer:
+                for chunk in _tracked(read_table(source, log_table), progress, "activity log", total):
+                    read += len(chunk)
+                    good, bad = normalise_events(chunk, config)
+                    writer.submit(_write_batch, beside, stage, good, bad["row_key"])
+                    quarantined.append(bad)
+                    orphans.append(aggregates.orphans(good, accounts))
             repeated = stage.repeated_ids()
             stage.withdraw(repeated)
             event_quarantine = _with_repeated_ids(source, log_table, config, quarantined, repeated)
-            orphan_rows = (
-                pd.concat(orphans, ignore_index=True) if orphans else aggregates.orphans(_no_events(), accounts)
-            )
+            orphan_rows = pd.concat(orphans, ignore_index=True) if orphans else pd.DataFrame(columns=ORPHAN_COLUMNS)
             orphan_rows = orphan_rows[~orphan_rows["event_id"].isin(repeated)]
-            daily_attempts = []
+            daily_attempts, attempt_rows = [], 0
             for history in stage.recovery_events(ATTEMPT_BATCH_ROWS):
                 attempts = form_attempts(history, config.recovery_attempt_gap_minutes)
                 beside.append("recovery_attempts", attempts)
                 daily_attempts.append(aggregates.daily_attempts(attempts, accounts))
+                attempt_rows += len(attempts)
             daily = stage.daily_tables(accounts)
             loaded_events, other_typed = stage.counts()
-        beside.commit()
+            unmapped = stage.unmapped_types()
+        beside.close()
+        _withdraw_events(warehouse, beside.table("events"), repeated)
+        beside.build_indexes()
         with warehouse.begin() as connection:
             for table in reversed(schema.DATA_TABLES):
                 if table not in BUILT_BESIDE:
                     connection.execute(delete(table))
             rebuild.clear(connection)
-            beside.swap_in(connection)
-            _withdraw_events(connection, repeated)
-            beside.build_indexes(connection)
             _load_quarantine(connection, web_quarantine, event_quarantine)
             insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
             for name, frame in daily.items():
                 insert_frame(connection, schema.metadata.tables[name], frame)
             insert_frame(connection, schema.orphan_events, orphan_rows)
             insert_frame(connection, schema.daily_attempts, aggregates.sum_counts(daily_attempts, "attempts"))
-            _record_table_rows(connection)
-            latest = connection.execute(select(func.max(schema.events.c.occurred_utc))).scalar_one()
+            counts = {"accounts": len(accounts), "events": loaded_events, "recovery_attempts": attempt_rows}
+            _store_counts(connection, {**counts, "quarantine": _count(connection, schema.quarantine)}, unmapped)
+            latest = connection.execute(select(func.max(beside.table("events").c.occurred_utc))).scalar_one()
             summary = RunSummary(
                 mode="full",
                 rows_read=web_rows + read,
@@ -179,17 +180,55 @@ def _full_load(
                 seconds=time.monotonic() - began,
                 rows_unloaded=_unloaded_rows(connection, read),
             )
+            beside.swap_in(connection)
             _record_run(connection, summary, started_at, _as_datetime(latest))
     finally:
         beside.close()
-    return summary
+    return replace(summary, seconds=time.monotonic() - began)
 
 
-def _withdraw_events(connection: Connection, event_ids: list[str]) -> None:
-    """Delete events by id before the table's indexes exist: one pass over it per batch of ids."""
-    e = schema.events
-    for ids in _batches(event_ids, ID_BATCH):
-        connection.execute(delete(e).where(e.c.event_id.in_(ids)))
+class _Writer:
+    """Writes one batch in a second thread while the next is read and normalised.
+
+    The bulk ingest and DuckDB both work outside the GIL, so on two cores reading and writing
+    overlap; waiting for the previous batch before handing over the next keeps two batches at most
+    in memory.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-writer")
+        self._pending: Future | None = None
+
+    def submit(self, function: Callable[..., None], *args) -> None:
+        self.wait()
+        self._pending = self._pool.submit(function, *args)
+
+    def wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_batch(beside: TablesBeside, stage: EventStage, events: pd.DataFrame, quarantined_ids: pd.Series) -> None:
+    beside.append("events", events)
+    stage.append(events, quarantined_ids)
+
+
+def _withdraw_events(warehouse, events: Table, event_ids: list[str]) -> None:
+    """Delete the repeated ids from the new events before their unique index is built."""
+    with warehouse.begin() as connection:
+        for ids in _batches(event_ids, ID_BATCH):
+            connection.execute(delete(events).where(events.c.event_id.in_(ids)))
 
 
 def _with_repeated_ids(
@@ -271,10 +310,11 @@ def _incremental_load(
         changed, rewrite_all = _load_accounts(connection, accounts)
         _load_quarantine(connection, web_quarantine, event_quarantine)
         insert_frame(connection, schema.events, events, progress("loading events", len(events)) if progress else None)
-        _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
-        touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
-        since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
-        refresh_aggregates(connection, accounts, None if rewrite_all else since)
+        if changed or not events.empty or not withdrawn.empty:
+            _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
+            touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
+            since = touched_days.min() if not touched_days.empty else pd.Timestamp.max
+            refresh_aggregates(connection, accounts, None if rewrite_all else since)
         _record_table_rows(connection)
         summary = RunSummary(
             mode="incremental",
@@ -295,20 +335,26 @@ COUNTED_TABLES = (schema.accounts, schema.events, schema.recovery_attempts, sche
 
 def _record_table_rows(connection: Connection) -> None:
     """Count what the quality page reports once per load, so no page view scans 20 million events."""
-    counts = [
-        {"table_name": table.name, "rows": connection.execute(select(func.count()).select_from(table)).scalar_one()}
-        for table in COUNTED_TABLES
-    ]
-    connection.execute(delete(schema.table_rows))
-    connection.execute(insert(schema.table_rows), counts)
-    e, unmapped = schema.events, schema.unmapped_event_types
-    connection.execute(delete(unmapped))
+    e = schema.events
     by_type = (
-        select(e.c.source_event_type, func.count())
+        select(e.c.source_event_type, func.count().label("events"))
         .where(e.c.event_type == OTHER_EVENT_TYPE)
         .group_by(e.c.source_event_type)
     )
-    connection.execute(insert(unmapped).from_select(["source_event_type", "events"], by_type))
+    counts = {table.name: _count(connection, table) for table in COUNTED_TABLES}
+    _store_counts(connection, counts, read_frame(connection, by_type))
+
+
+def _count(connection: Connection, table) -> int:
+    return connection.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _store_counts(connection: Connection, rows: dict[str, int], unmapped: pd.DataFrame) -> None:
+    """Each table's row count and the source types mapped to `other`, as the quality page shows them."""
+    connection.execute(delete(schema.table_rows))
+    connection.execute(insert(schema.table_rows), [{"table_name": k, "rows": int(v)} for k, v in rows.items()])
+    connection.execute(delete(schema.unmapped_event_types))
+    insert_frame(connection, schema.unmapped_event_types, unmapped)
 
 
 def _tracked(chunks: Iterator[pd.DataFrame], progress, label: str, total: int) -> Iterator[pd.DataFrame]:

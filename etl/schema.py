@@ -64,7 +64,9 @@ events = Table(
     # A unique index rather than a primary key: a full load streams events in before it knows which
     # ids repeat across batches, withdraws those, and only then builds the index (etl.bulk).
     Index("ix_events_id", "event_id", unique=True),
-    Index("ix_events_account", "account_number", "occurred_utc"),
+    # By account alone: one account's few hundred events sort in no time, and the index built from 21
+    # million rows is a third smaller and faster to build than with the time beside the account.
+    Index("ix_events_account", "account_number"),
     Index("ix_events_type_day", "event_type", "occurred_day"),
 )
 

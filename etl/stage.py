@@ -29,6 +29,7 @@ STAGED_COLUMNS = (
     "occurred_day",
     "occurred_hour",
     "event_type",
+    "source_event_type",
 )
 MEMORY_LIMIT = "768MB"
 
@@ -49,7 +50,8 @@ class EventStage:
         )
         self._db.execute(
             "CREATE TABLE events (event_id VARCHAR, account_number VARCHAR, occurred_at TIMESTAMP, "
-            "occurred_utc TIMESTAMP, occurred_day DATE, occurred_hour INTEGER, event_type VARCHAR)"
+            "occurred_utc TIMESTAMP, occurred_day DATE, occurred_hour INTEGER, event_type VARCHAR, "
+            "source_event_type VARCHAR)"
         )
         self._db.execute("CREATE TABLE quarantined (event_id VARCHAR)")
 
@@ -97,6 +99,13 @@ class EventStage:
             f"SELECT count(*), count(*) FILTER (WHERE event_type = '{OTHER_EVENT_TYPE}') FROM events"
         ).fetchone()
         return int(total), int(other)
+
+    def unmapped_types(self) -> pd.DataFrame:
+        """Source event types mapped to `other`, with their event counts."""
+        return self._db.execute(
+            "SELECT source_event_type, count(*) AS events FROM events "
+            f"WHERE event_type = '{OTHER_EVENT_TYPE}' GROUP BY source_event_type"
+        ).df()
 
     def daily_tables(self, accounts: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """daily_events, daily_lockouts and hourly_events, as `etl.pipeline.refresh_aggregates` counts them.

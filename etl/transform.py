@@ -138,25 +138,13 @@ def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
             "occurred_day": local.dt.normalize(),
             "occurred_hour": local.dt.hour.astype("int64"),
             "event_type": map_event_types(raw["event_type"][good], config.event_types),
-            "source_event_type": shared_text(clean_text(raw["event_type"][good])),
-            "actor": shared_text(clean_text(raw["actor"][good])),
-            "channel": shared_text(clean_text(raw["channel"][good])),
-            "detail": shared_text(clean_text(raw["detail"][good])),
+            "source_event_type": clean_text(raw["event_type"][good]),
+            "actor": clean_text(raw["actor"][good]),
+            "channel": clean_text(raw["channel"][good]),
+            "detail": clean_text(raw["detail"][good]),
         }
     )
     return events.reset_index(drop=True), quarantine_rows(raw[bad], why[bad], "activity_log", "event_id")
-
-
-def shared_text(values: pd.Series) -> pd.Series:
-    """The same text values, each distinct one held by a single object that every row points to.
-
-    The driver makes a new string for every value it reads, so a 21-million-row log held ~60 bytes
-    per row and column for texts of a few dozen distinct values (actor, channel, detail); sharing
-    them leaves a pointer per row and keeps the column's dtype, so nothing downstream changes.
-    """
-    codes, uniques = pd.factorize(values)
-    shared = np.append(np.asarray(uniques, dtype=object), None).take(codes)  # code -1 (missing) takes the None
-    return pd.Series(shared, index=values.index, dtype=values.dtype)
 
 
 def quarantine_rows(rows: pd.DataFrame, reasons: pd.Series, table: str, key: str) -> pd.DataFrame:

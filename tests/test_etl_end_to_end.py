@@ -781,7 +781,7 @@ def test_a_run_failing_inside_the_load_leaves_the_previous_load_served(database_
         raise RuntimeError("killed mid-load")
 
     # the last step of either load's transaction, after every table is written
-    monkeypatch.setattr(etl.pipeline, "_record_table_rows", fail_after_events_are_written)
+    monkeypatch.setattr(etl.pipeline, "_record_run", fail_after_events_are_written)
     with pytest.raises(RuntimeError, match="killed mid-load"):
         run(config, full=full)
 

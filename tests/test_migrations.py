@@ -342,14 +342,14 @@ def test_readers_keep_the_last_load_until_the_rebuild_commits(database_url, make
     with warehouse_engine(url).begin() as connection:
         rebuild.request(connection, "daily_events gained a column")
     seen_while_loading = []
-    record_table_rows = etl.pipeline._record_table_rows
+    store_counts = etl.pipeline._store_counts
 
-    def look_then_record(connection) -> None:
-        # the load's last step, inside its transaction, after every table was replaced
+    def look_then_store(connection, *args) -> None:
+        # inside the load's transaction, after it emptied and rewrote the figures' tables
         seen_while_loading.append((read_everything(url), pending_rebuilds(url)))
-        record_table_rows(connection)
+        store_counts(connection, *args)
 
-    monkeypatch.setattr(etl.pipeline, "_record_table_rows", look_then_record)
+    monkeypatch.setattr(etl.pipeline, "_store_counts", look_then_store)
     assert run(config_for(source, url)).mode == "full"
     assert seen_while_loading
     for tables, pending in seen_while_loading:
