@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import aggregates, rebuild, schema
@@ -26,7 +26,7 @@ from etl.attempts import form_attempts
 from etl.bulk import TablesBeside
 from etl.config import Config
 from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
-from etl.rules import OTHER_EVENT_TYPE, RECOVERY_TYPES
+from etl.rules import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
 from etl.stage import EventStage
 from etl.transform import (
     daily_account_counts,
@@ -94,46 +94,48 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
         )
     )
     accounts, web_quarantine = normalise_web_users(web_raw, config)
+    load = _Load(config, source, log_table, warehouse, accounts, web_quarantine, len(web_raw), progress, began)
     try:
-        if watermark is None:
-            return _full_load(
-                config, source, log_table, warehouse, accounts, web_quarantine, len(web_raw), progress, began
-            )
-        return _incremental_load(
-            config, source, log_table, warehouse, watermark, accounts, web_quarantine, len(web_raw), progress, began
-        )
+        return _full_load(load) if watermark is None else _incremental_load(load, watermark)
     except SQLAlchemyError as error:
         raise WarehouseError(
             f"loading warehouse {safe_url(config.warehouse.url)} failed: {first_line(error)}"
         ) from None
 
 
-def _full_load(
-    config: Config,
-    source,
-    log_table: SourceTable,
-    warehouse,
-    accounts: pd.DataFrame,
-    web_quarantine: pd.DataFrame,
-    web_rows: int,
-    progress,
-    began: float,
-) -> RunSummary:
+@dataclass(frozen=True)
+class _Load:
+    """What either kind of load starts from: the source, the warehouse, and the web users read."""
+
+    config: Config
+    source: Engine
+    log_table: SourceTable
+    warehouse: Engine
+    accounts: pd.DataFrame
+    web_quarantine: pd.DataFrame
+    web_rows: int
+    progress: Callable[[str, int], Progress] | None
+    began: float
+
+
+def _full_load(load: _Load) -> RunSummary:
     """Stream the activity log through normalising into tables built beside the served ones, then swap.
 
     Memory holds the accounts and one batch of events; the slim columns the derived tables need go
     to a DuckDB store on disk (`etl.stage`), which counts the daily tables and hands back recovery
     events in account order, a few accounts' histories at a time, to form attempts.
     """
+    config, source, log_table = load.config, load.source, load.log_table
+    warehouse, accounts = load.warehouse, load.accounts
     started_at = datetime.now()
     beside = TablesBeside(warehouse, BUILT_BESIDE)
     try:
         with EventStage() as stage:
             beside.append("accounts", accounts)
-            total = row_count(source, log_table) if progress else 0
+            total = row_count(source, log_table) if load.progress else 0
             quarantined, orphans, read = [], [], 0
             with _Writer() as writer:
-                for chunk in _tracked(read_table(source, log_table), progress, "activity log", total):
+                for chunk in _tracked(read_table(source, log_table), load.progress, "activity log", total):
                     read += len(chunk)
                     good, bad = normalise_events(chunk, config)
                     writer.submit(_write_batch, beside, stage, good, bad["row_key"])
@@ -161,7 +163,7 @@ def _full_load(
                 if table not in BUILT_BESIDE:
                     connection.execute(delete(table))
             rebuild.clear(connection)
-            _load_quarantine(connection, web_quarantine, event_quarantine)
+            _load_quarantine(connection, load.web_quarantine, event_quarantine)
             insert_frame(connection, schema.daily_accounts, daily_account_counts(accounts))
             for name, frame in daily.items():
                 insert_frame(connection, schema.metadata.tables[name], frame)
@@ -172,19 +174,19 @@ def _full_load(
             latest = connection.execute(select(func.max(beside.table("events").c.occurred_utc))).scalar_one()
             summary = RunSummary(
                 mode="full",
-                rows_read=web_rows + read,
+                rows_read=load.web_rows + read,
                 rows_loaded=len(accounts) + loaded_events,
-                rows_quarantined=len(web_quarantine) + len(event_quarantine),
+                rows_quarantined=len(load.web_quarantine) + len(event_quarantine),
                 rows_other_typed=other_typed,
                 accounts_changed=len(accounts),
-                seconds=time.monotonic() - began,
+                seconds=time.monotonic() - load.began,
                 rows_unloaded=_unloaded_rows(connection, read),
             )
             beside.swap_in(connection)
             _record_run(connection, summary, started_at, _as_datetime(latest))
     finally:
         beside.close()
-    return replace(summary, seconds=time.monotonic() - began)
+    return replace(summary, seconds=time.monotonic() - load.began)
 
 
 class _Writer:
@@ -287,29 +289,22 @@ def _unloaded_rows(connection: Connection, source_rows: int) -> int:
     return max(source_rows - counted.get(schema.events.name, 0) - set_aside, 0)
 
 
-def _incremental_load(
-    config: Config,
-    source,
-    log_table: SourceTable,
-    warehouse,
-    watermark: datetime,
-    accounts: pd.DataFrame,
-    web_quarantine: pd.DataFrame,
-    web_rows: int,
-    progress,
-    began: float,
-) -> RunSummary:
+def _incremental_load(load: _Load, watermark: datetime) -> RunSummary:
+    config, source, log_table = load.config, load.source, load.log_table
+    warehouse, accounts = load.warehouse, load.accounts
     started_at = datetime.now()
     window_start = watermark - timedelta(hours=config.late_arrival_hours)
-    events, event_quarantine, events_read = _read_events(source, log_table, config, window_start, progress)
+    events, event_quarantine, events_read = _read_events(source, log_table, config, window_start, load.progress)
     source_rows = row_count(source, log_table)
     with warehouse.begin() as connection:
         events, event_quarantine, withdrawn = _reconcile_ids(
             connection, source, log_table, config, events, event_quarantine
         )
         changed, rewrite_all = _load_accounts(connection, accounts)
-        _load_quarantine(connection, web_quarantine, event_quarantine)
-        insert_frame(connection, schema.events, events, progress("loading events", len(events)) if progress else None)
+        _load_quarantine(connection, load.web_quarantine, event_quarantine)
+        insert_frame(
+            connection, schema.events, events, load.progress("loading events", len(events)) if load.progress else None
+        )
         if changed or not events.empty or not withdrawn.empty:
             _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
             touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()
@@ -318,12 +313,12 @@ def _incremental_load(
         _record_table_rows(connection)
         summary = RunSummary(
             mode="incremental",
-            rows_read=web_rows + events_read,
+            rows_read=load.web_rows + events_read,
             rows_loaded=changed + len(events),
-            rows_quarantined=len(web_quarantine) + len(event_quarantine),
+            rows_quarantined=len(load.web_quarantine) + len(event_quarantine),
             rows_other_typed=int((events["event_type"] == OTHER_EVENT_TYPE).sum()),
             accounts_changed=changed,
-            seconds=time.monotonic() - began,
+            seconds=time.monotonic() - load.began,
             rows_unloaded=_unloaded_rows(connection, source_rows),
         )
         _record_run(connection, summary, started_at, _max_time(watermark, events))
@@ -602,10 +597,19 @@ def _refresh_from_events(connection: Connection, target, keys: list, count_name:
     stale = delete(target)
     if day_from is not None:
         stale = stale.where(target.c.day >= day_from)
-        query = query.where(e.c.occurred_day >= day_from)
+        query = query.where(_from_day(e, day_from))
     connection.execute(stale)
     names = ["day", "segment", *(target.c[k.name.removeprefix("occurred_")].name for k in keys), count_name]
     connection.execute(insert(target).from_select(names, query))
+
+
+def _from_day(events, day_from):
+    """Events from `day_from` on, through the (event_type, occurred_day) index.
+
+    Naming every type an event can have lets the index serve a day range (one short range per type)
+    where a bare day condition scanned all 21 million events.
+    """
+    return and_(events.c.event_type.in_(ALL_EVENT_TYPES), events.c.occurred_day >= day_from)
 
 
 def _refresh_orphans(connection: Connection, day_from) -> None:
@@ -621,7 +625,7 @@ def _refresh_orphans(connection: Connection, day_from) -> None:
     stale = delete(o)
     if day_from is not None:
         stale = stale.where(o.c.occurred_day >= day_from)
-        query = query.where(e.c.occurred_day >= day_from)
+        query = query.where(_from_day(e, day_from))
     connection.execute(stale)
     connection.execute(insert(o).from_select(columns, query))
 

@@ -37,6 +37,8 @@ STAFF_AND_SETTINGS_TYPES = (
 )
 CANONICAL_EVENT_TYPES = frozenset(ENROLLMENT_TYPES + LOGIN_TYPES + RECOVERY_TYPES + STAFF_AND_SETTINGS_TYPES)
 OTHER_EVENT_TYPE = "other"
+ALL_EVENT_TYPES = (*sorted(CANONICAL_EVENT_TYPES), OTHER_EVENT_TYPE)
+"""Every type a loaded event can have: a canonical one, or `other`."""
 RECOVERY_STARTS = frozenset({"recovery_requested", "recovery_email_unknown"})
 RECOVERY_FAILURES = ("recovery_email_unknown", "recovery_code_failed", "security_question_failed")
 
@@ -88,7 +90,7 @@ def email_status(
 ) -> pd.Series:
     """Classify each email as missing, placeholder, invalid or valid, in that order of precedence."""
     normalised = clean_text(emails).str.lower()
-    domain = normalised.str.rsplit("@", n=1).str[-1]
+    domain = normalised.str.replace(r"^.*@", "", regex=True)  # after the last @, in one Arrow pass
     placeholder = normalised.isin([e.strip().lower() for e in placeholder_emails]) | (
         normalised.str.contains("@", regex=False) & domain.isin([d.strip().lower() for d in placeholder_domains])
     )

@@ -35,11 +35,7 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The PostgreSQL server URL; CI sets PORTAL_REQUIRE_POSTGRES so a missing server fails."""
-    if not _answers(f"{PG_SERVER}/test"):
-        if os.environ.get("PORTAL_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required but not reachable at {PG_SERVER}")
-        pytest.skip("PostgreSQL not reachable")
-    return PG_SERVER
+    return _reachable("PostgreSQL", PG_SERVER, "PORTAL_REQUIRE_POSTGRES")
 
 
 @pytest.fixture
@@ -68,11 +64,16 @@ def new_postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
 @pytest.fixture(scope="session")
 def mariadb_server() -> str:
     """The MariaDB server URL (a source only); CI sets PORTAL_REQUIRE_MARIADB so a missing server fails."""
-    if not _answers(f"{MARIADB_SERVER}/test"):
-        if os.environ.get("PORTAL_REQUIRE_MARIADB"):
-            pytest.fail(f"MariaDB is required but not reachable at {MARIADB_SERVER}")
-        pytest.skip("MariaDB not reachable")
-    return MARIADB_SERVER
+    return _reachable("MariaDB", MARIADB_SERVER, "PORTAL_REQUIRE_MARIADB")
+
+
+def _reachable(name: str, server: str, required_by: str) -> str:
+    """The server's URL; skips the test when it does not answer, or fails it when `required_by` is set."""
+    if not _answers(f"{server}/test"):
+        if os.environ.get(required_by):
+            pytest.fail(f"{name} is required but not reachable at {server}")
+        pytest.skip(f"{name} not reachable")
+    return server
 
 
 def create_mariadb_database(server: str) -> str:
