@@ -61,14 +61,17 @@ class RunSummary:
             f"accounts changed {self.accounts_changed:,}, in {self.seconds:.1f}s"
         )
         if self.rows_unloaded:
-            line += f"; {UNLOADED_WARNING.format(rows=self.rows_unloaded)}"
+            line += f"; {unloaded_warning(self.rows_unloaded)}"
         return line
 
 
-UNLOADED_WARNING = (
-    "the source holds {rows:,} activity rows the warehouse lacks (written later than the late-arrival "
-    "window allows): run python -m etl run --full"
-)
+def unloaded_warning(rows: int) -> str:
+    """What the run summary and the quality page say when the source holds rows the warehouse lacks."""
+    noun = "activity row" if rows == 1 else "activity rows"
+    return (
+        f"the source holds {rows:,} {noun} the warehouse lacks (written later than the late-arrival "
+        "window allows): run python -m etl run --full"
+    )
 
 
 Progress = Callable[[int], None]

@@ -928,3 +928,8 @@ def test_events_written_later_than_the_window_are_reported_until_a_full_load(sql
     assert Warehouse(warehouse).load_summary()["last_run"]["rows_unloaded"] == 3
     assert run(config, full=True).rows_unloaded == 0
     assert run(config).rows_unloaded == 0
+
+
+def test_the_warning_names_one_missing_row_in_the_singular():
+    assert etl.pipeline.unloaded_warning(1).startswith("the source holds 1 activity row the warehouse lacks")
+    assert etl.pipeline.unloaded_warning(1_200).startswith("the source holds 1,200 activity rows the")

@@ -20,7 +20,7 @@ from dashboard.grids import records
 from dashboard.metrics import Filters
 from dashboard.queries import Warehouse
 from dashboard.slices import clean_query
-from etl.pipeline import UNLOADED_WARNING
+from etl.pipeline import unloaded_warning
 
 dash.register_page(__name__, path="/quality", name="Data quality", title="Data quality · Billing portal analytics")
 
@@ -109,7 +109,7 @@ def last_load_card(summary: dict, filters: Filters) -> dbc.Card:
     ]
     unloaded = run.get("rows_unloaded") or 0
     warning = (
-        dbc.Alert(UNLOADED_WARNING.format(rows=unloaded).capitalize() + ".", color="warning", id="quality-unloaded")
+        dbc.Alert(unloaded_warning(unloaded).capitalize() + ".", color="warning", id="quality-unloaded")
         if unloaded
         else None
     )
