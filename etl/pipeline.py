@@ -1,11 +1,12 @@
-"""One ETL run: extract, normalise, form attempts, and load the warehouse in a single transaction.
+"""One ETL run: extract, normalise, form attempts, and load the warehouse; a failed run changes nothing served.
 
-Incremental by default: all web users are re-read (there is no change stamp on them, and a million
-rows is cheap) but only the changed ones are rewritten; only events at or after the last
-watermark are read. Recovery attempts of every account touched by new recovery events are formed
-again from that account's whole history, so an attempt that straddles the watermark comes out as
-it would in a full load. Everything is written in one transaction: a run that fails half-way
-leaves the previous load served.
+A full load streams the activity log in batches into tables built beside the served ones and
+swaps them in with one transaction (`etl.bulk`, `etl.stage`). An incremental run re-reads all web
+users (there is no change stamp on them) but rewrites only the changed ones, and reads events from
+`late_arrival_hours` before the last watermark, loading those whose id it has not loaded, so an
+event written late still counts. Recovery attempts of every account touched by new recovery events
+are formed again from that account's whole history, so an attempt that straddles the watermark
+comes out as it would in a full load. Either way the served tables change in one transaction.
 """
 
 from __future__ import annotations
