@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from etl import aggregates, rebuild, schema
 from etl.aggregates import HOURLY_TYPES, ORPHAN_COLUMNS
 from etl.attempts import form_attempts
-from etl.bulk import TablesBeside
+from etl.bulk import TablesBeside, drop_leftovers
 from etl.config import Config
 from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
 from etl.rules import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
@@ -296,6 +296,7 @@ def _unloaded_rows(connection: Connection, source_rows: int) -> int:
 def _incremental_load(load: _Load, watermark: datetime) -> RunSummary:
     config, source, log_table = load.config, load.source, load.log_table
     warehouse, accounts = load.warehouse, load.accounts
+    drop_leftovers(warehouse)  # of a full load that failed: they hold a copy of the large tables
     started_at = datetime.now()
     window_start = watermark - timedelta(hours=config.late_arrival_hours)
     events, event_quarantine, events_read = _read_events(source, log_table, config, window_start, load.progress)

@@ -933,3 +933,15 @@ def test_events_written_later_than_the_window_are_reported_until_a_full_load(sql
 def test_the_warning_names_one_missing_row_in_the_singular():
     assert etl.pipeline.unloaded_warning(1).startswith("the source holds 1 activity row the warehouse lacks")
     assert etl.pipeline.unloaded_warning(1_200).startswith("the source holds 1,200 activity rows the")
+
+
+def test_an_incremental_run_drops_the_tables_a_failed_full_load_left_beside(sqlite_url, make_source):
+    warehouse = sqlite_url("warehouse")
+    config = config_for(make_source(WEB_USERS, EVENTS), warehouse, timezone=ZONE)
+    run(config)
+    with warehouse_engine(warehouse).begin() as connection:
+        connection.execute(text("CREATE TABLE events__next (event_id TEXT)"))
+    run(config)
+    with warehouse_engine(warehouse).connect() as connection:
+        names = {row[0] for row in connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))}
+    assert "events__next" not in names
