@@ -1,10 +1,11 @@
 """Tables built beside the served ones and swapped in with one transaction.
 
 A full load writes its large tables (events, accounts, recovery attempts) as `<name>__next`, through
-ADBC's bulk ingest (a prepared insert in one transaction on SQLite, binary COPY on PostgreSQL) and
-without indexes; then, in the load's transaction, each served table is dropped, its `__next`
-renamed in, and the indexes built once from the loaded rows. Until that commits every reader sees
-the last load whole; a load that dies half-way leaves only `__next` tables, dropped by the next run.
+ADBC's bulk ingest (prepared inserts on SQLite, binary COPY on PostgreSQL), batch by batch and
+without indexes; then, in the load's transaction, each served table is dropped and its `__next`
+renamed in, with indexes built once from the loaded rows (on PostgreSQL just before, and renamed).
+Until that commits every reader sees the last load whole; a load that dies half-way leaves only
+`__next` tables, which the next run drops.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Index, MetaData, Table, inspect, text
+from sqlalchemy import Column, Connection, Engine, Index, MetaData, Table, inspect, text
 from sqlalchemy.engine import URL
 
 from etl.warehouse import insert_frame, python_type
@@ -29,7 +30,8 @@ def next_name(table: Table) -> str:
 
 def _next_table(table: Table) -> Table:
     """The table's columns and primary key under the `__next` name, without its indexes."""
-    return Table(next_name(table), MetaData(), *(column._copy() for column in table.columns))
+    columns = (Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in table.columns)
+    return Table(next_name(table), MetaData(), *columns)
 
 
 class TablesBeside:
