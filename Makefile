@@ -36,4 +36,4 @@ bench: $(STAMP)  ## the ETL at BENCH_ACCOUNTS accounts against read_sql and ADBC
 	$(PY) -m etl.bench --accounts $${BENCH_ACCOUNTS:-50000}
 
 bench-pages: $(STAMP)  ## first render of every page in headless Chromium, on the configured warehouse
-	$(PY) -m dashboard.bench
+	$(PY) -m dashboard.cli.bench

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 
-from etl.config import DEMO_SOURCE_URL, Config, ConfigError, load_config
 from etl.extract import SourceError
 from etl.pipeline import WarehouseError, has_loaded, run
+from portal.config import DEMO_SOURCE_URL, Config, ConfigError, load_config
 
 DEMO_ACCOUNTS = int(os.environ.get("PORTAL_DEMO_ACCOUNTS", "20000"))
 DEMO_SEED = 7
@@ -51,9 +51,9 @@ def main() -> int:
 
 def served_app(config: Config):
     """The app as a server runs it: with the daily tables kept in memory, re-read after each load."""
-    from dashboard import daily_cache
-    from dashboard.app import create_app
-    from dashboard.queries import Warehouse
+    from dashboard.data import daily_cache
+    from dashboard.data.warehouse import Warehouse
+    from dashboard.web.app import create_app
 
     app = create_app(config)
     daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)

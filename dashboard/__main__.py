@@ -2,7 +2,7 @@
 
 import sys
 
-from dashboard import users_cli
+from dashboard.cli import users as users_cli
 
 if __name__ == "__main__":
     sys.exit(users_cli.main())

@@ -7,10 +7,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from etl.config import Config, ConfigError, load_config
 from etl.extract import SourceError
-from etl.migrate import upgrade
 from etl.pipeline import WarehouseError, run
+from portal.config import Config, ConfigError, load_config
+from portal.migrate import upgrade
 
 
 def _progress_bars() -> Callable[[str, int], Callable[[int], None]] | None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.transform import UNKNOWN_SEGMENT
+from portal.vocabulary import UNKNOWN_SEGMENT
 
 HOURLY_TYPES = ("password_reset", "password_reset_by_staff", "password_changed", "account_locked")
 """Event types kept by hour too, for the weekday-by-hour views."""

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from etl.rules import RECOVERY_FAILURES, RECOVERY_STARTS, RECOVERY_TYPES
+from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STARTS, RECOVERY_TYPES
 
-RECOVERY_STEPS = ("requested", "code sent", "code passed", "question passed", "reset")
-"""The forgot-password steps in order; an attempt's furthest_step indexes this tuple."""
 _STEP_OF_TYPE = {
     "recovery_code_sent": 1,
     "security_question_failed": 2,

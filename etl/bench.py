@@ -41,7 +41,7 @@ from sqlalchemy.pool import NullPool
 
 from etl.demo import DEMO_TIMEZONE
 
-# Not from etl.config, which imports pandas: see the module docstring.
+# Not from portal.config, which imports pandas: see the module docstring.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 STEPS = (
@@ -430,7 +430,7 @@ def postgres_day_copy(pg_url: str, facts: SourceFacts, source: str, copy: str, d
 
 def last_loaded_day(warehouse_url: str) -> date | None:
     """The local day of the warehouse's watermark; None when no load has finished into it."""
-    from etl.schema import etl_runs
+    from portal.schema import etl_runs
 
     database = make_url(warehouse_url).database
     if warehouse_url.startswith("sqlite") and not (database and Path(database).is_file()):

@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, Index, MetaData, Table, inspect, text
 from sqlalchemy.engine import URL
 
-from etl.warehouse import insert_frame, python_type
+from portal.db import insert_frame, python_type
 
 NEXT = "__next"
 

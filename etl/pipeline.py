@@ -18,16 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import aggregates, rebuild, schema
+from etl import aggregates
 from etl.aggregates import HOURLY_TYPES, ORPHAN_COLUMNS
 from etl.attempts import form_attempts
 from etl.bulk import TablesBeside, drop_leftovers
-from etl.config import Config
 from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
-from etl.rules import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
 from etl.stage import EventStage
 from etl.transform import (
     daily_account_counts,
@@ -35,7 +33,10 @@ from etl.transform import (
     normalise_web_users,
     quarantine_rows,
 )
-from etl.warehouse import WarehouseError, first_line, insert_frame, read_frame, safe_url, warehouse_engine
+from portal import rebuild, schema
+from portal.config import Config
+from portal.db import WarehouseError, first_line, insert_frame, read_frame, safe_url, warehouse_engine
+from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
 
 KEY_BATCH = 500
 ID_BATCH = 5_000
@@ -584,14 +585,10 @@ def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: da
     _insert_daily_attempts(connection)
 
 
-def _segment(account_table):
-    return func.coalesce(account_table.c.segment, literal("unknown"))
-
-
 def _refresh_from_events(connection: Connection, target, keys: list, count_name: str, condition, day_from) -> None:
     """Count events per local day, segment and `keys` into `target`, from `day_from` on (or all)."""
     e, a = schema.events, schema.accounts
-    segment = _segment(a).label("segment")
+    segment = schema.account_segment(a).label("segment")
     query = (
         select(e.c.occurred_day, segment, *keys, func.count().label(count_name))
         .select_from(e.outerjoin(a, a.c.account_number == e.c.account_number))
@@ -637,7 +634,7 @@ def _refresh_orphans(connection: Connection, day_from) -> None:
 
 def _insert_daily_attempts(connection: Connection) -> None:
     r, a, d = schema.recovery_attempts, schema.accounts, schema.daily_attempts
-    segment = _segment(a).label("segment")
+    segment = schema.account_segment(a).label("segment")
     reason = case((r.c.outcome == "failed", r.c.failure_reason), else_=None).label("failure_reason")
     query = (
         select(r.c.started_day, segment, r.c.outcome, reason, r.c.furthest_step, func.count().label("attempts"))

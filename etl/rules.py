@@ -12,41 +12,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-ENROLLMENT_TYPES = (
-    "registration_started",
-    "registration_code_invalid",
-    "registration_completed",
-    "account_activated",
-    "portal_access_granted",
-)
-LOGIN_TYPES = ("login_succeeded", "login_failed", "account_locked", "account_unlocked")
-RECOVERY_TYPES = (
-    "recovery_requested",
-    "recovery_email_unknown",
-    "recovery_code_sent",
-    "recovery_code_failed",
-    "security_question_failed",
-    "security_question_passed",
-    "password_reset",
-)
-STAFF_AND_SETTINGS_TYPES = (
-    "password_reset_by_staff",
-    "password_changed",
-    "username_changed",
-    "email_changed",
-)
-CANONICAL_EVENT_TYPES = frozenset(ENROLLMENT_TYPES + LOGIN_TYPES + RECOVERY_TYPES + STAFF_AND_SETTINGS_TYPES)
-OTHER_EVENT_TYPE = "other"
-ALL_EVENT_TYPES = (*sorted(CANONICAL_EVENT_TYPES), OTHER_EVENT_TYPE)
-"""Every type a loaded event can have: a canonical one, or `other`."""
-RECOVERY_STARTS = frozenset({"recovery_requested", "recovery_email_unknown"})
-RECOVERY_FAILURES = ("recovery_email_unknown", "recovery_code_failed", "security_question_failed")
-
-EMAIL_STATUSES = ("valid", "placeholder", "missing", "invalid")
+from portal.vocabulary import CANONICAL_EVENT_TYPES, FALSE_WORDS, OTHER_EVENT_TYPE, TRUE_WORDS
 
 # "\x01" and "\x00": a BIT(1) column, which MySQL and MariaDB drivers return as the bytes 0x01 and 0x00
-_TRUE = frozenset({"true", "1", "y", "yes", "t", "\x01"})
-_FALSE = frozenset({"false", "0", "n", "no", "f", "\x00"})
+_TRUE = TRUE_WORDS | {"\x01"}
+_FALSE = FALSE_WORDS | {"\x00"}
 # MySQL and MariaDB allow 0000-00-00 as a "dummy date" in place of NULL; their drivers return it as text
 MYSQL_ZERO_DATE = "0000-00-00"
 _EMAIL_SHAPE = r"^[^\s@]+@[^\s@]+\.[^\s@]+$"

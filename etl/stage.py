@@ -18,8 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.aggregates import HOURLY_TYPES
-from etl.rules import OTHER_EVENT_TYPE, RECOVERY_TYPES
-from etl.transform import UNKNOWN_SEGMENT
+from portal.vocabulary import OTHER_EVENT_TYPE, RECOVERY_TYPES, UNKNOWN_SEGMENT
 
 STAGED_COLUMNS = (
     "event_id",

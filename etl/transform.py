@@ -12,7 +12,6 @@ import json
 import numpy as np
 import pandas as pd
 
-from etl.config import Config
 from etl.rules import (
     clean_text,
     email_status,
@@ -22,6 +21,8 @@ from etl.rules import (
     timestamp_text,
     username_is_email,
 )
+from portal.config import Config
+from portal.vocabulary import UNKNOWN_SEGMENT
 
 QUARANTINE_COLUMNS = ("row_hash", "source_table", "row_key", "reason", "raw")
 ACCOUNT_COLUMNS = (
@@ -52,7 +53,6 @@ EVENT_COLUMNS = (
     "channel",
     "detail",
 )
-UNKNOWN_SEGMENT = "unknown"
 
 
 class Reasons:

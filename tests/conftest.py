@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
-from etl.config import Config
+from portal.config import Config
 from tests.builders import write_source
 from tests.signin import signed_in
 
@@ -52,7 +52,7 @@ def new_postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
         return f"{postgres_server}/{name}"
 
     yield make
-    from etl.warehouse import warehouse_engine
+    from portal.db import warehouse_engine
 
     warehouse_engine.cache_clear()
     with admin.connect() as connection:
@@ -154,7 +154,7 @@ def demo_warehouse(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def dash_app(demo_warehouse):
     """The dashboard app on the demo warehouse (pages registered once per test session)."""
-    from dashboard.app import create_app
+    from dashboard.web.app import create_app
 
     return create_app(config_for("sqlite://", demo_warehouse))
 

@@ -18,10 +18,10 @@ import pandas as pd
 from dash import Dash
 from dash.development.base_component import Component
 
-from dashboard.account_list import AccountFilters
-from dashboard.metrics import Filters
-from dashboard.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
-from dashboard.queries import Warehouse
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
+from dashboard.data.warehouse import Warehouse
 from tests.signin import signed_in
 
 ComponentId = str | dict[str, str]

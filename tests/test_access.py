@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from dashboard.auth.guard import callback_permission
 from dashboard.auth.roles import PAGE_PERMISSIONS, ROLES
-from dashboard.export import DATASETS
-from etl import schema
+from dashboard.web.export import DATASETS
+from portal import schema
 from tests.signin import client_as
 
 ROLE_NAMES = tuple(ROLES)

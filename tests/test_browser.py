@@ -18,7 +18,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from dashboard.queries import Warehouse
+from dashboard.data.warehouse import Warehouse
 from tests.signin import make_user, password_of
 
 pytestmark = pytest.mark.browser
@@ -114,8 +114,8 @@ def test_every_page_loads_without_a_console_error(browser, name):
 
 
 def test_an_account_page_loads_without_a_console_error(browser, demo_warehouse):
-    from dashboard.account_list import AccountFilters
-    from dashboard.metrics import Filters
+    from dashboard.data.account_list import AccountFilters
+    from dashboard.data.metrics import Filters
 
     warehouse = Warehouse(demo_warehouse)
     start, end = warehouse.extent()
@@ -201,8 +201,8 @@ def graph(name: str) -> str:
 
 
 def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(browser, demo_warehouse):
-    from dashboard.account_list import AccountFilters
-    from dashboard.params import parse_account_filters, parse_filters
+    from dashboard.data.account_list import AccountFilters
+    from dashboard.data.params import parse_account_filters, parse_filters
 
     open_page(browser, "/recovery?grain=month&start=2025-03-01&end=2025-05-31")
     browser.wait_for_element(f"{graph('recovery-outcomes')} .bars path", timeout=15)
@@ -254,7 +254,7 @@ def first_rows(browser, grid: str) -> list:
 
 def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the_account(browser, demo_warehouse):
     from dashboard.charts import placeholder
-    from dashboard.params import parse_filters
+    from dashboard.data.params import parse_filters
 
     open_page(browser, "/placeholder-emails?start=2026-01-01&end=2026-10-31&grain=month")
     first_rows(browser, paged_grid("at-risk"))
@@ -314,7 +314,7 @@ def test_a_viewer_sees_no_quality_link_no_downloads_and_is_refused_a_typed_quali
 def test_support_sees_a_customers_email_unmasked_on_the_account_page(server, dash_app, demo_warehouse):
     from sqlalchemy import create_engine, select
 
-    from etl import schema
+    from portal import schema
 
     a = schema.accounts
     with create_engine(demo_warehouse).connect() as connection:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from etl.config import ConfigError, load_config
+from portal.config import ConfigError, load_config
 
 FULL = """
 timezone = "America/Chicago"

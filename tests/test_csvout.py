@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from dashboard.csvout import to_csv_text
+from dashboard.web.csvout import to_csv_text
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
@@ -34,7 +34,7 @@ def test_booleans_are_lower_case_words():
 
 
 def test_large_frames_are_written_whole_in_chunks():
-    from dashboard.csvout import csv_chunks
+    from dashboard.web.csvout import csv_chunks
 
     chunks = list(csv_chunks(pd.DataFrame({"n": range(25)}), chunk_rows=10))
     assert len(chunks) == 4 and "".join(chunks).count("\n") == 26

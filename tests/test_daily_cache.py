@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from dashboard import daily_cache
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
-from etl import schema
+from dashboard.data import daily_cache
+from dashboard.data.metrics import Filters
+from dashboard.data.warehouse import Warehouse
 from etl.pipeline import run
-from etl.warehouse import read_frame
+from portal import schema
+from portal.db import read_frame
 from tests.builders import event, web_user, write_source
 from tests.conftest import config_for
 

@@ -26,13 +26,13 @@ from sqlalchemy import create_engine, select, text
 
 import etl.extract
 import etl.pipeline
-from dashboard.metrics import Filters, placeholder_summary
-from dashboard.queries import Warehouse
-from etl.config import load_config
+from dashboard.data.metrics import Filters, placeholder_summary
+from dashboard.data.warehouse import Warehouse
 from etl.pipeline import run
-from etl.schema import DATA_TABLES
 from etl.transform import normalise_web_users
-from etl.warehouse import warehouse_engine
+from portal.config import load_config
+from portal.db import warehouse_engine
+from portal.schema import DATA_TABLES
 from tests.builders import event, web_user, write_source
 from tests.conftest import config_for, create_mariadb_database, drop_mariadb_databases
 

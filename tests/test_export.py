@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from dashboard.app import create_app
+from dashboard.web.app import create_app
 from etl.pipeline import run
 from tests.builders import event, web_user
 from tests.conftest import config_for

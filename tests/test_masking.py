@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.masking import mask_email, mask_username
+from dashboard.data.masking import mask_email, mask_username
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import metrics
-from dashboard.metrics import Filters
+from dashboard.data import metrics
+from dashboard.data.metrics import Filters
 
 D = pd.Timestamp
 

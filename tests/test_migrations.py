@@ -24,12 +24,12 @@ from sqlalchemy.exc import DBAPIError
 
 import etl.pipeline
 from dashboard.auth.store import Outcome, UserStore, auth_metadata
-from dashboard.components import REBUILD_NOTICE
-from etl import rebuild
-from etl.migrate import head, upgrade
+from dashboard.web.layout import REBUILD_NOTICE
 from etl.pipeline import run
-from etl.schema import DATA_TABLES, metadata
-from etl.warehouse import WarehouseError, warehouse_engine
+from portal import rebuild
+from portal.db import WarehouseError, warehouse_engine
+from portal.migrate import head, upgrade
+from portal.schema import DATA_TABLES, metadata
 from tests.builders import event, web_user
 from tests.conftest import config_for
 from tests.page_tree import has, render_page, text_of, walk

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from dash._pages import _path_to_page
 
-from dashboard.account_list import AccountFilters
-from dashboard.grids import records
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.grids import records
 from tests.page_tree import find, words_of
 
 

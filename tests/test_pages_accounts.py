@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
-from dashboard.grids import records
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
+from dashboard.data.account_list import ALL_ACCOUNTS, AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.grids import records
 from tests.page_tree import find, has, walk, words_of
 
 VIEW = {"start": "2025-01-01", "end": "2025-06-30", "grain": "week"}
@@ -157,7 +157,7 @@ def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkey
     ],
 )
 def test_a_drilled_period_reads_as_its_calendar_period(start, end, label):
-    from dashboard.slices import period_label
+    from dashboard.data.slices import period_label
 
     assert period_label(Filters(start, end)) == label
 

@@ -10,11 +10,11 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 import pytest
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.adoption import outlier_ceiling
-from dashboard.metrics import Filters
-from dashboard.params import parse_account_filters
-from dashboard.queries import Warehouse
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.params import parse_account_filters
+from dashboard.data.warehouse import Warehouse
 from tests.page_tree import drilled, figure, find, is_empty_state, page_module, render_page, signed_in_request
 from tests.signin import client_as
 

@@ -10,13 +10,13 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT
-from dashboard.export import DATASETS
-from dashboard.grids import records
-from dashboard.metrics import Filters
-from dashboard.params import parse_filters
-from dashboard.queries import Warehouse
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.params import parse_filters
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.export import DATASETS
+from dashboard.web.grids import records
 from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}

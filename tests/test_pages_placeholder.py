@@ -13,8 +13,8 @@ import pytest
 from dashboard import paged_grids
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
+from dashboard.data.metrics import Filters
+from dashboard.data.warehouse import Warehouse
 from tests.page_tree import (
     drilled,
     figure,

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
+from dashboard.data.metrics import Filters
+from dashboard.data.warehouse import Warehouse
 from tests.page_tree import find, walk, words_of
 
 

@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 
 from dashboard import paged_grids
-from dashboard.account_list import AccountFilters
-from dashboard.export import DATASETS
-from dashboard.grids import records
-from dashboard.metrics import OUTCOMES, Filters
-from dashboard.params import ACCOUNT_PARAMETERS, parse_filters
-from dashboard.queries import Warehouse
-from etl.attempts import RECOVERY_STEPS
-from etl.rules import RECOVERY_FAILURES
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import OUTCOMES, Filters
+from dashboard.data.params import ACCOUNT_PARAMETERS, parse_filters
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.export import DATASETS
+from dashboard.web.grids import records
+from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
 from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}

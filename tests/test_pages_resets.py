@@ -10,10 +10,10 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
-from dashboard.account_list import AccountFilters
-from dashboard.export import DATASETS
-from dashboard.metrics import RESET_TYPES, WEEKDAYS, Filters
-from dashboard.queries import HEATMAP_TYPES, Warehouse
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import RESET_TYPES, WEEKDAYS, Filters
+from dashboard.data.warehouse import HEATMAP_TYPES, Warehouse
+from dashboard.web.export import DATASETS
 from tests.page_tree import find, render_page, render_signed_in, slice_of
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}

@@ -8,9 +8,9 @@ import pytest
 from dash import dcc
 from plotly.offline import get_plotlyjs_version
 
-from dashboard import plotly_bundle
-from dashboard.app import create_app
-from dashboard.queries import Warehouse
+from dashboard.data.warehouse import Warehouse
+from dashboard.web import plotly_bundle
+from dashboard.web.app import create_app
 from tests.conftest import config_for
 from tests.page_tree import render_page, walk
 from tests.signin import client_as, signed_in
@@ -47,8 +47,8 @@ def test_every_chart_of_a_page_is_a_trace_type_of_the_bundle(dash_app, path):
 
 
 def test_the_account_page_charts_are_trace_types_of_the_bundle_too(dash_app, demo_warehouse):
-    from dashboard.account_list import AccountFilters
-    from dashboard.metrics import Filters
+    from dashboard.data.account_list import AccountFilters
+    from dashboard.data.metrics import Filters
 
     warehouse = Warehouse(demo_warehouse)
     start, end = warehouse.extent()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dashboard.auth.store import FIRST_ADMIN, Outcome, UserStore, ensure_admin
 from dashboard.auth.web import secret_key
-from etl.config import AuthConfig
+from portal.config import AuthConfig
 from tests.signin import client_as, make_user, password_of
 
 T0 = datetime(2026, 1, 5, 9, 0, 0)

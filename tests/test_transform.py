@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from etl.config import Config
 from etl.transform import daily_account_counts, normalise_events, normalise_web_users
+from portal.config import Config
 from tests.builders import event, web_user
 
 CONFIG = Config()

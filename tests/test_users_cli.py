@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import users_cli
 from dashboard.auth.store import Outcome, UserStore
+from dashboard.cli import users as users_cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"

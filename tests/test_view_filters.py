@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from dashboard.components import view_filters
-from dashboard.params import fitting_grain
-from dashboard.queries import Warehouse
+from dashboard.data.params import fitting_grain
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.layout import view_filters
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Users and the audit log, kept in the warehouse database beside the figures they guard.
 
-They live in their own metadata so a full load, which empties etl.schema's data tables, never touches
-them; like every warehouse table they are created and changed by the migrations in etl/migrations.
+They live in their own metadata so a full load, which empties portal.schema's data tables, never touches
+them; like every warehouse table they are created and changed by the migrations in portal/migrations.
 The audit log is append-only in the database itself: triggers (made by revision 0001) refuse UPDATE
 and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history.
 """
@@ -34,8 +34,8 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.auth.roles import parse_roles, permissions_of
-from etl.config import AuthConfig
-from etl.warehouse import read_frame, warehouse_engine
+from portal.config import AuthConfig
+from portal.db import read_frame, warehouse_engine
 
 auth_metadata = MetaData()
 

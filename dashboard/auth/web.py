@@ -19,7 +19,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
 from dashboard.auth.roles import PAGE_PERMISSIONS
 from dashboard.auth.store import Outcome, User, UserStore
-from etl.config import DATA_DIR, Config
+from portal.config import DATA_DIR, Config
 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/_favicon.ico"})
 PUBLIC_PREFIXES = ("/assets/",)

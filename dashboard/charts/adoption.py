@@ -8,7 +8,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.common import (
     BLUE,
     COLORS,
@@ -24,7 +23,8 @@ from dashboard.charts.common import (
     is_empty,
     period_bar,
 )
-from dashboard.metrics import Filters
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
 
 NEWLY_ENROLLED = AccountFilters(enrolled=True)
 FUNNEL_COLORS = {

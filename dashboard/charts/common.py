@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.account_list import AccountFilters
-from dashboard.metrics import Filters, periods
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters, periods
 
 BLUE, ORANGE, SKY, GREEN, YELLOW, NAVY, VERMILLION, PURPLE, GREY = (
     "#0072B2",

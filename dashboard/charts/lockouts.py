@@ -7,11 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.common import empty_figure, is_empty
 from dashboard.charts.over_time import Series, bars_over_time
-from dashboard.grids import account_grid
-from dashboard.metrics import Filters
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.web.grids import account_grid
 
 MOST_LOCKED_LIMIT = 20
 """How many accounts the "locked most often" table shows, and its download holds."""

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
-from dashboard.components import drill_graph
-from dashboard.metrics import Filters
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.web.layout import drill_graph
 
 PERIOD_HOVER = {"day": "%{x|%a %Y-%m-%d}", "week": "Week of %{x|%Y-%m-%d}", "month": "%{x|%B %Y}"}
 WEEK_MS = 7 * 24 * 3600 * 1000

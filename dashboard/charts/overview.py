@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
-from dashboard.metrics import GRAINS, Filters, periods, previous_range
+from dashboard.data.metrics import GRAINS, Filters, periods, previous_range
 
 TREND_SOURCES = {
     # kpi: (period table, its column)

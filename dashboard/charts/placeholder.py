@@ -6,10 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.adoption import legend_below
 from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, base_layout, drill_query, empty_figure, is_empty
-from dashboard.metrics import Filters
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
 
 AT_RISK = AccountFilters(email_status="placeholder", portal_access=True)
 USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)

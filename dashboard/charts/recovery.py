@@ -8,12 +8,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
-from dashboard.metrics import OUTCOMES, Filters
-from dashboard.paged_grids import paged_grid
-from etl.rules import RECOVERY_FAILURES
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import OUTCOMES, Filters
+from dashboard.web.paged_grids import paged_grid
+from portal.vocabulary import RECOVERY_FAILURES
 
 REPEATED_FAILURES = 2
 """An account with at least this many failed attempts in the range is listed as a repeat."""

@@ -22,11 +22,8 @@ from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
 from dashboard.charts.common import COLORS, base_layout, empty_figure
-from dashboard.components import chart_card, download_link, page
-from dashboard.grids import records
-from dashboard.metrics import Filters
-from dashboard.queries import Warehouse
-from dashboard.slices import (
+from dashboard.data.metrics import Filters
+from dashboard.data.slices import (
     EVENT_TYPE_ORDER,
     FAMILY_COLORS,
     FAMILY_OF,
@@ -37,7 +34,10 @@ from dashboard.slices import (
     event_label,
     yes_no,
 )
-from etl.attempts import RECOVERY_STEPS
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.grids import records
+from dashboard.web.layout import chart_card, download_link, page
+from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
 
 
 def _title(account_number: str | None = None, **_query) -> str:
@@ -139,7 +139,7 @@ ATTEMPT_COLUMNS = [
         "cellStyle": {
             "styleConditions": [
                 {"condition": f"params.value == '{name}'", "style": {"color": COLORS[name], "fontWeight": "600"}}
-                for name in ("succeeded", "failed", "abandoned")
+                for name in OUTCOMES
             ]
         },
     },

@@ -16,15 +16,15 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
-from dashboard.account_list import ALL_ACCOUNTS, AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.components import chart_card, download_link, page
-from dashboard.metrics import Filters
-from dashboard.paged_grids import COLUMNS, count_text, grid_state, infinite_grid, rows_response
-from dashboard.params import BadParameter, parse_account_filters, parse_filters
-from dashboard.queries import Warehouse
-from dashboard.slices import FLAG_CHOICES, clean_query, list_href, slice_chips, view_query
+from dashboard.data.account_list import ALL_ACCOUNTS, AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.params import BadParameter, parse_account_filters, parse_filters
+from dashboard.data.slices import FLAG_CHOICES, clean_query, list_href, slice_chips, view_query
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.paged_grids import COLUMNS, count_text, grid_state, infinite_grid, rows_response
 
 dash.register_page(__name__, path="/accounts", name="Accounts", title="Accounts · Billing portal analytics")
 

@@ -17,13 +17,13 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard.admin_export import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
 from dashboard.auth.guard import can, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
-from dashboard.grids import records
-from dashboard.params import BadParameter
-from dashboard.slices import clean_query
+from dashboard.data.params import BadParameter
+from dashboard.data.slices import clean_query
+from dashboard.web.admin_export import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
+from dashboard.web.grids import records
 
 PATH = "/admin/audit"
 dash.register_page(__name__, path=PATH, name="Audit log", title="Audit log · Billing portal analytics")

@@ -21,7 +21,7 @@ from dashboard.auth.guard import actor, remote_addr, requires
 from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
-from dashboard.grids import records
+from dashboard.web.grids import records
 
 dash.register_page(__name__, path="/admin/users", name="Users", title="Users · Billing portal analytics")
 

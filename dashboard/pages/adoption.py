@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.charts import adoption as charts
-from dashboard.components import chart_card, download_link, drill_graph, page
+from dashboard.web.layout import chart_card, download_link, drill_graph, page
 
 dash.register_page(__name__, path="/adoption", name="Adoption", title="Adoption · Billing portal analytics")
 

@@ -5,8 +5,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.charts import overview
-from dashboard.components import NAV, chart_card, download_link, page, query_string
-from dashboard.metrics import previous_range
+from dashboard.data.metrics import previous_range
+from dashboard.web.layout import NAV, chart_card, download_link, page, query_string
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · Billing portal analytics")
 

@@ -5,7 +5,7 @@ from dash import html
 
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure, most_locked_table
 from dashboard.charts.over_time import drill_chart
-from dashboard.components import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page
 
 dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts · Billing portal analytics")
 

@@ -6,15 +6,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
-from dashboard.account_list import AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
 from dashboard.charts import placeholder as charts
 from dashboard.charts.common import drill_query
-from dashboard.components import chart_card, current_warehouse, download_link, drill_graph, page, view_params
-from dashboard.paged_grids import paged_grid
-from dashboard.params import BadParameter, parse_filters
-from dashboard.slices import clean_query
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.params import BadParameter, parse_filters
+from dashboard.data.slices import clean_query
+from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page, view_params
+from dashboard.web.paged_grids import paged_grid
 
 dash.register_page(
     __name__,

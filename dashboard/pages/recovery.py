@@ -15,7 +15,7 @@ from dashboard.charts.recovery import (
     outcomes_figure,
     repeated_failures_table,
 )
-from dashboard.components import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page
 
 dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery · Billing portal analytics")
 

@@ -5,7 +5,7 @@ from dash import html
 
 from dashboard.charts.over_time import drill_chart
 from dashboard.charts.resets import heatmap_figure, resets_figure
-from dashboard.components import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page
 
 dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Billing portal analytics")
 

@@ -12,9 +12,9 @@ from dash import dcc, html
 
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
-from dashboard.metrics import GRAINS, Filters
-from dashboard.params import BadParameter, fitting_grain, parse_filters
-from dashboard.queries import Warehouse
+from dashboard.data.metrics import GRAINS, Filters
+from dashboard.data.params import BadParameter, fitting_grain, parse_filters
+from dashboard.data.warehouse import Warehouse
 
 NAV = (
     ("/", "Overview"),

@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.auth.roles import ROLES, UnknownRole, parse_roles
 from dashboard.auth.store import UserError, UserStore, check_name, check_password
-from etl.config import ConfigError, load_config
-from etl.warehouse import WarehouseError, first_line
+from portal.config import ConfigError, load_config
+from portal.db import WarehouseError, first_line
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 LIST_HEADER = ("NAME", "ROLES", "ACTIVE", "LOCKED UNTIL (UTC)", "CREATED (UTC)")

@@ -19,8 +19,8 @@ from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import AUDIT_COLUMNS, UserStore
 from dashboard.auth.web import store
-from dashboard.export import csv_response
-from dashboard.params import BadParameter, check_known, parse_date
+from dashboard.data.params import BadParameter, check_known, parse_date
+from dashboard.web.export import csv_response
 
 AUDIT_PARAMETERS = frozenset({"actor", "action", "target", "start", "end"})
 NEEDED = (Permission.VIEW_AUDIT, Permission.EXPORT)

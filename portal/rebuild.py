@@ -6,7 +6,7 @@ full load, which rewrites every data table in one transaction and deletes the re
 transaction. Until it commits, readers see the last load's figures, and the pages say a rebuild is
 running.
 
-The table is named here, not taken from `etl.schema`, because migrations call `request` and must not
+The table is named here, not taken from `portal.schema`, because migrations call `request` and must not
 depend on the newest schema.
 """
 

@@ -13,11 +13,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from etl.attempts import RECOVERY_STEPS
-from etl.rules import EMAIL_STATUSES, RECOVERY_FAILURES
+from portal.vocabulary import EMAIL_STATUSES, OUTCOMES, RECOVERY_FAILURES, RECOVERY_STEPS
 
 GRAINS = ("day", "week", "month")
-OUTCOMES = ("succeeded", "failed", "abandoned")
 
 ADOPTION_COLUMNS = ("period_start", "total_accounts", "enrolled_accounts", "adoption_rate", "new_enrollments")
 RECOVERY_COLUMNS = ("period_start", "attempts", *OUTCOMES, *RECOVERY_FAILURES)

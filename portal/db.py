@@ -61,7 +61,7 @@ def warehouse_engine(url: str) -> Engine:
     Migrating here means no path (a load, the dashboard, the users command) can read or write a
     warehouse of another schema, and a warehouse made by a newer version raises WarehouseError.
     """
-    from etl.migrate import upgrade  # etl.migrate needs this module's WarehouseError and open_engine
+    from portal.migrate import upgrade  # portal.migrate needs this module's WarehouseError and open_engine
 
     engine = open_engine(url)
     try:

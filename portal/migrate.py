@@ -1,7 +1,7 @@
 """Bring any warehouse to the schema this code reads, in place: migrations, never a drop.
 
 Every warehouse table, users and the audit log included, is created and changed by the Alembic
-revisions in etl/migrations, and `alembic_version` says which one a warehouse is at. A warehouse is
+revisions in portal/migrations, and `alembic_version` says which one a warehouse is at. A warehouse is
 one of:
 
 - empty (no table of ours): every revision runs;
@@ -29,7 +29,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl.warehouse import WarehouseError, first_line, open_engine
+from portal.db import WarehouseError, first_line, open_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 STAMPED_SCHEMA_VERSION = 4

@@ -10,15 +10,21 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date
 
-from dashboard.account_list import AccountFilters
-from dashboard.metrics import GRAINS, Filters
-from etl.attempts import RECOVERY_STEPS
-from etl.rules import CANONICAL_EVENT_TYPES, EMAIL_STATUSES, OTHER_EVENT_TYPE, RECOVERY_FAILURES
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import GRAINS, Filters
+from portal.vocabulary import (
+    CANONICAL_EVENT_TYPES,
+    EMAIL_STATUSES,
+    FALSE_WORDS,
+    OTHER_EVENT_TYPE,
+    OUTCOMES,
+    RECOVERY_FAILURES,
+    RECOVERY_STEPS,
+    TRUE_WORDS,
+)
 
 VIEW_PARAMETERS = frozenset({"start", "end", "grain", "segment"})
 ACCOUNT_PARAMETERS = frozenset(field.name for field in fields(AccountFilters))
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
 
 
 class BadParameter(ValueError):
@@ -39,9 +45,9 @@ def parse_bool(name: str, value: str | None) -> bool | None:
     text = (value or "").strip().lower()
     if not text:
         return None
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise BadParameter(f"{name} must be true or false, got {value!r}")
 
@@ -111,7 +117,7 @@ def parse_account_filters(args: Mapping[str, str]) -> AccountFilters:
         event_type=types,
         weekday=_int(args, "weekday", 0, 6),
         hour=_int(args, "hour", 0, 23),
-        outcome=_choice(args, "outcome", ("succeeded", "failed", "abandoned")),
+        outcome=_choice(args, "outcome", OUTCOMES),
         failure_reason=_choice(args, "failure_reason", RECOVERY_FAILURES),
         step=_int(args, "step", 0, len(RECOVERY_STEPS) - 1),
         min_failed=_int(args, "min_failed", 1, 1_000_000),

@@ -1,4 +1,4 @@
-"""Alembic's entry point: run the revisions on the connection `etl.migrate` passes in.
+"""Alembic's entry point: run the revisions on the connection `portal.migrate` passes in.
 
 The caller holds the transaction (and the lock that keeps two processes from migrating at once), so
 a migration that fails half-way leaves the warehouse as it was.

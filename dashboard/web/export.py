@@ -16,9 +16,8 @@ from flask import Blueprint, Response, current_app, request
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
-from dashboard.csvout import csv_chunks
-from dashboard.metrics import Filters
-from dashboard.params import (
+from dashboard.data.metrics import Filters
+from dashboard.data.params import (
     ACCOUNT_PARAMETERS,
     VIEW_PARAMETERS,
     BadParameter,
@@ -26,7 +25,8 @@ from dashboard.params import (
     parse_account_filters,
     parse_filters,
 )
-from dashboard.queries import Warehouse
+from dashboard.data.warehouse import Warehouse
+from dashboard.web.csvout import csv_chunks
 
 Dataset = Callable[[Warehouse, Filters, Mapping[str, str], bool], pd.DataFrame]
 

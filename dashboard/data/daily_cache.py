@@ -19,8 +19,8 @@ from cachetools import LRUCache, cached
 from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import schema
-from etl.warehouse import first_line, read_frame
+from portal import schema
+from portal.db import first_line, read_frame
 
 DAILY_TABLES = (
     schema.daily_accounts,

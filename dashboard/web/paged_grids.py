@@ -15,14 +15,14 @@ import dash
 import dash_ag_grid as dag
 from dash import MATCH, Input, Output, State, html
 
-from dashboard.account_list import AccountFilters
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.components import current_warehouse, view_params
-from dashboard.grids import records
-from dashboard.metrics import Filters
-from dashboard.params import BadParameter, parse_account_filters, parse_filters
-from dashboard.slices import clean_query
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import Filters
+from dashboard.data.params import BadParameter, parse_account_filters, parse_filters
+from dashboard.data.slices import clean_query
+from dashboard.web.grids import records
+from dashboard.web.layout import current_warehouse, view_params
 
 PAGED_GRID = "paged-grid"
 """The id type of a server-paged grid that is not the account list page's own."""

@@ -3,7 +3,7 @@
 Charts read only the `daily_*` tables, so a chart never scans raw events; account lists and
 drill-downs read `accounts`, `recovery_attempts` and `daily_lockouts`, each indexed for it.
 
-This is the schema the code reads; warehouses get it from the migrations in etl/migrations. A change
+This is the schema the code reads; warehouses get it from the migrations in portal/migrations. A change
 here needs a new revision there (tests/test_migrations.py compares the two).
 """
 
@@ -20,7 +20,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
+    literal,
 )
+
+from portal.vocabulary import UNKNOWN_SEGMENT
 
 metadata = MetaData()
 
@@ -211,7 +215,7 @@ rebuild_requests = Table(
     Column("reason", Text, nullable=False),
     Column("requested_at", DateTime, nullable=False),
 )
-"""Why a migration wants the figures loaded again (etl/rebuild.py); empty when they are current."""
+"""Why a migration wants the figures loaded again (portal/rebuild.py); empty when they are current."""
 
 DATA_TABLES = (
     accounts,
@@ -227,3 +231,8 @@ DATA_TABLES = (
     table_rows,
     unmapped_event_types,
 )
+
+
+def account_segment(account_table: Table):
+    """An account's segment in SQL, `unknown` for an event or attempt whose account is not loaded."""
+    return func.coalesce(account_table.c.segment, literal(UNKNOWN_SEGMENT))

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, asc, desc, func, or_, select
 
-from dashboard.metrics import Filters
-from etl import schema
+from dashboard.data.metrics import Filters
+from portal import schema
 
 ACCOUNT_COLUMNS = (
     "account_number",

@@ -16,7 +16,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-from etl import rebuild
+from portal import rebuild
 
 revision = "0003"
 down_revision = "0002"

@@ -14,12 +14,18 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
-from dashboard import daily_cache, metrics
-from dashboard.account_list import ACCOUNT_COLUMNS, ALL_ACCOUNTS, AccountFilters, account_statement, count_statement
-from dashboard.masking import mask_emails, mask_emails_in_text, mask_usernames
-from dashboard.metrics import Filters
-from etl import rebuild, schema
-from etl.warehouse import read_frame, warehouse_engine
+from dashboard.data import daily_cache, metrics
+from dashboard.data.account_list import (
+    ACCOUNT_COLUMNS,
+    ALL_ACCOUNTS,
+    AccountFilters,
+    account_statement,
+    count_statement,
+)
+from dashboard.data.masking import mask_emails, mask_emails_in_text, mask_usernames
+from dashboard.data.metrics import Filters
+from portal import rebuild, schema
+from portal.db import read_frame, warehouse_engine
 
 ATTEMPT_EXPORT_COLUMNS = (
     "attempt_id",
@@ -184,7 +190,7 @@ class Warehouse:
 
     def recovery_attempts(self, filters: Filters) -> pd.DataFrame:
         r, a = schema.recovery_attempts, schema.accounts
-        segment = func.coalesce(a.c.segment, literal("unknown")).label("segment")
+        segment = schema.account_segment(a).label("segment")
         statement = (
             select(*r.columns, segment)
             .select_from(r.outerjoin(a, a.c.account_number == r.c.account_number))

@@ -10,14 +10,14 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard import admin_export, export, plotly_bundle
 from dashboard.auth import hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
-from dashboard.components import navbar, not_allowed
-from dashboard.paged_grids import PAGED_GRID
-from etl.config import Config, load_config
+from dashboard.web import admin_export, export, plotly_bundle
+from dashboard.web.layout import navbar, not_allowed
+from dashboard.web.paged_grids import PAGED_GRID
+from portal.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,7 +28,7 @@ def create_app(config: Config | None = None) -> Dash:
     app = Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(HERE / "pages"),
+        pages_folder=str(HERE.parent / "pages"),
         assets_folder=str(HERE / "assets"),
         title="Billing portal analytics",
         suppress_callback_exceptions=True,

@@ -19,7 +19,7 @@ import statistics
 import threading
 import time
 
-from etl.config import load_config
+from portal.config import load_config
 
 PAGES = ("/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts", "/accounts", "/quality")
 
@@ -99,7 +99,7 @@ def first_render(driver, url: str, timeout: float = 60) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboard.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dashboard.cli.bench", description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--port", type=int, default=8079)
     parser.add_argument("--account", help="an account number for the account page")
@@ -108,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from waitress import create_server
 
-    from dashboard import daily_cache
-    from dashboard.app import create_app
-    from dashboard.queries import Warehouse
+    from dashboard.data import daily_cache
+    from dashboard.data.warehouse import Warehouse
+    from dashboard.web.app import create_app
 
     config = load_config()
     app = create_app(config)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     with warehouse.engine.connect() as connection:
         from sqlalchemy import func, select
 
-        from etl import schema
+        from portal import schema
 
         accounts = connection.execute(select(func.count()).select_from(schema.accounts)).scalar_one()
         account = args.account or connection.execute(select(func.min(schema.accounts.c.account_number))).scalar_one()

@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from dashboard.account_list import AccountFilters
 from dashboard.charts.common import BLUE, GREEN, GREY, LABELS, ORANGE, PURPLE
-from dashboard.metrics import WEEKDAYS, Filters
-from etl.attempts import RECOVERY_STEPS
-from etl.rules import ENROLLMENT_TYPES, LOGIN_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, STAFF_AND_SETTINGS_TYPES
+from dashboard.data.account_list import AccountFilters
+from dashboard.data.metrics import WEEKDAYS, Filters
+from portal.vocabulary import (
+    ENROLLMENT_TYPES,
+    LOGIN_TYPES,
+    OTHER_EVENT_TYPE,
+    RECOVERY_STEPS,
+    RECOVERY_TYPES,
+    STAFF_AND_SETTINGS_TYPES,
+)
 
 LIST_PATH = "/accounts"
 VIEW_KEYS = ("start", "end", "grain", "segment")

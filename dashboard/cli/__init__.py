@@ -1,0 +1,1 @@
+"""Command lines of the dashboard: `python -m dashboard users ...` and the page benchmark."""

@@ -1,0 +1,1 @@
+"""The web glue: the Dash app, the page frame, grids, the export route, URLs and CSV output."""
