@@ -10,11 +10,11 @@ import dash
 import pandas as pd
 import pytest
 
-from dashboard import paged_grids
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
 from dashboard.data.metrics import Filters
 from dashboard.data.warehouse import Warehouse
+from dashboard.web import paged_grids
 from tests.page_tree import (
     drilled,
     figure,

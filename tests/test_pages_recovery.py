@@ -9,11 +9,11 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
-from dashboard import paged_grids
 from dashboard.data.account_list import AccountFilters
 from dashboard.data.metrics import OUTCOMES, Filters
 from dashboard.data.params import ACCOUNT_PARAMETERS, parse_filters
 from dashboard.data.warehouse import Warehouse
+from dashboard.web import paged_grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
