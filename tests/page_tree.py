@@ -87,7 +87,7 @@ def registered_page(path: str) -> dict[str, Any]:
 
 
 def page_module(path: str) -> ModuleType:
-    """The module of the page at `path` as Dash imported it (`pages.<name>`, not `dashboard.pages.<name>`)."""
+    """The module of the page at `path` as Dash imported it (`dashboard.pages.<name>`)."""
     return sys.modules[registered_page(path)["module"]]
 
 

@@ -40,12 +40,12 @@ def as_admin(dash_app):
 @pytest.fixture
 def admin_users(dash_app):
     """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("pages.admin_users")
+    return importlib.import_module("dashboard.pages.admin_users")
 
 
 @pytest.fixture
 def admin_audit(dash_app):
-    return importlib.import_module("pages.admin_audit")
+    return importlib.import_module("dashboard.pages.admin_audit")
 
 
 def unique(prefix: str) -> str:

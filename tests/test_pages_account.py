@@ -18,7 +18,7 @@ from tests.page_tree import find, words_of
 @pytest.fixture
 def account_page(in_request):
     """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("pages.account")
+    return importlib.import_module("dashboard.pages.account")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
 @pytest.fixture
 def accounts(in_request):
     """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("pages.accounts")
+    return importlib.import_module("dashboard.pages.accounts")
 
 
 @pytest.fixture

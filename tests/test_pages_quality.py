@@ -15,7 +15,7 @@ from tests.page_tree import find, walk, words_of
 @pytest.fixture
 def quality(in_request):
     """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("pages.quality")
+    return importlib.import_module("dashboard.pages.quality")
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def test_the_account_page_charts_are_trace_types_of_the_bundle_too(dash_app, dem
     start, end = warehouse.extent()
     account = warehouse.accounts(Filters(start, end), AccountFilters(has_failed_recovery=True)).iloc[0]
     with signed_in(dash_app):
-        tree = importlib.import_module("pages.account").layout(account_number=account["account_number"])
+        tree = importlib.import_module("dashboard.pages.account").layout(account_number=account["account_number"])
     figures = [node.figure for node in walk(tree) if isinstance(node, dcc.Graph)]
     kinds = {trace["type"] for figure in figures for trace in figure.to_dict()["data"]}
     assert kinds <= plotly_bundle.TRACE_TYPES

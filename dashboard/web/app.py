@@ -26,7 +26,7 @@ def create_app(config: Config | None = None) -> Dash:
     """Build the app for a configuration; the server's config carries the warehouse URL to routes."""
     config = config or load_config()
     app = Dash(
-        __name__,
+        "dashboard",  # page modules are then named as imported: dashboard.pages.<name>
         use_pages=True,
         pages_folder=str(HERE.parent / "pages"),
         assets_folder=str(HERE / "assets"),
