@@ -18,9 +18,8 @@ import pandas as pd
 from dash import Dash
 from dash.development.base_component import Component
 
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
-from dashboard.data.params import VIEW_PARAMETERS, parse_account_filters, parse_filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from tests.signin import signed_in
 
@@ -114,11 +113,11 @@ def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:
     """The view and the slice the account list would show for a clicked point."""
     args = dict(parse_qsl(customdata))
     view = {k: v for k, v in args.items() if k in VIEW_PARAMETERS}
-    return parse_filters(view, None), parse_account_filters({k: v for k, v in args.items() if k not in view})
+    return Filters.parse(view, None), AccountFilters.parse({k: v for k, v in args.items() if k not in view})
 
 
 def drilled(warehouse: Warehouse, customdata: str) -> pd.DataFrame:
     """Follow a clicked point: the accounts the list opened by its query string holds, a missing start or end
     taken from the warehouse's extent as the list page takes it."""
     args = dict(parse_qsl(customdata))
-    return warehouse.accounts(parse_filters(args, warehouse.extent()), parse_account_filters(args))
+    return warehouse.accounts(Filters.parse(args, warehouse.extent()), AccountFilters.parse(args))

@@ -18,6 +18,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from tests.signin import make_user, password_of
 
@@ -114,8 +116,6 @@ def test_every_page_loads_without_a_console_error(browser, name):
 
 
 def test_an_account_page_loads_without_a_console_error(browser, demo_warehouse):
-    from dashboard.data.account_list import AccountFilters
-    from dashboard.data.metrics import Filters
 
     warehouse = Warehouse(demo_warehouse)
     start, end = warehouse.extent()
@@ -201,8 +201,6 @@ def graph(name: str) -> str:
 
 
 def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(browser, demo_warehouse):
-    from dashboard.data.account_list import AccountFilters
-    from dashboard.data.params import parse_account_filters, parse_filters
 
     open_page(browser, "/recovery?grain=month&start=2025-03-01&end=2025-05-31")
     browser.wait_for_element(f"{graph('recovery-outcomes')} .bars path", timeout=15)
@@ -211,9 +209,9 @@ def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(brows
     query = {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
     assert (query["start"], query["end"]) == ("2025-03-01", "2025-03-31")
     warehouse = Warehouse(demo_warehouse)
-    only = parse_account_filters(query)
+    only = AccountFilters.parse(query)
     assert isinstance(only, AccountFilters) and only.outcome in {"succeeded", "failed", "abandoned"}
-    expected = len(warehouse.accounts(parse_filters(query, warehouse.extent()), only))
+    expected = len(warehouse.accounts(Filters.parse(query, warehouse.extent()), only))
     browser.wait_for_text_to_equal("#accounts-count", f"{expected:,} accounts", timeout=15)
     browser.driver.save_screenshot(str(SCREENSHOTS / "accounts-drilled.png"))
 
@@ -254,14 +252,13 @@ def first_rows(browser, grid: str) -> list:
 
 def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the_account(browser, demo_warehouse):
     from dashboard.charts import placeholder
-    from dashboard.data.params import parse_filters
 
     open_page(browser, "/placeholder-emails?start=2026-01-01&end=2026-10-31&grain=month")
     first_rows(browser, paged_grid("at-risk"))
     browser.driver.find_element(By.LINK_TEXT, "Usernames that are not emails").click()
     rows = first_rows(browser, paged_grid("username-not-email"))
     warehouse = Warehouse(demo_warehouse)
-    view = parse_filters({"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}, None)
+    view = Filters.parse({"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}, None)
     expected = warehouse.accounts(view, placeholder.USERNAME_NOT_EMAIL)
     count = browser.find_element("""[id='{"name":"username-not-email","type":"paged-grid-count"}']""")
     assert count.text == f"{len(expected):,} accounts"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.data import daily_cache
-from dashboard.data.metrics import Filters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from etl.pipeline import run
 from portal import schema

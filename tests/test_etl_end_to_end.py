@@ -26,7 +26,8 @@ from sqlalchemy import create_engine, select, text
 
 import etl.extract
 import etl.pipeline
-from dashboard.data.metrics import Filters, placeholder_summary
+from dashboard.data.metrics import placeholder_summary
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from etl.pipeline import run
 from etl.transform import normalise_web_users

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 
 from dashboard.data import metrics
-from dashboard.data.metrics import Filters
+from dashboard.data.view import Filters
 
 D = pd.Timestamp
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from dash._pages import _path_to_page
 
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
 from tests.page_tree import find, words_of

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard.data.account_list import ALL_ACCOUNTS, AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
+from dashboard.data.view import Filters, period_label
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
 from tests.page_tree import find, has, walk, words_of
@@ -157,7 +157,6 @@ def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkey
     ],
 )
 def test_a_drilled_period_reads_as_its_calendar_period(start, end, label):
-    from dashboard.data.slices import period_label
 
     assert period_label(Filters(start, end)) == label
 

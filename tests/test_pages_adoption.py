@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from dashboard.charts.adoption import outlier_ceiling
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
-from dashboard.data.params import parse_account_filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from tests.page_tree import drilled, figure, find, is_empty_state, page_module, render_page, signed_in_request
 from tests.signin import client_as
@@ -100,7 +99,7 @@ def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(tree, war
     funnel = warehouse.enrollment_funnel(FILTERS)
     (bars,) = figure(tree, "enrollment-funnel").data
     for kind, events, customdata in zip(funnel["event_type"], funnel["events"], bars.customdata[::-1], strict=True):
-        assert parse_account_filters(dict(parse_qsl(customdata))) == AccountFilters(event_type=(kind,))
+        assert AccountFilters.parse(dict(parse_qsl(customdata))) == AccountFilters(event_type=(kind,))
         accounts = len(drilled(warehouse, customdata))
         assert 0 < accounts <= events  # an account can have several such events; orphans are not listed
 

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
-from dashboard.data.params import parse_filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
@@ -69,7 +68,7 @@ def test_locked_accounts_listed_match_the_locked_accounts_bar(view, warehouse):
 
 def test_most_locked_table_is_the_top_n_of_the_query(in_request, warehouse):
     tree = render(grain="month")
-    everything = parse_filters({"grain": "month"}, warehouse.extent())
+    everything = Filters.parse({"grain": "month"}, warehouse.extent())
     expected = warehouse.most_locked(everything, limit=MOST_LOCKED_LIMIT)
     grid = find(tree, MOST_LOCKED_GRID)
     assert len(expected) == MOST_LOCKED_LIMIT

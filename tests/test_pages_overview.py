@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from dashboard.charts import overview
-from dashboard.data.metrics import KPIS, Filters
+from dashboard.data.metrics import KPIS
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from tests.page_tree import find, page_module, render_page, signed_in_request, text_of
 from tests.signin import client_as

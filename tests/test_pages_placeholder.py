@@ -12,7 +12,7 @@ import pytest
 
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
-from dashboard.data.metrics import Filters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import paged_grids
 from tests.page_tree import (

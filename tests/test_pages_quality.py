@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.data.metrics import Filters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from tests.page_tree import find, walk, words_of
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import OUTCOMES, Filters
-from dashboard.data.params import ACCOUNT_PARAMETERS, parse_filters
+from dashboard.data.metrics import OUTCOMES
+from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import paged_grids
 from dashboard.web.export import DATASETS
@@ -122,7 +122,7 @@ def test_repeated_failures_grid_pages_accounts_with_two_failed_attempts_most_fir
     tree = render(grain="month")
     grid = find(tree, REPEATS_GRID)
     state = find(tree, {"type": "paged-grid-state", "name": "repeated-failures"}).data
-    everything = parse_filters({"grain": "month"}, warehouse.extent())
+    everything = Filters.parse({"grain": "month"}, warehouse.extent())
     expected = warehouse.accounts(everything, AccountFilters(min_failed=2))
     assert len(expected) > 0
     (sorted_column,) = [column for column in grid.columnDefs if column.get("sort")]

@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlparse
 import pandas as pd
 import pytest
 
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import RESET_TYPES, WEEKDAYS, Filters
+from dashboard.data.metrics import RESET_TYPES, WEEKDAYS
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import HEATMAP_TYPES, Warehouse
 from dashboard.web.export import DATASETS
 from tests.page_tree import find, render_page, render_signed_in, slice_of

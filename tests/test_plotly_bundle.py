@@ -8,6 +8,8 @@ import pytest
 from dash import dcc
 from plotly.offline import get_plotlyjs_version
 
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import plotly_bundle
 from dashboard.web.app import create_app
@@ -47,8 +49,6 @@ def test_every_chart_of_a_page_is_a_trace_type_of_the_bundle(dash_app, path):
 
 
 def test_the_account_page_charts_are_trace_types_of_the_bundle_too(dash_app, demo_warehouse):
-    from dashboard.data.account_list import AccountFilters
-    from dashboard.data.metrics import Filters
 
     warehouse = Warehouse(demo_warehouse)
     start, end = warehouse.extent()

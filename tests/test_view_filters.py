@@ -6,9 +6,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.data.params import fitting_grain
-from dashboard.data.warehouse import Warehouse
-from dashboard.web.layout import view_filters
+from dashboard.data.view import Filters, fitting_grain
 
 
 @pytest.mark.parametrize(
@@ -25,24 +23,23 @@ def test_the_fitting_grain_is_the_finest_that_keeps_the_range_readable(start, en
     assert fitting_grain(start, end) == grain
 
 
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
+EXTENT = (date(2024, 1, 1), date(2026, 10, 31))
+"""The first and last day with data, as the warehouse would report them."""
 
 
-def test_a_view_without_a_grain_gets_the_one_that_fits_its_range(warehouse):
-    whole, _ = view_filters(warehouse, {})
+def test_a_view_without_a_grain_gets_the_one_that_fits_its_range():
+    whole, _ = Filters.read({}, EXTENT)
     assert whole.grain == fitting_grain(whole.start, whole.end)
-    month, _ = view_filters(warehouse, {"start": "2026-10-01", "end": "2026-10-31"})
+    month, _ = Filters.read({"start": "2026-10-01", "end": "2026-10-31"}, EXTENT)
     assert month.grain == "day"
 
 
-def test_a_grain_asked_for_is_kept(warehouse):
-    view, problem = view_filters(warehouse, {"start": "2026-10-01", "end": "2026-10-31", "grain": "month"})
+def test_a_grain_asked_for_is_kept():
+    view, problem = Filters.read({"start": "2026-10-01", "end": "2026-10-31", "grain": "month"}, EXTENT)
     assert (view.grain, problem) == ("month", None)
 
 
-def test_a_bad_query_falls_back_to_the_whole_range_at_its_fitting_grain(warehouse):
-    view, problem = view_filters(warehouse, {"grain": "fortnight"})
+def test_a_bad_query_falls_back_to_the_whole_range_at_its_fitting_grain():
+    view, problem = Filters.read({"grain": "fortnight"}, EXTENT)
     assert "grain must be one of" in problem
     assert view.grain == fitting_grain(view.start, view.end)

@@ -23,8 +23,8 @@ from dashboard.charts.common import (
     is_empty,
     period_bar,
 )
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 
 NEWLY_ENROLLED = AccountFilters(enrolled=True)
 FUNNEL_COLORS = {

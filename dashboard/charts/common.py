@@ -8,13 +8,15 @@ one callback in the app turns a click into that URL.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters, periods
+from dashboard.data.metrics import periods
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 
 BLUE, ORANGE, SKY, GREEN, YELLOW, NAVY, VERMILLION, PURPLE, GREY = (
     "#0072B2",
@@ -110,15 +112,8 @@ def is_empty(frame: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> bool:
 
 def drill_query(filters: Filters, only: AccountFilters, *, start=None, end=None) -> str:
     """The account-list query string for a slice: the view's segment, a (period's) range, the slice."""
-    params = {
-        "start": (start or filters.start).isoformat(),
-        "end": (end or filters.end).isoformat(),
-        "grain": filters.grain,
-    }
-    if filters.segment:
-        params["segment"] = filters.segment
-    params.update(only.query())
-    return urlencode(params)
+    period = replace(filters, start=start or filters.start, end=end or filters.end)
+    return urlencode({**period.query(), **only.query()})
 
 
 def period_drills(table: pd.DataFrame, filters: Filters, only: AccountFilters) -> list[str]:

@@ -9,8 +9,8 @@ from dash import html
 
 from dashboard.charts.common import empty_figure, is_empty
 from dashboard.charts.over_time import Series, bars_over_time
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.web.grids import account_grid
 
 MOST_LOCKED_LIMIT = 20

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.web.layout import drill_graph
 
 PERIOD_HOVER = {"day": "%{x|%a %Y-%m-%d}", "week": "Week of %{x|%Y-%m-%d}", "month": "%{x|%B %Y}"}

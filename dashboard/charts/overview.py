@@ -13,7 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
-from dashboard.data.metrics import GRAINS, Filters, periods, previous_range
+from dashboard.data.metrics import periods, previous_range
+from dashboard.data.view import GRAINS, Filters
 
 TREND_SOURCES = {
     # kpi: (period table, its column)

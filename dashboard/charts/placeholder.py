@@ -8,8 +8,8 @@ from plotly.subplots import make_subplots
 
 from dashboard.charts.adoption import legend_below
 from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, base_layout, drill_query, empty_figure, is_empty
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 
 AT_RISK = AccountFilters(email_status="placeholder", portal_access=True)
 USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)

@@ -10,8 +10,9 @@ from dash import html
 
 from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import OUTCOMES, Filters
+from dashboard.data.metrics import OUTCOMES
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.web.paged_grids import paged_grid
 from portal.vocabulary import RECOVERY_FAILURES
 

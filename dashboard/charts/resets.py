@@ -8,8 +8,9 @@ import plotly.graph_objects as go
 
 from dashboard.charts.common import base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import RESET_TYPES, WEEKDAYS, Filters
+from dashboard.data.metrics import RESET_TYPES, WEEKDAYS
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import HEATMAP_TYPES
 
 RESET_COLUMNS = ("self_service_resets", "staff_resets", "password_changes")

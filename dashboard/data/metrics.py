@@ -7,15 +7,14 @@ account rows); every day column is a naive datetime at midnight, local to the co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from dashboard.data.view import Filters
 from portal.vocabulary import EMAIL_STATUSES, OUTCOMES, RECOVERY_FAILURES, RECOVERY_STEPS
-
-GRAINS = ("day", "week", "month")
 
 ADOPTION_COLUMNS = ("period_start", "total_accounts", "enrolled_accounts", "adoption_rate", "new_enrollments")
 RECOVERY_COLUMNS = ("period_start", "attempts", *OUTCOMES, *RECOVERY_FAILURES)
@@ -26,24 +25,6 @@ RESET_TYPES = {
     "staff_resets": "password_reset_by_staff",
     "password_changes": "password_changed",
 }
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The view every metric is cut to: an inclusive date range, a grain and one segment or all."""
-
-    start: date
-    end: date
-    grain: str = "day"
-    segment: str | None = None
-
-    @property
-    def start_ts(self) -> pd.Timestamp:
-        return pd.Timestamp(self.start)
-
-    @property
-    def end_ts(self) -> pd.Timestamp:
-        return pd.Timestamp(self.end)
 
 
 def period_start(days: pd.Series, grain: str) -> pd.Series:
@@ -146,11 +127,6 @@ def lockouts(daily_events: pd.DataFrame, daily_lockouts: pd.DataFrame, filters: 
     table = table.merge(distinct, left_on="period_start", right_index=True, how="left")
     table["accounts_locked"] = table["accounts_locked"].fillna(0).astype("int64")
     return table[list(LOCKOUT_COLUMNS)]
-
-
-def attempts_in_view(attempts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Recovery attempts whose first event falls in the view (attempts carry their account's segment)."""
-    return _in_view(attempts, filters, day="started_day")
 
 
 def placeholder_summary(accounts: pd.DataFrame) -> dict[str, int]:

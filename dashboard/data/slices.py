@@ -1,62 +1,222 @@
-"""Readable words for an account-list slice, and the links that change it.
+"""Drill-down slices of the account list: one class reads them from the query string, turns them
+into SQL and says them in words.
 
-The account list shows its drill-down slice as chips ("Outcome: failed", "Week of 2026-03-02",
-"Weekday: Mon, 10:00-11:00"), each with a link to the same list without it, and its flag controls
-as links to the same list with one flag changed. Everything lives in the query string, so Back,
-reload and a pasted link reproduce the view. The account page colours events by family, named here
-too.
+A chart point, a flag button or a pasted link names a slice with query parameters
+(`?outcome=failed&failure_reason=recovery_code_failed`); `AccountFilters.parse` reads them,
+`conditions` selects exactly those accounts, and `chips` shows them back as "Outcome: failed" with
+a way to drop each one. A new slice is a field here, its line in each of the three, and the page
+that offers it. Slices about activity (event types, weekday and hour, attempt outcome, failure
+reason, step, failed-attempt count, new enrollment) hold for something inside the view's range.
 """
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import timedelta
-from urllib.parse import urlencode
 
-from dashboard.charts.common import BLUE, GREEN, GREY, LABELS, ORANGE, PURPLE
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import WEEKDAYS, Filters
+from sqlalchemy import and_, func, select
+
+from dashboard.data.metrics import WEEKDAYS
+from dashboard.data.params import BadParameter, parse_bool, parse_choice, parse_int
+from dashboard.data.view import Filters, period_label
+from portal import schema
 from portal.vocabulary import (
-    ENROLLMENT_TYPES,
-    LOGIN_TYPES,
+    CANONICAL_EVENT_TYPES,
+    EMAIL_STATUSES,
     OTHER_EVENT_TYPE,
+    OUTCOMES,
+    RECOVERY_FAILURES,
     RECOVERY_STEPS,
-    RECOVERY_TYPES,
-    STAFF_AND_SETTINGS_TYPES,
 )
 
-LIST_PATH = "/accounts"
-VIEW_KEYS = ("start", "end", "grain", "segment")
+FAILURE_WORDS = {
+    "recovery_email_unknown": "email unknown",
+    "recovery_code_failed": "code failed",
+    "security_question_failed": "security question failed",
+}
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    """The account list's own filters and drill-down slices, on top of the view's segment and range."""
+
+    email_status: str | None = None
+    portal_access: bool | None = None
+    has_failed_recovery: bool | None = None
+    username_is_email: bool | None = None
+    event_type: tuple[str, ...] = ()
+    weekday: int | None = None
+    hour: int | None = None
+    outcome: str | None = None
+    failure_reason: str | None = None
+    step: int | None = None
+    min_failed: int | None = None
+    enrolled: bool | None = None
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str]) -> AccountFilters:
+        """The slice from the query string; raises BadParameter naming the first bad parameter."""
+        types = tuple(t.strip() for t in (args.get("event_type") or "").split(",") if t.strip())
+        unknown = [t for t in types if t not in CANONICAL_EVENT_TYPES | {OTHER_EVENT_TYPE}]
+        if unknown:
+            raise BadParameter(f"event_type {unknown[0]!r} is not a canonical event type")
+        return cls(
+            email_status=parse_choice(args, "email_status", EMAIL_STATUSES),
+            portal_access=parse_bool("portal_access", args.get("portal_access")),
+            has_failed_recovery=parse_bool("has_failed_recovery", args.get("has_failed_recovery")),
+            username_is_email=parse_bool("username_is_email", args.get("username_is_email")),
+            event_type=types,
+            weekday=parse_int(args, "weekday", 0, 6),
+            hour=parse_int(args, "hour", 0, 23),
+            outcome=parse_choice(args, "outcome", OUTCOMES),
+            failure_reason=parse_choice(args, "failure_reason", RECOVERY_FAILURES),
+            step=parse_int(args, "step", 0, len(RECOVERY_STEPS) - 1),
+            min_failed=parse_int(args, "min_failed", 1, 1_000_000),
+            enrolled=parse_bool("enrolled", args.get("enrolled")),
+        )
+
+    def query(self) -> dict[str, str]:
+        """The slice as query parameters, the way `parse` reads them back."""
+        out: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None or value == ():
+                continue
+            if isinstance(value, bool):
+                out[field.name] = "true" if value else "false"
+            elif isinstance(value, tuple):
+                out[field.name] = ",".join(value)
+            else:
+                out[field.name] = str(value)
+        return out
+
+    def conditions(self, view: Filters) -> list:
+        """SQL conditions on `accounts` selecting the slice within the view (segment included).
+
+        Activity slices are uncorrelated `IN (...)` subqueries the database evaluates once, so a
+        slice of a million accounts costs one indexed pass, not one subquery per account.
+        """
+        a, e, r = schema.accounts, schema.events, schema.recovery_attempts
+        conditions = []
+        if view.segment is not None:
+            conditions.append(a.c.segment == view.segment)
+        for name in ("email_status", "portal_access", "username_is_email"):
+            value = getattr(self, name)
+            if value is not None:
+                conditions.append(a.c[name] == value)
+        if self.has_failed_recovery is not None:
+            with_failures = a.c.account_number.in_(failed_accounts(view))
+            conditions.append(with_failures if self.has_failed_recovery else ~with_failures)
+        if self.min_failed is not None:
+            conditions.append(a.c.account_number.in_(failed_accounts(view, self.min_failed)))
+        if self.enrolled is not None:
+            newly = and_(a.c.portal_access.is_(True), a.c.enrolled_day.between(view.start, view.end))
+            conditions.append(newly if self.enrolled else ~newly)
+        if self.event_type or self.weekday is not None or self.hour is not None:
+            event_match = [e.c.occurred_day.between(view.start, view.end)]
+            if self.event_type:
+                event_match.append(e.c.event_type.in_(self.event_type))
+            if self.weekday is not None:
+                event_match.append(e.c.occurred_day.in_(_days_on_weekday(view, self.weekday)))
+            if self.hour is not None:
+                event_match.append(e.c.occurred_hour == self.hour)
+            conditions.append(a.c.account_number.in_(select(e.c.account_number).where(and_(*event_match))))
+        if self.outcome or self.failure_reason or self.step is not None:
+            attempt_match = [r.c.started_day.between(view.start, view.end)]
+            if self.outcome:
+                attempt_match.append(r.c.outcome == self.outcome)
+            if self.failure_reason:
+                attempt_match.append(and_(r.c.outcome == "failed", r.c.failure_reason == self.failure_reason))
+            if self.step is not None:
+                attempt_match.append(r.c.furthest_step >= self.step)
+            conditions.append(a.c.account_number.in_(select(r.c.account_number).where(and_(*attempt_match))))
+        return conditions
+
+    def chips(self, query: Mapping[str, str], view: Filters) -> list[Chip]:
+        """The slice in words, one chip per parameter group: the drill-down period, the segment, then each slice."""
+        chips: list[Chip] = []
+        label = period_label(view)
+        if ("start" in query or "end" in query) and " to " not in label:
+            chips.append(Chip(label, ("start", "end")))
+        if view.segment:
+            chips.append(Chip(f"Segment: {view.segment}", ("segment",)))
+        if self.email_status:
+            chips.append(Chip(f"Email status: {self.email_status}", ("email_status",)))
+        for name, label, _ in FLAG_CHOICES[1:]:
+            value = getattr(self, name)
+            if value is not None:
+                chips.append(Chip(f"{label}: {yes_no(value)}", (name,)))
+        if self.event_type:
+            chips.append(Chip("Event: " + " or ".join(event_label(t) for t in self.event_type), ("event_type",)))
+        if self.weekday is not None and self.hour is not None:
+            chips.append(Chip(f"Weekday: {WEEKDAYS[self.weekday]}, {_hour(self.hour)}", ("weekday", "hour")))
+        elif self.weekday is not None:
+            chips.append(Chip(f"Weekday: {WEEKDAYS[self.weekday]}", ("weekday",)))
+        elif self.hour is not None:
+            chips.append(Chip(f"Hour: {_hour(self.hour)}", ("hour",)))
+        if self.outcome:
+            chips.append(Chip(f"Outcome: {self.outcome}", ("outcome",)))
+        if self.failure_reason:
+            chips.append(Chip(f"Failure reason: {FAILURE_WORDS[self.failure_reason]}", ("failure_reason",)))
+        if self.step is not None:
+            chips.append(Chip(f"Reached step: {RECOVERY_STEPS[self.step]}", ("step",)))
+        if self.min_failed is not None:
+            noun = "attempt" if self.min_failed == 1 else "attempts"
+            chips.append(Chip(f"At least {self.min_failed} failed recovery {noun}", ("min_failed",)))
+        if self.enrolled is not None:
+            words = "Newly enrolled in range" if self.enrolled else "Not newly enrolled in range"
+            chips.append(Chip(words, ("enrolled",)))
+        return chips
+
+
+ALL_ACCOUNTS = AccountFilters()
+ACCOUNT_PARAMETERS = frozenset(field.name for field in fields(AccountFilters))
 
 FLAG_CHOICES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "email_status",
-        "Email status",
-        (("valid", "Valid"), ("placeholder", "Placeholder"), ("missing", "Missing"), ("invalid", "Invalid")),
-    ),
+    ("email_status", "Email status", tuple((status, status.title()) for status in EMAIL_STATUSES)),
     ("portal_access", "Portal access", (("true", "Yes"), ("false", "No"))),
     ("has_failed_recovery", "Failed recovery in range", (("true", "Yes"), ("false", "No"))),
     ("username_is_email", "Username is an email", (("true", "Yes"), ("false", "No"))),
 )
 """The list's flag controls: parameter, label, and its choices (value, label); "Any" drops the parameter."""
 
-EVENT_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("enrollment", ENROLLMENT_TYPES, GREEN),
-    ("login", LOGIN_TYPES, BLUE),
-    ("recovery", RECOVERY_TYPES, ORANGE),
-    ("staff and settings", STAFF_AND_SETTINGS_TYPES, PURPLE),
-    ("other", (OTHER_EVENT_TYPE,), GREY),
-)
-FAMILY_OF = {kind: family for family, kinds, _ in EVENT_FAMILIES for kind in kinds}
-FAMILY_COLORS = {family: colour for family, _, colour in EVENT_FAMILIES}
-EVENT_TYPE_ORDER = [kind for _, kinds, _ in EVENT_FAMILIES for kind in kinds]
-"""Event types in family order, so a timeline's rows group by family."""
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    params: tuple[str, ...]
+    """The query parameters the chip stands for; its remove link drops them all."""
 
 
-def event_family(event_type: str | None) -> str:
-    return FAMILY_OF.get(event_type or "", "other")
+def failed_accounts(view: Filters, at_least: int = 1):
+    """Accounts with `at_least` failed attempts in the range, found once from the outcome index.
+
+    Filtering on the per-row count instead would run it for each of a million accounts (a second on
+    SQLite); the list's count column stays correlated, since a page computes it for its hundred rows.
+    """
+    r = schema.recovery_attempts
+    statement = select(r.c.account_number).where(
+        r.c.outcome == "failed",
+        r.c.started_day.between(view.start, view.end),
+        r.c.account_number.is_not(None),
+    )
+    if at_least > 1:
+        statement = statement.group_by(r.c.account_number).having(func.count() >= at_least)
+    return statement
+
+
+def _days_on_weekday(view: Filters, weekday: int) -> list:
+    first = view.start + timedelta(days=(weekday - view.start.weekday()) % 7)
+    days = []
+    while first <= view.end:
+        days.append(first)
+        first += timedelta(days=7)
+    return days
+
+
+def _hour(hour: int) -> str:
+    return f"{hour:02d}:00-{(hour + 1) % 24:02d}:00"
 
 
 def event_label(event_type: str) -> str:
@@ -68,122 +228,3 @@ def yes_no(value) -> str:
     if value is None or value != value:  # None or NaN/NA
         return "unknown"
     return "yes" if bool(value) else "no"
-
-
-def clean_query(query: Mapping[str, object]) -> dict[str, str]:
-    """The page's query parameters as text; a parameter given twice keeps its last value."""
-    out = {}
-    for name, value in query.items():
-        if isinstance(value, list | tuple):
-            value = value[-1] if value else ""
-        if value is not None:
-            out[str(name)] = str(value)
-    return out
-
-
-def list_href(query: Mapping[str, str], *, drop: Iterable[str] = (), **changes: str | None) -> str:
-    """The account list with these parameters dropped or changed (None drops), the rest as they were."""
-    params = {k: v for k, v in query.items() if k not in set(drop)}
-    for name, value in changes.items():
-        if value is None:
-            params.pop(name, None)
-        else:
-            params[name] = value
-    return f"{LIST_PATH}?{urlencode(params)}" if params else LIST_PATH
-
-
-def view_query(query: Mapping[str, str]) -> dict[str, str]:
-    """Only the view's parameters (range, grain, segment): the query without any slice."""
-    return {k: v for k, v in query.items() if k in VIEW_KEYS}
-
-
-@dataclass(frozen=True)
-class Chip:
-    label: str
-    params: tuple[str, ...]
-    """The query parameters the chip stands for; its remove link drops them all."""
-
-
-def _hour(hour: int) -> str:
-    return f"{hour:02d}:00-{(hour + 1) % 24:02d}:00"
-
-
-def period_label(filters: Filters) -> str:
-    """A range that is one calendar period reads as that period, any other as from..to."""
-    start, end = filters.start, filters.end
-    if start == end:
-        return f"Day: {start.isoformat()}"
-    if start.weekday() == 0 and end == start + timedelta(days=6):
-        return f"Week of {start.isoformat()}"
-    month_end = calendar.monthrange(start.year, start.month)[1]
-    if start.day == 1 and (end.year, end.month, end.day) == (start.year, start.month, month_end):
-        return f"Month: {calendar.month_name[start.month]} {start.year}"
-    return f"{start.isoformat()} to {end.isoformat()}"
-
-
-def is_single_period(filters: Filters) -> bool:
-    return " to " not in period_label(filters)
-
-
-def slice_chips(query: Mapping[str, str], filters: Filters, only: AccountFilters) -> list[Chip]:
-    """The active slice as chips: the drill-down period, the segment, then each slice parameter."""
-    chips: list[Chip] = []
-    if ("start" in query or "end" in query) and is_single_period(filters):
-        chips.append(Chip(period_label(filters), ("start", "end")))
-    if filters.segment:
-        chips.append(Chip(f"Segment: {filters.segment}", ("segment",)))
-    if only.email_status:
-        chips.append(Chip(f"Email status: {only.email_status}", ("email_status",)))
-    if only.portal_access is not None:
-        chips.append(Chip(f"Portal access: {yes_no(only.portal_access)}", ("portal_access",)))
-    if only.has_failed_recovery is not None:
-        chips.append(Chip(f"Failed recovery in range: {yes_no(only.has_failed_recovery)}", ("has_failed_recovery",)))
-    if only.username_is_email is not None:
-        chips.append(Chip(f"Username is an email: {yes_no(only.username_is_email)}", ("username_is_email",)))
-    if only.event_type:
-        chips.append(Chip("Event: " + " or ".join(event_label(t) for t in only.event_type), ("event_type",)))
-    if only.weekday is not None and only.hour is not None:
-        chips.append(Chip(f"Weekday: {WEEKDAYS[only.weekday]}, {_hour(only.hour)}", ("weekday", "hour")))
-    elif only.weekday is not None:
-        chips.append(Chip(f"Weekday: {WEEKDAYS[only.weekday]}", ("weekday",)))
-    elif only.hour is not None:
-        chips.append(Chip(f"Hour: {_hour(only.hour)}", ("hour",)))
-    if only.outcome:
-        chips.append(Chip(f"Outcome: {only.outcome}", ("outcome",)))
-    if only.failure_reason:
-        reason = LABELS.get(only.failure_reason, event_label(only.failure_reason)).lower()
-        chips.append(Chip(f"Failure reason: {reason}", ("failure_reason",)))
-    if only.step is not None:
-        chips.append(Chip(f"Reached step: {RECOVERY_STEPS[only.step]}", ("step",)))
-    if only.min_failed is not None:
-        noun = "attempt" if only.min_failed == 1 else "attempts"
-        chips.append(Chip(f"At least {only.min_failed} failed recovery {noun}", ("min_failed",)))
-    if only.enrolled is not None:
-        chips.append(Chip("Newly enrolled in range" if only.enrolled else "Not newly enrolled in range", ("enrolled",)))
-    return chips
-
-
-def attempt_step(step) -> str:
-    """The furthest forgot-password step an attempt reached, in words."""
-    try:
-        return RECOVERY_STEPS[int(step)]
-    except (TypeError, ValueError, IndexError):
-        return ""
-
-
-def account_warnings(record: Mapping[str, object]) -> list[str]:
-    """What support should notice first about a web user record."""
-    notes = []
-    status, access = record.get("email_status"), record.get("portal_access")
-    if status == "placeholder":
-        notes.append(
-            "Placeholder email: this account cannot receive a recovery code"
-            + (" and has portal access, so it is at risk." if yes_no(access) == "yes" else ".")
-        )
-    elif status == "missing":
-        notes.append("No email on record: forgot-password cannot reach this customer.")
-    elif status == "invalid":
-        notes.append("The email on record is not a valid address.")
-    if yes_no(record.get("username_is_email")) == "no":
-        notes.append("The username is not an email: the customer may be typing their email to log in.")
-    return notes

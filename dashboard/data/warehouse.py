@@ -15,15 +15,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
 from dashboard.data import daily_cache, metrics
-from dashboard.data.account_list import (
-    ACCOUNT_COLUMNS,
-    ALL_ACCOUNTS,
-    AccountFilters,
-    account_statement,
-    count_statement,
-)
+from dashboard.data.account_list import ACCOUNT_COLUMNS, account_statement, count_statement
 from dashboard.data.masking import mask_emails, mask_emails_in_text, mask_usernames
-from dashboard.data.metrics import Filters
+from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
+from dashboard.data.view import Filters
 from portal import rebuild, schema
 from portal.db import read_frame, warehouse_engine
 

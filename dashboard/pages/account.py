@@ -22,21 +22,14 @@ from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
 from dashboard.charts.common import COLORS, base_layout, empty_figure
-from dashboard.data.metrics import Filters
-from dashboard.data.slices import (
-    EVENT_TYPE_ORDER,
-    FAMILY_COLORS,
-    FAMILY_OF,
-    LIST_PATH,
-    VIEW_KEYS,
-    account_warnings,
-    clean_query,
-    event_label,
-    yes_no,
-)
+from dashboard.charts.timeline import EVENT_TYPE_ORDER, FAMILY_COLORS, FAMILY_OF
+from dashboard.data.account_list import account_warnings
+from dashboard.data.slices import event_label, yes_no
+from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
 from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.urls import ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
 
 
@@ -69,8 +62,8 @@ def back_href(query: dict[str, str]) -> str:
     In the browser, the list the user last looked at (its slice included, kept in session storage by
     the list page) replaces it.
     """
-    view = {k: v for k, v in query.items() if k in VIEW_KEYS}
-    return f"{LIST_PATH}?{urlencode(view)}" if view else LIST_PATH
+    view = {k: v for k, v in query.items() if k in VIEW_PARAMETERS}
+    return f"{ACCOUNTS}?{urlencode(view)}" if view else ACCOUNTS
 
 
 def _flag(value, yes: str = "success", no: str = "secondary") -> dbc.Badge:

@@ -18,13 +18,13 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.data.account_list import ALL_ACCOUNTS, AccountFilters
-from dashboard.data.metrics import Filters
-from dashboard.data.params import BadParameter, parse_account_filters, parse_filters
-from dashboard.data.slices import FLAG_CHOICES, clean_query, list_href, slice_chips, view_query
+from dashboard.data.params import BadParameter
+from dashboard.data.slices import ALL_ACCOUNTS, FLAG_CHOICES, AccountFilters
+from dashboard.data.view import Filters, view_only
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.layout import chart_card, download_link, page
 from dashboard.web.paged_grids import COLUMNS, count_text, grid_state, infinite_grid, rows_response
+from dashboard.web.urls import clean_query, list_href
 
 dash.register_page(__name__, path="/accounts", name="Accounts", title="Accounts · Billing portal analytics")
 
@@ -37,12 +37,9 @@ LAST_LIST_ID = "account-list-search"
 
 def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, AccountFilters, str | None]:
     """The view and slice from the query string; a bad slice falls back to the unsliced list with a reason."""
+    filters, _ = Filters.read(query, warehouse.extent(), default_grain="week")  # the page frame says what was bad
     try:
-        filters = parse_filters(query, warehouse.extent(), default_grain="week")
-    except BadParameter:
-        filters = parse_filters({}, warehouse.extent(), default_grain="week")
-    try:
-        return filters, parse_account_filters(query), None
+        return filters, AccountFilters.parse(query), None
     except BadParameter as error:
         return filters, ALL_ACCOUNTS, str(error)
 
@@ -68,7 +65,7 @@ dash.clientside_callback(
 
 
 def chip_bar(query: Mapping[str, str], filters: Filters, only: AccountFilters) -> html.Div:
-    chips = slice_chips(query, filters, only)
+    chips = only.chips(query, filters)
     if not chips:
         return html.Div(html.Small("No slice: every account in the view.", className="text-muted"), id="accounts-chips")
     items = [html.Small("Showing ", className="text-muted me-1")]
@@ -129,7 +126,7 @@ def account_grid(total: int) -> dag.AgGrid:
 def body(query: dict[str, str]):
     def render(warehouse: Warehouse, _filters: Filters):
         filters, only, problem = read_view(warehouse, query)
-        usable = query if problem is None else view_query(query)
+        usable = query if problem is None else view_only(query)
         _, total = warehouse.accounts_page(filters, only, limit=0)
         state = grid_state(filters, only, total)
         children = [
@@ -142,7 +139,7 @@ def body(query: dict[str, str]):
                 dbc.Alert(
                     [
                         f"{problem}; showing the list without a slice instead. ",
-                        dcc.Link("Clear the bad parameters", href=list_href(view_query(query)), className="alert-link"),
+                        dcc.Link("Clear the bad parameters", href=list_href(view_only(query)), className="alert-link"),
                     ],
                     color="warning",
                     id="accounts-problem",

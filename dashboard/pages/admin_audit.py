@@ -21,9 +21,9 @@ from dashboard.auth.guard import can, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
 from dashboard.data.params import BadParameter
-from dashboard.data.slices import clean_query
 from dashboard.web.admin_export import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
 from dashboard.web.grids import records
+from dashboard.web.urls import clean_query
 
 PATH = "/admin/audit"
 dash.register_page(__name__, path=PATH, name="Audit log", title="Audit log · Billing portal analytics")

@@ -10,11 +10,12 @@ from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
 from dashboard.charts import placeholder as charts
 from dashboard.charts.common import drill_query
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.params import BadParameter, parse_filters
-from dashboard.data.slices import clean_query
-from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page, view_params
+from dashboard.data.params import BadParameter
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
+from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page
 from dashboard.web.paged_grids import paged_grid
+from dashboard.web.urls import clean_query
 
 dash.register_page(
     __name__,
@@ -92,7 +93,7 @@ def show_list(active_tab: str | None, view: dict | None):
     if active_tab not in LISTS:
         return dash.no_update
     try:
-        filters = parse_filters(clean_query(view or {}), None)
+        filters = Filters.parse(clean_query(view or {}), None)
     except BadParameter:
         return html.P("The page's view is not valid; reload the page.", className="text-muted")
     return account_list(current_warehouse(), filters, active_tab)
@@ -140,7 +141,7 @@ def body(warehouse, filters):
                 "Accounts to act on",
                 html.Div(
                     [
-                        dcc.Store(id="placeholder-view", data=view_params(filters)),
+                        dcc.Store(id="placeholder-view", data=filters.query()),
                         dbc.Tabs(
                             [
                                 dbc.Tab(

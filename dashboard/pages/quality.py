@@ -15,11 +15,11 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from dashboard.data.metrics import Filters
-from dashboard.data.slices import clean_query
+from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
 from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.urls import clean_query
 from etl.pipeline import unloaded_warning
 
 dash.register_page(__name__, path="/quality", name="Data quality", title="Data quality · Billing portal analytics")

@@ -144,8 +144,8 @@ def _register_filter_callback(app: Dash) -> None:
         page was drawn with (as the date picker does when it mounts) change nothing, so loading a
         page adds no history entry.
         """
-        chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment or None}
-        if rendered is not None and chosen == rendered:
+        chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment}
+        if rendered is not None and {k: v for k, v in chosen.items() if v} == rendered:
             return dash.no_update
         return filter_search(search, start, end, grain, segment) or dash.no_update
 

@@ -16,15 +16,9 @@ from flask import Blueprint, Response, current_app, request
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
-from dashboard.data.metrics import Filters
-from dashboard.data.params import (
-    ACCOUNT_PARAMETERS,
-    VIEW_PARAMETERS,
-    BadParameter,
-    check_known,
-    parse_account_filters,
-    parse_filters,
-)
+from dashboard.data.params import BadParameter, check_known
+from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
+from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.csvout import csv_chunks
 
@@ -53,7 +47,7 @@ DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
     "lockouts": (VIEW_PARAMETERS, lambda w, f, a, u: w.lockouts(f)),
     "accounts": (
         VIEW_PARAMETERS | ACCOUNT_PARAMETERS,
-        lambda w, f, a, u: w.accounts(f, parse_account_filters(a), unmasked=u),
+        lambda w, f, a, u: w.accounts(f, AccountFilters.parse(a), unmasked=u),
     ),
     "activity": (VIEW_PARAMETERS | {"account"}, lambda w, f, a, u: w.activity(_account_param(a), f, unmasked=u)),
     "quality": (VIEW_PARAMETERS, lambda w, f, a, u: w.quality()),
@@ -97,7 +91,7 @@ def dataset_frame(
     """The frame a dataset export holds for these parameters; raises BadParameter for bad ones."""
     allowed, build = DATASETS[dataset]
     check_known(args, allowed)
-    filters = parse_filters(args, warehouse.extent())
+    filters = Filters.parse(args, warehouse.extent())
     return build(warehouse, filters, args, unmasked), filters
 
 

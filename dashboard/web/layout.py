@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from urllib.parse import urlencode
 
@@ -12,8 +11,7 @@ from dash import dcc, html
 
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
-from dashboard.data.metrics import GRAINS, Filters
-from dashboard.data.params import BadParameter, fitting_grain, parse_filters
+from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 
 NAV = (
@@ -82,19 +80,6 @@ def not_allowed() -> dbc.Alert:
     )
 
 
-def view_filters(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, str | None]:
-    """The page's view from its query string, and a one-line problem if the string was bad."""
-    extent = warehouse.extent()
-    try:
-        filters, problem = parse_filters(query, extent), None
-    except BadParameter as error:
-        filters, problem = parse_filters({}, extent), str(error)
-    if problem is not None or not (query.get("grain") or "").strip():
-        # No grain asked for: the one that suits the range, so a long default range stays readable.
-        filters = replace(filters, grain=fitting_grain(filters.start, filters.end))
-    return filters, problem
-
-
 def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] | None) -> dbc.Row:
     low, high = extent or (filters.start, filters.end)
     return dbc.Row(
@@ -130,7 +115,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
                 ),
                 width="auto",
             ),
-            dcc.Store(id="filter-rendered", data=rendered_view(filters)),
+            dcc.Store(id="filter-rendered", data=filters.query()),
         ],
         className="g-2 mb-3 align-items-center",
     )
@@ -141,26 +126,8 @@ def _with_current(segments: list[str], current: str | None) -> list[str]:
     return segments if current is None or current in segments else [*segments, current]
 
 
-def rendered_view(filters: Filters) -> dict[str, str | None]:
-    """The view the filter bar was drawn with; a control that merely settles on it changes nothing."""
-    return {
-        "start": filters.start.isoformat(),
-        "end": filters.end.isoformat(),
-        "grain": filters.grain,
-        "segment": filters.segment,
-    }
-
-
-def view_params(filters: Filters) -> dict[str, str]:
-    """The view as query parameters, the way `params.parse_filters` reads them back."""
-    params = {"start": filters.start.isoformat(), "end": filters.end.isoformat(), "grain": filters.grain}
-    if filters.segment:
-        params["segment"] = filters.segment
-    return params
-
-
 def query_string(filters: Filters, **extra: str) -> str:
-    return urlencode({**view_params(filters), **{k: v for k, v in extra.items() if v}})
+    return urlencode({**filters.query(), **{k: v for k, v in extra.items() if v}})
 
 
 def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A | None:
@@ -210,7 +177,7 @@ def preview_table(frame, rows: int = 15) -> dbc.Table | html.P:
 def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:
     """The frame of every page: title, freshness, filter bar, exports, then the page's own body."""
     warehouse = current_warehouse()
-    filters, problem = view_filters(warehouse, query)
+    filters, problem = Filters.read(query, warehouse.extent())
     children = [
         html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2"),
         html.P(purpose, className="text-muted"),

@@ -17,12 +17,12 @@ from dash import MATCH, Input, Output, State, html
 
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
-from dashboard.data.account_list import AccountFilters
-from dashboard.data.metrics import Filters
-from dashboard.data.params import BadParameter, parse_account_filters, parse_filters
-from dashboard.data.slices import clean_query
+from dashboard.data.params import BadParameter
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
 from dashboard.web.grids import records
-from dashboard.web.layout import current_warehouse, view_params
+from dashboard.web.layout import current_warehouse
+from dashboard.web.urls import clean_query
 
 PAGED_GRID = "paged-grid"
 """The id type of a server-paged grid that is not the account list page's own."""
@@ -95,7 +95,7 @@ def column_defs(fields: Sequence[str], sort: tuple[str, str] | None = None) -> l
 
 def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
     """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
-    return {"query": {**view_params(filters), **only.query()}, "total": total}
+    return {"query": {**filters.query(), **only.query()}, "total": total}
 
 
 def count_text(matching: int, in_slice: int | None = None) -> str:
@@ -111,7 +111,7 @@ def rows_response(request: dict | None, state: dict | None):
         return dash.no_update, dash.no_update
     params = clean_query((state or {}).get("query") or {})
     try:
-        filters, only = parse_filters(params, None), parse_account_filters(params)
+        filters, only = Filters.parse(params, None), AccountFilters.parse(params)
     except BadParameter:
         return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
     start = max(int(request.get("startRow") or 0), 0)
