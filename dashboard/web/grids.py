@@ -5,8 +5,6 @@ from __future__ import annotations
 import dash_ag_grid as dag
 import pandas as pd
 
-DATE_COLUMNS = ("enrolled_at", "last_login_at", "created_at", "started_at", "ended_at", "occurred_at")
-
 
 def column_defs(frame: pd.DataFrame, *, headers: dict[str, str] | None = None) -> list[dict]:
     headers = headers or {}

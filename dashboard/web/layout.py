@@ -160,20 +160,6 @@ def current_warehouse() -> Warehouse:
     return Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
 
 
-def preview_table(frame, rows: int = 15) -> dbc.Table | html.P:
-    """A compact look at a dataset; the export link beside it holds every row."""
-    if frame.empty:
-        return html.P("Nothing in this view yet.", className="text-muted")
-    shown = frame.tail(rows) if "period_start" in frame else frame.head(rows)
-    return dbc.Table.from_dataframe(
-        shown.astype(str).replace({"<NA>": "", "NaT": "", "nan": ""}),
-        striped=True,
-        bordered=False,
-        hover=True,
-        size="sm",
-    )
-
-
 def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:
     """The frame of every page: title, freshness, filter bar, exports, then the page's own body."""
     warehouse = current_warehouse()
