@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from portal.config import ACTIVITY_COLUMNS, WEB_USER_COLUMNS, Config
-from portal.db import first_line, safe_url
+from portal.engine import first_line, safe_url
 
 CHUNK_ROWS = 200_000
 ARROW_DIALECTS = frozenset({"sqlite", "postgresql"})

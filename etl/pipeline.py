@@ -35,7 +35,8 @@ from etl.transform import (
 )
 from portal import rebuild, schema
 from portal.config import Config
-from portal.db import WarehouseError, first_line, insert_frame, read_frame, safe_url, warehouse_engine
+from portal.db import insert_frame, read_frame, warehouse_engine
+from portal.engine import WarehouseError, first_line, safe_url
 from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
 
 KEY_BATCH = 500

@@ -29,7 +29,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db import WarehouseError, first_line, open_engine
+from portal.engine import WarehouseError, first_line, open_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 STAMPED_SCHEMA_VERSION = 4

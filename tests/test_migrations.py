@@ -27,7 +27,8 @@ from dashboard.auth.store import Outcome, UserStore, auth_metadata
 from dashboard.web.layout import REBUILD_NOTICE
 from etl.pipeline import run
 from portal import rebuild
-from portal.db import WarehouseError, warehouse_engine
+from portal.db import warehouse_engine
+from portal.engine import WarehouseError
 from portal.migrate import head, upgrade
 from portal.schema import DATA_TABLES, metadata
 from tests.builders import event, web_user

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.auth.roles import ROLES, UnknownRole, parse_roles
 from dashboard.auth.store import UserError, UserStore, check_name, check_password
 from portal.config import ConfigError, load_config
-from portal.db import WarehouseError, first_line
+from portal.engine import WarehouseError, first_line
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 LIST_HEADER = ("NAME", "ROLES", "ACTIVE", "LOCKED UNTIL (UTC)", "CREATED (UTC)")

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import schema
-from portal.db import first_line, read_frame
+from portal.db import read_frame
+from portal.engine import first_line
 
 DAILY_TABLES = (
     schema.daily_accounts,

@@ -1,0 +1,72 @@
+"""Opening a warehouse: one line for every failure, SQLite tuned so readers never wait on a load.
+
+SQLite runs in WAL mode: the dashboard keeps reading the last committed load while a new one is
+written, and a load that dies half-way is rolled back by the next connection. PostgreSQL gives the
+same through its transactions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be opened or written; one line saying what and where."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, fit for an error message or a log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def first_line(error: BaseException) -> str:
+    """The driver's own one-line reason, without SQLAlchemy's statement dump and links."""
+    return (str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def open_engine(url: str) -> Engine:
+    """A new engine for a warehouse URL, creating an SQLite file's folder; the tables are left as they are."""
+    try:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_pre_ping=not is_sqlite)
+    except (SQLAlchemyError, OSError, ImportError) as error:
+        raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    _switch_to_wal(cursor)
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages per connection
+    cursor.execute("PRAGMA threads=2")  # a full load's index builds sort on both cores
+    cursor.close()
+
+
+def _switch_to_wal(cursor, tries: int = 200) -> None:
+    """Put the file in WAL mode. Processes opening a new file together (server workers starting at once)
+    can be refused the switch without SQLite waiting its busy timeout, so wait and try again here."""
+    for _ in range(tries - 1):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    cursor.execute("PRAGMA journal_mode=WAL")
