@@ -53,10 +53,12 @@ def periods(filters: Filters) -> pd.DataFrame:
 
 def _in_view(frame: pd.DataFrame, filters: Filters, day: str = "day") -> pd.DataFrame:
     """Rows whose day falls inside start..end and, when one is chosen, in the segment."""
-    mask = frame[day].between(filters.start_ts, filters.end_ts)
-    if filters.segment is not None:
-        mask &= frame["segment"] == filters.segment
-    return frame[mask]
+    return in_segment(frame[frame[day].between(filters.start_ts, filters.end_ts)], filters.segment)
+
+
+def in_segment(frame: pd.DataFrame, segment: str | None) -> pd.DataFrame:
+    """The rows of one segment, or all rows for all segments: the one place a frame is cut by segment."""
+    return frame if segment is None else frame[frame["segment"] == segment]
 
 
 def _per_period(rows: pd.DataFrame, filters: Filters, values: dict[str, pd.Series]) -> pd.DataFrame:
@@ -77,7 +79,7 @@ def _per_period(rows: pd.DataFrame, filters: Filters, values: dict[str, pd.Serie
 
 def adoption(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Enrollment adoption per period: stocks at the period's last day (or `end`), flows inside the view."""
-    rows = _cut_segment(daily_accounts, filters.segment)
+    rows = in_segment(daily_accounts, filters.segment)
     by_day = rows.groupby("day")[["created", "enrolled"]].sum().sort_index().cumsum()
     table = periods(filters)
     as_of = table["period_end"].clip(upper=filters.end_ts)
@@ -147,13 +149,9 @@ ENROLLMENT_FUNNEL = (
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _cut_segment(frame: pd.DataFrame, segment: str | None) -> pd.DataFrame:
-    return frame if segment is None else frame[frame["segment"] == segment]
-
-
 def stocks_at(daily_accounts: pd.DataFrame, day: date, segment: str | None = None) -> dict[str, int]:
     """Accounts standing on a day: total, enrolled, placeholder-email, and placeholder with access (at risk)."""
-    rows = _cut_segment(daily_accounts, segment)
+    rows = in_segment(daily_accounts, segment)
     rows = rows[rows["day"] <= pd.Timestamp(day)]
     placeholder = rows["email_status"] == "placeholder"
     return {
@@ -168,7 +166,7 @@ def email_status_over_time(daily_accounts: pd.DataFrame, filters: Filters) -> pd
     """Accounts by email status at each period's last day (or `end`), and placeholder ones at risk."""
     table = periods(filters)
     as_of = table["period_end"].clip(upper=filters.end_ts)
-    rows = _cut_segment(daily_accounts, filters.segment)
+    rows = in_segment(daily_accounts, filters.segment)
     for status in EMAIL_STATUSES:
         mine = rows[rows["email_status"] == status].groupby("day")["created"].sum().sort_index().cumsum()
         table[status] = _running_at(mine, as_of)
@@ -194,14 +192,14 @@ def adoption_by_segment(daily_accounts: pd.DataFrame, filters: Filters) -> pd.Da
     table = stocks.join(flows, how="left").fillna(0).astype("int64").reset_index()
     table = table.rename(columns={"created": "total_accounts", "enrolled": "enrolled_accounts"})
     table["adoption_rate"] = (table["enrolled_accounts"] / table["total_accounts"].replace(0, np.nan)).round(6)
-    table = _cut_segment(table, filters.segment)
+    table = in_segment(table, filters.segment)
     columns = ["segment", "total_accounts", "enrolled_accounts", "adoption_rate", "new_enrollments"]
     return table.sort_values("total_accounts", ascending=False)[columns].reset_index(drop=True)
 
 
 def email_status_breakdown(daily_accounts: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Accounts by email status at `end`, split by portal access."""
-    rows = _cut_segment(daily_accounts, filters.segment)
+    rows = in_segment(daily_accounts, filters.segment)
     rows = rows[rows["day"] <= filters.end_ts].groupby("email_status")[["created", "enrolled"]].sum()
     rows = rows.reindex(list(EMAIL_STATUSES), fill_value=0)
     table = pd.DataFrame(

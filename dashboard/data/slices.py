@@ -98,9 +98,7 @@ class AccountFilters:
         slice of a million accounts costs one indexed pass, not one subquery per account.
         """
         a, e, r = schema.accounts, schema.events, schema.recovery_attempts
-        conditions = []
-        if view.segment is not None:
-            conditions.append(a.c.segment == view.segment)
+        conditions = [view.segment_condition(a.c.segment)]
         for name in ("email_status", "portal_access", "username_is_email"):
             value = getattr(self, name)
             if value is not None:

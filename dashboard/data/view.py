@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
+from sqlalchemy import ColumnElement, true
 
 from dashboard.data.params import BadParameter, parse_date
 
@@ -37,6 +38,10 @@ class Filters:
     @property
     def end_ts(self) -> pd.Timestamp:
         return pd.Timestamp(self.end)
+
+    def segment_condition(self, column) -> ColumnElement[bool]:
+        """The segment cut in SQL: the column equal to the chosen segment, or true for all segments."""
+        return true() if self.segment is None else column == self.segment
 
     def query(self) -> dict[str, str]:
         """The view as query parameters, the way `parse` reads them back (no segment means all)."""

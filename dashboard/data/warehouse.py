@@ -91,9 +91,7 @@ class Warehouse:
         keep = rows["day"] <= pd.Timestamp(filters.end)
         if from_start:
             keep &= rows["day"] >= pd.Timestamp(filters.start)
-        if filters.segment is not None:
-            keep &= rows["segment"] == filters.segment
-        return rows[keep].reset_index(drop=True)
+        return metrics.in_segment(rows[keep], filters.segment).reset_index(drop=True)
 
     def adoption(self, filters: Filters) -> pd.DataFrame:
         return metrics.adoption(self._daily(schema.daily_accounts, filters, from_start=False), filters)
@@ -145,13 +143,11 @@ class Warehouse:
         total = func.sum(lk.c.lockouts).label("lockouts")
         statement = (
             select(lk.c.account_number, lk.c.segment, total, func.max(lk.c.day).label("last_locked_day"))
-            .where(lk.c.day.between(filters.start, filters.end))
+            .where(lk.c.day.between(filters.start, filters.end), filters.segment_condition(lk.c.segment))
             .group_by(lk.c.account_number, lk.c.segment)
             .order_by(total.desc(), lk.c.account_number)
             .limit(limit)
         )
-        if filters.segment is not None:
-            statement = statement.where(lk.c.segment == filters.segment)
         frame = self._read(statement)
         frame["lockouts"] = frame["lockouts"].astype("int64")
         return frame
@@ -189,11 +185,9 @@ class Warehouse:
         statement = (
             select(*r.columns, segment)
             .select_from(r.outerjoin(a, a.c.account_number == r.c.account_number))
-            .where(r.c.started_day.between(filters.start, filters.end))
+            .where(r.c.started_day.between(filters.start, filters.end), filters.segment_condition(segment))
             .order_by(r.c.started_at, r.c.attempt_id)
         )
-        if filters.segment is not None:
-            statement = statement.where(segment == filters.segment)
         attempts = self._read(statement).rename(columns={"started_day": "day"})
         return attempts[list(ATTEMPT_EXPORT_COLUMNS)]
 
