@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
@@ -22,7 +21,7 @@ from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
 from dashboard.data.params import BadParameter
 from dashboard.web.admin_export import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
-from dashboard.web.grids import records
+from dashboard.web.grids import grid
 from dashboard.web.urls import clean_query
 
 PATH = "/admin/audit"
@@ -121,16 +120,17 @@ def download(filters: AuditFilters) -> html.A | None:
     )
 
 
-def audit_grid(frame: pd.DataFrame) -> dag.AgGrid:
+def audit_grid(frame: pd.DataFrame):
     """Rows keyed by entry id as text: AG Grid wants string ids, and its expressions cannot call String()."""
-    return dag.AgGrid(
-        id=GRID_ID,
-        rowData=records(frame.assign(row_id=frame["entry_id"].astype(str))),
-        columnDefs=COLUMNS,
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
-        getRowId="params.data.row_id",
-        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 100, "tooltipShowDelay": 300},
-        style={"height": "560px"},
+    return grid(
+        GRID_ID,
+        COLUMNS,
+        rows=frame.assign(row_id=frame["entry_id"].astype(str)),
+        row_id="row_id",
+        column={"flex": 1, "minWidth": 110},
+        page_size=100,
+        options={"pagination": True, "tooltipShowDelay": 300},
+        height=560,
     )
 
 

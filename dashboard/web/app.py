@@ -15,8 +15,8 @@ from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
 from dashboard.web import admin_export, export, plotly_bundle
+from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
-from dashboard.web.paged_grids import PAGED_GRID
 from portal.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -114,7 +114,7 @@ def _register_drill_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output("row-nav", "href"),
-        Input({"type": "account-grid", "name": ALL}, "cellClicked"),
+        Input({"type": ACCOUNT_GRID, "name": ALL}, "cellClicked"),
         Input({"type": PAGED_GRID, "name": ALL}, "cellClicked"),
         prevent_initial_call=True,
     )

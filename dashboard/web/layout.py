@@ -216,3 +216,8 @@ def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
         style={"cursor": "pointer"} if clickable else None,
     )
+
+
+def drill_chart(name: str, figure):
+    """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
+    return drill_graph(name, figure, clickable=bool(figure.data))
