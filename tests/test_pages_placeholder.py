@@ -14,7 +14,7 @@ from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
-from dashboard.web import paged_grids
+from dashboard.web import grids
 from tests.page_tree import (
     drilled,
     figure,
@@ -104,14 +104,14 @@ def test_placeholder_lines_equal_email_status_over_time(tree, warehouse):
 
 def grid_of(tree, name: str):
     """The paged grid of `name` and the view and slice its store hands the row callback."""
-    grid = find(tree, {"type": paged_grids.PAGED_GRID, "name": name})
-    state = find(tree, {"type": f"{paged_grids.PAGED_GRID}-state", "name": name}).data
+    grid = find(tree, {"type": grids.PAGED_GRID, "name": name})
+    state = find(tree, {"type": f"{grids.PAGED_GRID}-state", "name": name}).data
     return grid, state
 
 
 def rows_of(state, start=0, end=100, filters=None) -> dict:
     request = {"startRow": start, "endRow": end, "sortModel": [], "filterModel": filters or {}}
-    response, _count = paged_grids.rows_response(request, state)
+    response, _count = grids.rows_response(request, state)
     return response
 
 
@@ -119,14 +119,14 @@ def test_at_risk_grid_pages_every_placeholder_account_with_portal_access(tree, w
     expected = warehouse.accounts(FILTERS, placeholder.AT_RISK)
     grid, state = grid_of(tree, "at-risk")
     numbers = []
-    for start in range(0, len(expected), paged_grids.BLOCK):
-        response = rows_of(state, start, start + paged_grids.BLOCK)
+    for start in range(0, len(expected), grids.BLOCK):
+        response = rows_of(state, start, start + grids.BLOCK)
         assert response["rowCount"] == len(expected)
         numbers += [row["account_number"] for row in response["rowData"]]
     assert numbers == expected["account_number"].tolist()
     assert len(expected) == placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
     assert grid.getRowId == "params.data.account_number"  # a row click opens the account
-    count = find(tree, {"type": f"{paged_grids.PAGED_GRID}-count", "name": "at-risk"})
+    count = find(tree, {"type": f"{grids.PAGED_GRID}-count", "name": "at-risk"})
     assert text_of(count) == f"{len(expected):,} accounts"
 
 
@@ -148,7 +148,7 @@ def test_grid_column_filters_narrow_the_rows_and_the_count_line(usernames, wareh
     _grid, state = grid_of(usernames, "username-not-email")
     segment = {"segment": {"filterType": "text", "type": "equals", "filter": "residential"}}
     request = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": segment}
-    response, count = paged_grids.rows_response(request, state)
+    response, count = grids.rows_response(request, state)
     _rows, expected = warehouse.accounts_page(FILTERS, placeholder.USERNAME_NOT_EMAIL, grid_filters=segment, limit=0)
     assert response["rowCount"] == expected
     assert {row["segment"] for row in response["rowData"]} == {"residential"}

@@ -13,7 +13,7 @@ from dashboard.data.metrics import OUTCOMES
 from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
-from dashboard.web import paged_grids
+from dashboard.web import grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
@@ -132,7 +132,7 @@ def test_repeated_failures_grid_pages_accounts_with_two_failed_attempts_most_fir
         "endRow": len(expected),
         "sortModel": [{"colId": "failed_recovery_attempts", "sort": "desc"}],
     }
-    response, count = paged_grids.rows_response(request, state)
+    response, count = grids.rows_response(request, state)
     rows = response["rowData"]
     assert response["rowCount"] == len(expected) and count == f"{len(expected):,} accounts"
     assert sorted(r["account_number"] for r in rows) == sorted(expected["account_number"])

@@ -122,7 +122,8 @@ def _public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def _plain(status: int, message: str, **headers: str) -> Response:
+def plain_response(status: int, message: str, **headers: str) -> Response:
+    """An error as one line of plain text: the caller learns what to fix, never how the server failed."""
     return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
 
 
@@ -132,9 +133,11 @@ def _gate():
         return None
     if not current_user.is_authenticated:
         if path.startswith(SCRIPT_PATHS):
-            return _plain(401, "sign in required: use HTTP Basic with a portal user", **{"WWW-Authenticate": REALM})
+            return plain_response(
+                401, "sign in required: use HTTP Basic with a portal user", **{"WWW-Authenticate": REALM}
+            )
         if path.startswith("/_") or request.method != "GET":
-            return _plain(401, "sign in required")
+            return plain_response(401, "sign in required")
         return redirect(f"/login?next={_next_target(request.full_path)}")
     if request.method == "GET" and not path.startswith(("/_", "/logout", *SCRIPT_PATHS)):
         templates = {*current_app.config.get("PORTAL_PAGE_TEMPLATES", ()), *PAGE_PERMISSIONS}

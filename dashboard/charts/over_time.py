@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.web.layout import drill_graph
 
 PERIOD_HOVER = {"day": "%{x|%a %Y-%m-%d}", "week": "Week of %{x|%Y-%m-%d}", "month": "%{x|%B %Y}"}
 WEEK_MS = 7 * 24 * 3600 * 1000
@@ -68,8 +67,3 @@ def bars_over_time(
     if table[[one.column for one in series]].to_numpy().max(initial=0) <= 5:
         figure.update_yaxes(dtick=1)  # small counts: whole-number ticks only
     return figure
-
-
-def drill_chart(name: str, figure: go.Figure):
-    """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
-    return drill_graph(name, figure, clickable=bool(figure.data))

@@ -1,19 +1,16 @@
-"""Figures of the recovery page: attempts by outcome and by failure reason over time, the step
-funnel with its drop-off, and the accounts with repeated failed attempts."""
+"""Figures of the recovery page: attempts by outcome and by failure reason over time, and the step
+funnel with its drop-off; the slice of accounts with repeated failed attempts the page lists."""
 
 from __future__ import annotations
 
-import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import html
 
 from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
 from dashboard.data.metrics import OUTCOMES
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.web.paged_grids import paged_grid
 from portal.vocabulary import RECOVERY_FAILURES
 
 REPEATED_FAILURES = 2
@@ -24,20 +21,6 @@ NO_ACCOUNT_NOTE = (
 )
 UNKNOWN_EMAIL_HINT = (
     "<br><i>A request for an unknown email names no account,<br>so its account list is usually empty</i>"
-)
-REPEAT_COLUMNS = (
-    "account_number",
-    "failed_recovery_attempts",
-    "lockouts",
-    "segment",
-    "email_status",
-    "portal_access",
-    "username_is_email",
-    "email",
-    "username",
-    "enrolled_at",
-    "last_login_at",
-    "created_at",
 )
 
 
@@ -105,48 +88,4 @@ def step_label(step: str) -> str:
     return step[:1].upper() + step[1:]
 
 
-def funnel_table(funnel: pd.DataFrame) -> dbc.Table | html.Div:
-    """The funnel's numbers, for reading exactly: attempts at each step and what dropped before it."""
-    if is_empty(funnel, ["attempts"]):
-        return html.Div(id="recovery-funnel-table")
-    header = html.Thead(
-        html.Tr([html.Th("Step"), html.Th("Attempts reaching it"), html.Th("Dropped off"), html.Th("Drop-off rate")])
-    )
-    rows = []
-    for row in funnel.itertuples():
-        first = row.step_number == 0
-        rate = "" if first or pd.isna(row.drop_off_rate) else f"{row.drop_off_rate:.1%}"
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(step_label(row.step)),
-                    html.Td(f"{row.attempts:,}", className="text-end"),
-                    html.Td("" if first else f"{row.drop_off:,}", className="text-end"),
-                    html.Td(rate, className="text-end"),
-                ]
-            )
-        )
-    return dbc.Table([header, html.Tbody(rows)], size="sm", className="mb-2", id="recovery-funnel-table")
-
-
 REPEATS = AccountFilters(min_failed=REPEATED_FAILURES)
-
-
-def repeated_failures_table(filters: Filters, total: int) -> html.Div:
-    """Accounts with repeated failed attempts, most failures first, paged on the server; a row opens one."""
-    if total == 0:
-        return html.P(
-            f"No account had {REPEATED_FAILURES} or more failed recovery attempts in this range.",
-            className="text-muted",
-            id="repeated-failures-empty",
-        )
-    hint = html.Span(" · most failed attempts first; click a row to open the account.", className="text-muted")
-    return paged_grid(
-        "repeated-failures",
-        filters,
-        REPEATS,
-        REPEAT_COLUMNS,
-        total,
-        after_count=hint,
-        sort=("failed_recovery_attempts", "desc"),
-    )

@@ -12,22 +12,20 @@ import json
 from urllib.parse import unquote, urlencode
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.express as px
 from dash import Input, Output, dcc, html
 
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
-from dashboard.charts.common import COLORS, base_layout, empty_figure
-from dashboard.charts.timeline import EVENT_TYPE_ORDER, FAMILY_COLORS, FAMILY_OF
+from dashboard.charts.common import COLORS
+from dashboard.charts.timeline import timeline_figure
 from dashboard.data.account_list import account_warnings
-from dashboard.data.slices import event_label, yes_no
+from dashboard.data.slices import yes_no
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
-from dashboard.web.grids import records
+from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page
 from dashboard.web.urls import ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
@@ -180,24 +178,12 @@ EVENT_COLUMNS = [
 ]
 
 
-def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], row_id: str, height: int) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=records(frame),
-        columnDefs=columns,
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 110},
-        getRowId=f"params.data.{row_id}",
-        dashGridOptions={"animateRows": False, "pagination": len(frame) > 50, "paginationPageSize": 50},
-        style={"height": f"{height}px"},
-    )
-
-
 def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters) -> dbc.Card:
     download = download_link("account_attempts", filters, "CSV", account=number)
     if attempts.empty:
         body = html.P("No forgot-password attempts on record for this account.", className="text-muted mb-0")
     else:
-        body = _grid("account-attempts", attempts, ATTEMPT_COLUMNS, "attempt_id", min(100 + 42 * len(attempts), 420))
+        body = grid("account-attempts", ATTEMPT_COLUMNS, rows=attempts, row_id="attempt_id", height=420, fit=100)
     return chart_card(
         f"Recovery attempts ({len(attempts):,})",
         html.Div(body, id="account-attempts-body"),
@@ -205,32 +191,6 @@ def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters) -> dbc.
         note="Every attempt on record, newest first; steps are requested, code sent, code passed, "
         "question passed, reset.",
     )
-
-
-def timeline_figure(events: pd.DataFrame):
-    """Each event a dot at its time, on the row of its type, coloured by its family."""
-    if events.empty:
-        return empty_figure("No events for this account in this range")
-    shown = events.assign(
-        family=events["event_type"].map(FAMILY_OF).fillna("other"),
-        event=events["event_type"].map(event_label),
-    )
-    order = [event_label(t) for t in EVENT_TYPE_ORDER if t in set(events["event_type"])]
-    figure = px.scatter(
-        shown,
-        x="occurred_at",
-        y="event",
-        color="family",
-        color_discrete_map=FAMILY_COLORS,
-        category_orders={"event": order, "family": list(FAMILY_COLORS)},
-        hover_data={"occurred_at": "|%Y-%m-%d %H:%M:%S", "channel": True, "actor": True, "detail": True},
-        labels={"occurred_at": "When", "event": "Event", "family": "Family", "channel": "Channel"},
-    )
-    figure.update_traces(marker={"size": 10, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}})
-    figure = base_layout(figure, y_title="Event type", x_title="When", height=max(260, 70 + 26 * len(order)))
-    figure.update_yaxes(rangemode="normal")  # px already lists the first category at the top
-    figure.update_layout(hovermode="closest", legend_title_text="")
-    return figure
 
 
 def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
@@ -245,7 +205,7 @@ def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
     if events.empty:
         table = html.P("No events for this account in this range.", className="text-muted mb-0")
     else:
-        table = _grid("account-events", events, EVENT_COLUMNS, "event_id", 460)
+        table = grid("account-events", EVENT_COLUMNS, rows=events, row_id="event_id", height=460)
     table_download = download_link("activity", filters, "CSV", id_extra={"part": "table"}, account=number)
     cards.append(
         chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), table_download)

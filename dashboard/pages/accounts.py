@@ -22,13 +22,13 @@ from dashboard.data.params import BadParameter
 from dashboard.data.slices import ALL_ACCOUNTS, FLAG_CHOICES, AccountFilters
 from dashboard.data.view import Filters, view_only
 from dashboard.data.warehouse import Warehouse
+from dashboard.web.grids import ACCOUNT_GRID, account_columns, count_text, grid, grid_state, rows_response
 from dashboard.web.layout import chart_card, download_link, page
-from dashboard.web.paged_grids import COLUMNS, count_text, grid_state, infinite_grid, rows_response
 from dashboard.web.urls import clean_query, list_href
 
 dash.register_page(__name__, path="/accounts", name="Accounts", title="Accounts · Billing portal analytics")
 
-GRID_ID = {"type": "account-grid", "name": "accounts"}
+GRID_ID = {"type": ACCOUNT_GRID, "name": "accounts"}
 STATE_ID = "accounts-state"
 COUNT_ID = "accounts-count"
 LAST_LIST_ID = "account-list-search"
@@ -45,7 +45,7 @@ def read_view(warehouse: Warehouse, query: Mapping[str, str]) -> tuple[Filters, 
 
 
 def grid_rows(request: dict | None, state: dict | None):
-    """One block of the list for the infinite grid, and the count line; see `paged_grids.rows_response`."""
+    """One block of the list for the infinite grid, and the count line; see `grids.rows_response`."""
     return rows_response(request, state)
 
 
@@ -120,7 +120,7 @@ def flag_controls(query: Mapping[str, str], only: AccountFilters) -> dbc.Row:
 
 
 def account_grid(total: int) -> dag.AgGrid:
-    return infinite_grid(GRID_ID, [column["field"] for column in COLUMNS], total)
+    return grid(GRID_ID, account_columns(), total=total, height=560)
 
 
 def body(query: dict[str, str]):

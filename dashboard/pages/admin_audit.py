@@ -12,18 +12,18 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboard.auth.guard import can, requires
+from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
+from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
 from dashboard.data.params import BadParameter
-from dashboard.web.admin_export import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
-from dashboard.web.grids import records
-from dashboard.web.urls import clean_query
+from dashboard.web.export import refusal
+from dashboard.web.grids import grid
+from dashboard.web.urls import clean_query, export_href
 
 PATH = "/admin/audit"
 dash.register_page(__name__, path=PATH, name="Audit log", title="Audit log · Billing portal analytics")
@@ -52,11 +52,6 @@ def read_filters(query: Mapping[str, str]) -> tuple[AuditFilters, str | None]:
         return parse_audit_filters(known), None
     except BadParameter as error:
         return AuditFilters(), str(error)
-
-
-def audit_href(filters: AuditFilters, path: str = PATH) -> str:
-    query = urlencode(filters.query())
-    return f"{path}?{query}" if query else path
 
 
 def count_text(frame: pd.DataFrame) -> str:
@@ -111,26 +106,27 @@ def filter_bar(filters: AuditFilters, actions: list[str]) -> dbc.Row:
 
 def download(filters: AuditFilters) -> html.A | None:
     """None for a role without exports: a link that answers 403 is worse than no link."""
-    if not can(Permission.EXPORT):
+    if refusal("audit_log"):
         return None
     return html.A(
         "Download CSV",
-        href=audit_href(filters, "/admin/audit.csv"),
+        href=export_href("audit_log", filters.query()),
         className="btn btn-outline-primary btn-sm",
         id="admin-audit-download",
     )
 
 
-def audit_grid(frame: pd.DataFrame) -> dag.AgGrid:
+def audit_grid(frame: pd.DataFrame):
     """Rows keyed by entry id as text: AG Grid wants string ids, and its expressions cannot call String()."""
-    return dag.AgGrid(
-        id=GRID_ID,
-        rowData=records(frame.assign(row_id=frame["entry_id"].astype(str))),
-        columnDefs=COLUMNS,
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 110},
-        getRowId="params.data.row_id",
-        dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 100, "tooltipShowDelay": 300},
-        style={"height": "560px"},
+    return grid(
+        GRID_ID,
+        COLUMNS,
+        rows=frame.assign(row_id=frame["entry_id"].astype(str)),
+        row_id="row_id",
+        column={"flex": 1, "minWidth": 110},
+        page_size=100,
+        options={"pagination": True, "tooltipShowDelay": 300},
+        height=560,
     )
 
 

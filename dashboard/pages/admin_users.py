@@ -13,7 +13,6 @@ import secrets
 from datetime import UTC, datetime
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
@@ -21,7 +20,7 @@ from dashboard.auth.guard import actor, remote_addr, requires
 from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
-from dashboard.web.grids import records
+from dashboard.web.grids import grid, records
 
 dash.register_page(__name__, path="/admin/users", name="Users", title="Users · Billing portal analytics")
 
@@ -62,16 +61,9 @@ def user_options(users: UserStore) -> list[dict]:
     return [{"label": name, "value": name} for name in users.list()["name"]]
 
 
-def users_grid(rows: list[dict]) -> dag.AgGrid:
-    return dag.AgGrid(
-        id=GRID_ID,
-        rowData=rows,
-        columnDefs=COLUMNS,
-        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 120},
-        getRowId="params.data.name",
-        dashGridOptions={"animateRows": False, "pagination": len(rows) > 50, "paginationPageSize": 50},
-        style={"height": f"{min(460, 110 + 42 * max(len(rows), 1))}px", "cursor": "pointer"},
-    )
+def users_grid(rows: list[dict]):
+    column = {"flex": 1, "minWidth": 120}
+    return grid(GRID_ID, COLUMNS, rows=rows, row_id="name", column=column, height=460, fit=110, clickable=True)
 
 
 def done(message) -> dbc.Alert:

@@ -1,13 +1,39 @@
 """Lockouts, for support leads: how many, and which accounts keep getting locked."""
 
 import dash
+import pandas as pd
 from dash import html
 
-from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure, most_locked_table
-from dashboard.charts.over_time import drill_chart
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure
+from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
+from dashboard.web.layout import chart_card, download_link, drill_chart, page
 
 dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts · Billing portal analytics")
+
+
+def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) -> html.Div:
+    """The accounts locked most often in the range; a row click opens the account."""
+    if accounts.empty:
+        return html.P("No account was locked in this range.", className="text-muted", id="most-locked-empty")
+    table = grid(
+        {"type": ACCOUNT_GRID, "name": "most-locked"},
+        frame_columns(accounts),
+        rows=accounts,
+        row_id="account_number",
+        column={"filter": True, "minWidth": 110},
+        height=900,
+        fit=56,
+        columnSize="responsiveSizeToFit",
+        className="ag-theme-alpine",
+    )
+    if len(accounts) >= limit:
+        shown = f"The top {limit:,} accounts by lockouts in this range, most first."
+    elif len(accounts) == 1:
+        shown = "The only account locked in this range."
+    else:
+        shown = f"All {len(accounts):,} accounts locked in this range, most lockouts first."
+    summary = html.Small(shown, className="text-muted")
+    return html.Div([summary, table])
 
 
 def body(warehouse, filters):

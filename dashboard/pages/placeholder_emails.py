@@ -13,8 +13,8 @@ from dashboard.charts.common import drill_query
 from dashboard.data.params import BadParameter
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
+from dashboard.web.grids import paged_grid
 from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page
-from dashboard.web.paged_grids import paged_grid
 from dashboard.web.urls import clean_query
 
 dash.register_page(

@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
-from dashboard.web.grids import records
+from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page
 from dashboard.web.urls import clean_query
 from etl.pipeline import unloaded_warning
@@ -58,15 +57,7 @@ def _value(value) -> str:
 
 
 def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], height: int = 360, row_id: str | None = None):
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=records(frame),
-        columnDefs=columns,
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 110},
-        getRowId=f"params.data.{row_id}" if row_id else None,
-        dashGridOptions={"animateRows": False, "pagination": len(frame) > 100, "paginationPageSize": 100},
-        style={"height": f"{min(height, 90 + 42 * max(len(frame), 1))}px"},
-    )
+    return grid(grid_id, columns, rows=frame, row_id=row_id, height=height, fit=90, page_size=100)
 
 
 def _download(filters: Filters, part: str) -> html.A | None:

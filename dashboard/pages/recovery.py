@@ -2,22 +2,84 @@
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import html
 
-from dashboard.charts.over_time import drill_chart
+from dashboard.charts.common import is_empty
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
     REPEATED_FAILURES,
     REPEATS,
     failure_reasons_figure,
     funnel_figure,
-    funnel_table,
     outcomes_figure,
-    repeated_failures_table,
+    step_label,
 )
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.data.view import Filters
+from dashboard.web.grids import paged_grid
+from dashboard.web.layout import chart_card, download_link, drill_chart, page
 
 dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery · Billing portal analytics")
+
+
+REPEAT_COLUMNS = (
+    "account_number",
+    "failed_recovery_attempts",
+    "lockouts",
+    "segment",
+    "email_status",
+    "portal_access",
+    "username_is_email",
+    "email",
+    "username",
+    "enrolled_at",
+    "last_login_at",
+    "created_at",
+)
+
+
+def funnel_table(funnel: pd.DataFrame) -> dbc.Table | html.Div:
+    """The funnel's numbers, for reading exactly: attempts at each step and what dropped before it."""
+    if is_empty(funnel, ["attempts"]):
+        return html.Div(id="recovery-funnel-table")
+    header = html.Thead(
+        html.Tr([html.Th("Step"), html.Th("Attempts reaching it"), html.Th("Dropped off"), html.Th("Drop-off rate")])
+    )
+    rows = []
+    for row in funnel.itertuples():
+        first = row.step_number == 0
+        rate = "" if first or pd.isna(row.drop_off_rate) else f"{row.drop_off_rate:.1%}"
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(step_label(row.step)),
+                    html.Td(f"{row.attempts:,}", className="text-end"),
+                    html.Td("" if first else f"{row.drop_off:,}", className="text-end"),
+                    html.Td(rate, className="text-end"),
+                ]
+            )
+        )
+    return dbc.Table([header, html.Tbody(rows)], size="sm", className="mb-2", id="recovery-funnel-table")
+
+
+def repeated_failures_table(filters: Filters, total: int) -> html.Div:
+    """Accounts with repeated failed attempts, most failures first, paged on the server; a row opens one."""
+    if total == 0:
+        return html.P(
+            f"No account had {REPEATED_FAILURES} or more failed recovery attempts in this range.",
+            className="text-muted",
+            id="repeated-failures-empty",
+        )
+    hint = html.Span(" · most failed attempts first; click a row to open the account.", className="text-muted")
+    return paged_grid(
+        "repeated-failures",
+        filters,
+        REPEATS,
+        REPEAT_COLUMNS,
+        total,
+        after_count=hint,
+        sort=("failed_recovery_attempts", "desc"),
+    )
 
 
 def body(warehouse, filters):

@@ -3,9 +3,8 @@
 import dash
 from dash import html
 
-from dashboard.charts.over_time import drill_chart
 from dashboard.charts.resets import heatmap_figure, resets_figure
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page
 
 dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Billing portal analytics")
 

@@ -14,9 +14,9 @@ from dashboard.auth import hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
-from dashboard.web import admin_export, export, plotly_bundle
+from dashboard.web import export, plotly_bundle
+from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
-from dashboard.web.paged_grids import PAGED_GRID
 from portal.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +42,6 @@ def create_app(config: Config | None = None) -> Dash:
     plotly_bundle.install(app.server)  # after the sign-in gate, which answers anonymous callers first
     hardening.install(app)
     app.server.register_blueprint(export.blueprint)
-    app.server.register_blueprint(admin_export.blueprint)
     _guard_pages(app)
     app.layout = shell
     _register_filter_callback(app)
@@ -114,7 +113,7 @@ def _register_drill_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output("row-nav", "href"),
-        Input({"type": "account-grid", "name": ALL}, "cellClicked"),
+        Input({"type": ACCOUNT_GRID, "name": ALL}, "cellClicked"),
         Input({"type": PAGED_GRID, "name": ALL}, "cellClicked"),
         prevent_initial_call=True,
     )

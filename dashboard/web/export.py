@@ -1,125 +1,70 @@
-"""`GET /export/<dataset>.csv`: every dataset of SPEC section 5 as a streamed CSV file.
+"""The CSV exports over HTTP: `GET /export/<dataset>.csv` for the datasets of SPEC section 5, and
+`GET /admin/audit.csv` for the audit log, both served from the registry in `dashboard.data.datasets`.
 
 The routes call the same query-layer functions as the pages. Errors in the request are HTTP 400
-with one line of plain text; nothing else about the server is ever shown. Exports need the export
-permission (analyst, admin); emails and usernames stay masked unless the user may also see them
-(support or admin), and every export is written to the audit log with its filters and row count.
+with one line of plain text; nothing else about the server is ever shown. Each export needs the
+permissions its registry entry names, checked here and not only by the page that links to it (a URL
+can be fetched without ever opening the page). Emails and usernames stay masked unless the user may
+also see them (support or admin), and every export is written to the audit log with its filters and
+row count, an export of the audit log included.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Mapping
 
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
 
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
+from dashboard.auth.web import plain_response
 from dashboard.auth.web import store as users
-from dashboard.data.params import BadParameter, check_known
-from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
-from dashboard.data.view import VIEW_PARAMETERS, Filters
+from dashboard.data.datasets import DATASETS, EXPORT_PATH, REGISTRY, dataset_frame
+from dashboard.data.params import BadParameter
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.csvout import csv_chunks
-
-Dataset = Callable[[Warehouse, Filters, Mapping[str, str], bool], pd.DataFrame]
-
-
-def _account_param(args: Mapping[str, str]) -> str:
-    account = (args.get("account") or "").strip()
-    if not account:
-        raise BadParameter("this dataset needs an account parameter, e.g. ?account=A0000001")
-    return account
-
-
-def _limit(args: Mapping[str, str]) -> int:
-    text = (args.get("limit") or "20").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
-        raise BadParameter(f"limit must be a whole number from 1 to 100000, got {text!r}")
-    return int(text)
-
-
-DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
-    "adoption": (VIEW_PARAMETERS, lambda w, f, a, u: w.adoption(f)),
-    "recovery": (VIEW_PARAMETERS, lambda w, f, a, u: w.recovery(f)),
-    "recovery_attempts": (VIEW_PARAMETERS, lambda w, f, a, u: w.recovery_attempts(f)),
-    "resets": (VIEW_PARAMETERS, lambda w, f, a, u: w.resets(f)),
-    "lockouts": (VIEW_PARAMETERS, lambda w, f, a, u: w.lockouts(f)),
-    "accounts": (
-        VIEW_PARAMETERS | ACCOUNT_PARAMETERS,
-        lambda w, f, a, u: w.accounts(f, AccountFilters.parse(a), unmasked=u),
-    ),
-    "activity": (VIEW_PARAMETERS | {"account"}, lambda w, f, a, u: w.activity(_account_param(a), f, unmasked=u)),
-    "quality": (VIEW_PARAMETERS, lambda w, f, a, u: w.quality()),
-    "kpis": (VIEW_PARAMETERS, lambda w, f, a, u: w.kpis(f)),
-    "email_statuses": (VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_over_time(f)),
-    "email_status_breakdown": (VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_breakdown(f)),
-    "adoption_by_segment": (VIEW_PARAMETERS, lambda w, f, a, u: w.adoption_by_segment(f)),
-    "enrollment_funnel": (VIEW_PARAMETERS, lambda w, f, a, u: w.enrollment_funnel(f)),
-    "recovery_funnel": (VIEW_PARAMETERS, lambda w, f, a, u: w.recovery_funnel(f)),
-    "reset_heatmap": (VIEW_PARAMETERS, lambda w, f, a, u: w.reset_heatmap(f)),
-    "most_locked": (VIEW_PARAMETERS | {"limit"}, lambda w, f, a, u: w.most_locked(f, _limit(a))),
-    "account_attempts": (VIEW_PARAMETERS | {"account"}, lambda w, f, a, u: w.attempts_of(_account_param(a))),
-}
-
-EXTRA_PERMISSION: dict[str, Permission] = {"quality": Permission.VIEW_QUALITY}
-"""Datasets that need more than the export permission: the quality report is the analysts' page."""
 
 blueprint = Blueprint("export", __name__)
 
 
-def file_name(dataset: str, filters: Filters) -> str:
-    """Names that say what the file holds, so a folder of exports stays legible."""
-    parts = [
-        dataset,
-        filters.start.isoformat(),
-        filters.end.isoformat(),
-        filters.grain,
-        filters.segment or "all-segments",
-    ]
-    safe = "_".join(parts)
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in safe) + ".csv"
+def refusal(dataset: str) -> str | None:
+    """Why the signed-in user may not take this export, in one line; None when they may."""
+    spec = REGISTRY[dataset]
+    missing = [permission for permission in spec.permissions if not can(permission)]
+    if not missing:
+        return None
+    return spec.refusal or f"not allowed: {dataset} exports need the {missing[0].value} permission"
 
 
-def _plain(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
-
-
-def dataset_frame(
-    warehouse: Warehouse, dataset: str, args: Mapping[str, str], *, unmasked: bool = False
-) -> tuple[pd.DataFrame, Filters]:
-    """The frame a dataset export holds for these parameters; raises BadParameter for bad ones."""
-    allowed, build = DATASETS[dataset]
-    check_known(args, allowed)
-    filters = Filters.parse(args, warehouse.extent())
-    return build(warehouse, filters, args, unmasked), filters
-
-
-def _refusal(dataset: str) -> str | None:
-    needed = [Permission.EXPORT, *([EXTRA_PERMISSION[dataset]] if dataset in EXTRA_PERMISSION else [])]
-    missing = [permission for permission in needed if not can(permission)]
-    return f"not allowed: {dataset} exports need the {missing[0].value} permission" if missing else None
-
-
-@blueprint.get("/export/<dataset>.csv")
+@blueprint.get(EXPORT_PATH.format(name="<dataset>"))
 def export(dataset: str) -> Response:
     if dataset not in DATASETS:
-        return _plain(404, f"unknown dataset {dataset!r}; available: {', '.join(DATASETS)}")
-    refusal = _refusal(dataset)
-    if refusal:
-        return _plain(403, refusal)
-    warehouse = Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
+        return plain_response(404, f"unknown dataset {dataset!r}; available: {', '.join(DATASETS)}")
+    return serve(dataset)
+
+
+def serve(dataset: str) -> Response:
+    """The export as a streamed CSV file, after the permission check, and its audit entry."""
+    denied = refusal(dataset)
+    if denied:
+        return plain_response(403, denied)
+    spec = REGISTRY[dataset]
+    store = users()
+    source = store if spec.source == "users" else Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
     unmasked = can(Permission.UNMASK)
     try:
-        frame, filters = dataset_frame(warehouse, dataset, request.args, unmasked=unmasked)
+        frame, filters = dataset_frame(source, dataset, request.args, unmasked=unmasked)
     except BadParameter as error:
-        return _plain(400, str(error))
-    detail = {"filters": dict(request.args), "unmasked": unmasked and dataset in UNMASKABLE}
-    users().audit(actor(), "export", dataset, detail, rows=len(frame), remote_addr=remote_addr())
-    return csv_response(frame, file_name(dataset, filters))
+        return plain_response(400, str(error))
+    detail = {"filters": dict(request.args)}
+    if spec.source == "warehouse":
+        detail["unmasked"] = unmasked and spec.unmaskable
+    store.audit(actor(), "export", dataset, detail, rows=len(frame), remote_addr=remote_addr())
+    return csv_response(frame, spec.file_name(dataset, filters))
 
 
-UNMASKABLE = frozenset({"accounts", "activity"})
+for _name, _spec in REGISTRY.items():
+    if _spec.path != EXPORT_PATH:
+        blueprint.add_url_rule(_spec.path, _name, lambda name=_name: serve(name), methods=["GET"])
 
 
 def csv_response(frame: pd.DataFrame, name: str) -> Response:

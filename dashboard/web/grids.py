@@ -1,25 +1,40 @@
-"""AG Grid tables with sorting, column filters, and a row click that opens the account."""
+"""Every AG Grid of the dashboard, built by `grid`: rows held in the browser, or paged on the server.
+
+Client-side grids get their rows with the page (`rows=`), sort and filter in the browser, and page
+through them fifty or a hundred at a time. Server-paged grids (`total=`) use AG Grid's infinite row
+model: it asks for rows 0-100, 100-200, ... as the user scrolls, with its sort and column filters,
+and `rows_response` answers each request with one page of `Warehouse.accounts_page`, so a slice of
+a hundred thousand accounts costs the browser one page, not megabytes of rows. The view and the
+slice travel in a store beside the grid and are parsed again on every request, since anyone signed
+in can call a callback with any store.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import dash
 import dash_ag_grid as dag
 import pandas as pd
+from dash import MATCH, Input, Output, State, html
 
+from dashboard.auth.guard import requires
+from dashboard.auth.roles import Permission
+from dashboard.data.params import BadParameter
+from dashboard.data.slices import AccountFilters
+from dashboard.data.view import Filters
+from dashboard.web.layout import current_warehouse
+from dashboard.web.urls import clean_query
 
-def column_defs(frame: pd.DataFrame, *, headers: dict[str, str] | None = None) -> list[dict]:
-    headers = headers or {}
-    defs = []
-    for name in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[name].dtype) and not pd.api.types.is_bool_dtype(frame[name].dtype)
-        defs.append(
-            {
-                "field": name,
-                "headerName": headers.get(name, name.replace("_", " ")),
-                "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
-                "type": "numericColumn" if numeric else None,
-            }
-        )
-    return [{k: v for k, v in d.items() if v is not None} for d in defs]
+ACCOUNT_GRID = "account-grid"
+"""The id type of a client-side grid of account rows: the shared row-click callback opens the account."""
+PAGED_GRID = "paged-grid"
+"""The id type of a server-paged grid that is not the account list page's own."""
+BLOCK = 100
+MAX_BLOCK = 1_000
+"""The most rows one grid request may ask for: the grid asks for BLOCK, a script gets no more than this."""
+ROW_PX = 42
+"""The height of one row, for grids that shrink to fit a few rows."""
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -33,20 +48,218 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return out.to_dict("records")
 
 
-def account_grid(grid_id: str | dict, frame: pd.DataFrame, *, height: int = 420, **options) -> dag.AgGrid:
-    """A client-side grid of rows that each belong to an account; clicking a row opens that account.
+def grid(
+    grid_id: str | dict,
+    columns: list[dict],
+    *,
+    height: int,
+    rows: pd.DataFrame | list[dict] | None = None,
+    total: int | None = None,
+    fit: int | None = None,
+    row_id: str | None = None,
+    column: dict | None = None,
+    page_size: int = 50,
+    options: dict | None = None,
+    clickable: bool = False,
+    **props,
+) -> dag.AgGrid:
+    """A sortable, resizable grid of `columns`: the one builder of every grid of the app.
 
-    `grid_id` should be `{"type": "account-grid", "name": ...}` for the shared row-click callback.
+    With `rows` (a frame, or records already) the grid holds them and pages past `page_size`. With
+    `total` instead, the rows are the account list's, paged on the server by `rows_response`, keyed
+    by account number and opened by a click. `height` is in pixels; with `fit` (the pixels of the
+    header and scrollbar) a grid of few rows shrinks to them. `column` is the default column
+    definition beyond sortable and resizable; `options` are added to the grid options.
     """
+    if total is None:
+        data = {"rowData": records(rows) if isinstance(rows, pd.DataFrame) else rows}
+        count = len(rows)
+        grid_options = {"animateRows": False, "pagination": count > page_size, "paginationPageSize": page_size}
+        column = {"filter": True, "flex": 1, "minWidth": 110} if column is None else column
+    else:
+        data, count = {"rowModelType": "infinite"}, total
+        grid_options = {
+            "cacheBlockSize": BLOCK,
+            "maxBlocksInCache": 50,
+            "infiniteInitialRowCount": min(BLOCK, max(total, 1)),
+            "rowBuffer": 10,
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+            # Two lines of header text at a fixed height: measuring each header (autoHeaderHeight)
+            # forced a layout of the whole page per column while the charts were drawing.
+            "headerHeight": 52,
+        }
+        column = {"minWidth": 90, "wrapHeaderText": True}
+        fit, row_id, clickable = 150, "account_number", True
+    if fit is not None:
+        height = min(height, fit + ROW_PX * max(count, 1))
     return dag.AgGrid(
         id=grid_id,
-        rowData=records(frame),
-        columnDefs=column_defs(frame),
-        defaultColDef={"sortable": True, "resizable": True, "filter": True, "minWidth": 110},
-        getRowId="params.data.account_number" if "account_number" in frame else None,
-        dashGridOptions={"animateRows": False, "pagination": len(frame) > 50, "paginationPageSize": 50},
-        columnSize="responsiveSizeToFit",
-        style={"height": f"{height}px"},
-        className="ag-theme-alpine",
-        **options,
+        **data,
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "resizable": True, **column},
+        getRowId=f"params.data.{row_id}" if row_id else None,
+        dashGridOptions={**grid_options, **(options or {})},
+        style={"height": f"{height}px", **({"cursor": "pointer"} if clickable else {})},
+        **props,
     )
+
+
+def frame_columns(frame: pd.DataFrame) -> list[dict]:
+    """A column per column of `frame`, headed by its name; numbers get a number filter, the rest a text one."""
+    defs = []
+    for name in frame.columns:
+        numeric = pd.api.types.is_numeric_dtype(frame[name].dtype) and not pd.api.types.is_bool_dtype(frame[name].dtype)
+        defs.append(
+            {
+                "field": name,
+                "headerName": name.replace("_", " "),
+                "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
+                "type": "numericColumn" if numeric else None,
+            }
+        )
+    return [{k: v for k, v in d.items() if v is not None} for d in defs]
+
+
+# --- the account list's columns, as server-paged grids show them ----------------------------------
+
+MASKED = ("email", "username")
+"""Never sorted or filtered on: the order or a match would reveal what the mask hides."""
+TEXT_OPTIONS = ["contains", "notContains", "equals", "notEqual", "startsWith", "endsWith"]
+NUMBER_OPTIONS = ["equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]
+"""Only the filter operators the query layer turns into SQL, so no filter is silently ignored."""
+YES_NO = {"function": "params.value == null ? '' : (params.value ? 'yes' : 'no')"}
+DAY = {"function": "params.value ? params.value.slice(0, 10) : ''"}
+"""Dates show as days; the full time is in the tooltip and the CSV."""
+
+
+def _filtered(field: str, header: str, kind: str, options: list[str], **extra) -> dict:
+    """A column with a floating filter offering only `options`."""
+    return {
+        "field": field,
+        "headerName": header,
+        "filter": f"ag{kind}ColumnFilter",
+        "filterParams": {"filterOptions": options, "maxNumConditions": 2},
+        "floatingFilter": True,
+        **extra,
+    }
+
+
+def _text(field: str, header: str, **extra) -> dict:
+    return _filtered(field, header, "Text", TEXT_OPTIONS, **extra)
+
+
+def _number(field: str, header: str) -> dict:
+    return _filtered(field, header, "Number", NUMBER_OPTIONS, type="numericColumn", width=125)
+
+
+def _unfiltered(field: str, header: str, **extra) -> dict:
+    """Sortable, no column filter: flags have their own controls, dates and masked text have none."""
+    return {"field": field, "headerName": header, "filter": False, **extra}
+
+
+ACCOUNT_COLUMNS = [
+    _text("account_number", "Account", pinned="left", width=125),
+    _text("segment", "Segment", width=130),
+    _unfiltered("portal_access", "Portal access", valueFormatter=YES_NO, width=100),
+    _text("email_status", "Email status", width=130),
+    _unfiltered("username_is_email", "Username is email", valueFormatter=YES_NO, width=110),
+    # Masked values: sorting or filtering them would reveal what the mask hides.
+    _unfiltered("email", "Email (masked)", sortable=False, flex=1, minWidth=170),
+    _unfiltered("username", "Username (masked)", sortable=False, flex=1, minWidth=160),
+    _unfiltered("enrolled_at", "Enrolled", valueFormatter=DAY, tooltipField="enrolled_at", width=115),
+    _unfiltered("last_login_at", "Last login", valueFormatter=DAY, tooltipField="last_login_at", width=115),
+    _number("failed_recovery_attempts", "Failed recoveries in range"),
+    _number("lockouts", "Lockouts in range"),
+    _unfiltered("created_at", "Created", valueFormatter=DAY, tooltipField="created_at", width=115),
+]
+"""Every column of the `accounts` dataset as a server-paged grid shows it."""
+
+
+def account_columns(fields: Sequence[str] | None = None, sort: tuple[str, str] | None = None) -> list[dict]:
+    """The columns of `fields` (all by default), in that order; `sort` (field, "asc" or "desc") is the first order."""
+    by_field = {column["field"]: column for column in ACCOUNT_COLUMNS}
+    defs = [dict(by_field[field]) for field in (by_field if fields is None else fields)]
+    for column in defs:
+        if sort is not None and column["field"] == sort[0]:
+            column["sort"] = sort[1]
+    return defs
+
+
+# --- server paging ----------------------------------------------------------------------------------
+
+
+def grid_state(filters: Filters, only: AccountFilters, total: int) -> dict:
+    """What the grid callback needs: the view and the slice as query parameters, and the slice's size."""
+    return {"query": {**filters.query(), **only.query()}, "total": total}
+
+
+def count_text(matching: int, in_slice: int | None = None) -> str:
+    noun = "account" if matching == 1 else "accounts"
+    if in_slice is None or matching == in_slice:
+        return f"{matching:,} {noun}"
+    return f"{matching:,} of {in_slice:,} accounts match the column filters"
+
+
+def rows_response(request: dict | None, state: dict | None):
+    """One block of rows for an infinite grid, and its count line: sort and column filters go into SQL."""
+    if not request:
+        return dash.no_update, dash.no_update
+    params = clean_query((state or {}).get("query") or {})
+    try:
+        filters, only = Filters.parse(params, None), AccountFilters.parse(params)
+    except BadParameter:
+        return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
+    start = max(int(request.get("startRow") or 0), 0)
+    end = int(request.get("endRow") or start + BLOCK)
+    limit = min(max(end - start, 0), MAX_BLOCK)
+    sort = [
+        (item["colId"], item.get("sort") != "desc")
+        for item in request.get("sortModel") or []
+        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
+    ]
+    models = request.get("filterModel") or {}
+    grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
+    grid_filters = grid_filters or None
+    in_slice = (state or {}).get("total")
+    in_slice = in_slice if isinstance(in_slice, int) else None
+    rows, total = current_warehouse().accounts_page(
+        filters,
+        only,
+        sort=sort,
+        grid_filters=grid_filters,
+        offset=start,
+        limit=limit,
+        known_total=None if grid_filters else in_slice,
+    )
+    return {"rowData": records(rows), "rowCount": total}, count_text(total, in_slice if grid_filters else None)
+
+
+def paged_grid(
+    name: str,
+    filters: Filters,
+    only: AccountFilters,
+    fields: Sequence[str],
+    total: int,
+    *,
+    after_count=None,
+    sort: tuple[str, str] | None = None,
+) -> html.Div:
+    """A slice of the account list as a server-paged grid, under a count line that follows its column filters."""
+    count = html.Strong(count_text(total), id={"type": f"{PAGED_GRID}-count", "name": name})
+    return html.Div(
+        [
+            dash.dcc.Store(id={"type": f"{PAGED_GRID}-state", "name": name}, data=grid_state(filters, only, total)),
+            html.Div([count, *([after_count] if after_count is not None else [])], className="small mb-2"),
+            grid({"type": PAGED_GRID, "name": name}, account_columns(fields, sort), total=total, height=480),
+        ]
+    )
+
+
+dash.callback(
+    Output({"type": PAGED_GRID, "name": MATCH}, "getRowsResponse"),
+    Output({"type": f"{PAGED_GRID}-count", "name": MATCH}, "children"),
+    Input({"type": PAGED_GRID, "name": MATCH}, "getRowsRequest"),
+    State({"type": f"{PAGED_GRID}-state", "name": MATCH}, "data"),
+    prevent_initial_call=True,
+)(requires(Permission.VIEW_ACCOUNTS)(rows_response))

@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.auth.guard import actor, can, page_allowed
-from dashboard.auth.roles import Permission
+from dashboard.auth.guard import actor, page_allowed
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
+from dashboard.web.export import refusal
+from dashboard.web.urls import export_href
 
 NAV = (
     ("/", "Overview"),
@@ -127,15 +128,20 @@ def _with_current(segments: list[str], current: str | None) -> list[str]:
 
 
 def query_string(filters: Filters, **extra: str) -> str:
-    return urlencode({**filters.query(), **{k: v for k, v in extra.items() if v}})
+    return urlencode(_link_query(filters, extra))
 
 
-def export_link(dataset: str, filters: Filters, label: str | None = None, **extra: str) -> html.A | None:
-    if not can(Permission.EXPORT):
+def _link_query(filters: Filters, extra: Mapping[str, str]) -> dict[str, str]:
+    return {**filters.query(), **{k: v for k, v in extra.items() if v}}
+
+
+def export_link(dataset: str, filters: Filters) -> html.A | None:
+    """A page-wide button to a dataset of the page, for its view; None for a role that may not take it."""
+    if refusal(dataset):
         return None
     return html.A(
-        label or f"Download {dataset}.csv",
-        href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
+        f"Download {dataset}.csv",
+        href=export_href(dataset, filters.query()),
         className="btn btn-outline-primary btn-sm me-2 mb-2",
         id=f"export-{dataset}",
     )
@@ -184,11 +190,11 @@ def download_link(
 
     None for a role without exports: a link that answers 403 is worse than no link.
     """
-    if not can(Permission.EXPORT):
+    if refusal(dataset):
         return None
     return html.A(
         [html.Span("⤓ ", **{"aria-hidden": "true"}), label],
-        href=f"/export/{dataset}.csv?{query_string(filters, **extra)}",
+        href=export_href(dataset, _link_query(filters, extra)),
         className="btn btn-outline-secondary btn-sm",
         id={"type": "download", "dataset": dataset, **(id_extra or {})},
         title=f"Download {dataset}.csv for this view",
@@ -216,3 +222,8 @@ def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
         style={"cursor": "pointer"} if clickable else None,
     )
+
+
+def drill_chart(name: str, figure):
+    """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
+    return drill_graph(name, figure, clickable=bool(figure.data))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlencode
 
+from dashboard.data.datasets import export_path
+
 ACCOUNTS = "/accounts"
 
 
@@ -35,3 +37,8 @@ def list_href(query: Mapping[str, str], *, drop: Iterable[str] = (), **changes: 
         else:
             params[name] = value
     return with_query(ACCOUNTS, params)
+
+
+def export_href(dataset: str, params: Mapping[str, str]) -> str:
+    """The URL of a CSV export (`/export/<dataset>.csv`, or the audit log's own) for these parameters."""
+    return with_query(export_path(dataset), params)
