@@ -3,8 +3,8 @@
 portal (shared words, config, schema, connection) < etl (the loader), and on the dashboard's side
 portal < the permission table and user store (auth.roles, auth.store: the audit log is a dataset)
 < dashboard.data (views, slices, metrics, reads) < the rest of dashboard.auth (sign-in, guard) <
-dashboard.charts < dashboard.web < dashboard.pages < dashboard.cli. Read statically from every module's source, so an import inside a function counts
-too: it would run upward just the same, only later.
+dashboard.charts < dashboard.web < dashboard.pages < dashboard.cli. Read statically from every
+module's source, so an import inside a function counts too: it would run upward just the same, later.
 """
 
 from __future__ import annotations
