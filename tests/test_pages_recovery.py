@@ -8,16 +8,16 @@ from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
 import pytest
+from dash import html
 
 from dashboard.data.metrics import OUTCOMES
 from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from dashboard.web import paged_grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
-from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
+from tests.page_tree import find, has, of_type, render_page, slice_of, text_of
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -31,17 +31,6 @@ REPEATS_GRID = {"type": "paged-grid", "name": "repeated-failures"}
 
 def trace(figure, name):
     return next(t for t in figure.data if t.name == name)
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def view(dash_app):
-    """The page of VIEW, rendered once for the tests that only read it."""
-    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_outcome_bars_are_the_recovery_metric_per_period(view, warehouse):
@@ -97,9 +86,7 @@ def test_funnel_shows_attempts_reaching_each_step_with_drop_off(view, warehouse)
     assert [label.lower() for label in steps.y] == list(RECOVERY_STEPS)
     reset = funnel.iloc[-1]
     assert f"−{reset.drop_off:,}, {reset.drop_off_rate:.1%} drop-off" in steps.text[-1]
-    table_text = [
-        str(cell.children) for cell in walk(find(tree, "recovery-funnel-table")) if type(cell).__name__ == "Td"
-    ]
+    table_text = [text_of(cell) for cell in of_type(find(tree, "recovery-funnel-table"), html.Td)]
     assert f"{funnel['drop_off'].iloc[2]:,}" in table_text and f"{funnel['drop_off_rate'].iloc[2]:.1%}" in table_text
 
 
@@ -178,8 +165,7 @@ def test_a_view_without_attempts_shows_empty_states(in_request, query):
     assert "No account had 2 or more" in find(tree, "repeated-failures-empty").children
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_request, tmp_path, monkeypatch):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/new.sqlite")
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     tree = render()
     assert not find(tree, OUTCOMES_CHART).figure.data
     assert find(tree, "repeated-failures-empty")
