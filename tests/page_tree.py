@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import dash
 import pandas as pd
+import pytest
 from dash.development.base_component import Component
 
 from dashboard.data.slices import AccountFilters
@@ -115,6 +116,16 @@ def page_module(path: str) -> ModuleType:
 def render_page(path: str, **query: str) -> Component:
     """The layout of the page at `path` for a URL query, as Dash builds it; call inside a signed-in request."""
     return registered_page(path)["layout"](**query)
+
+
+def views_without_data(view: dict[str, str]) -> pytest.MarkDecorator:
+    """Parametrises a test's `query` over two views that hold nothing: a range after the demo's last day, and the
+    page's `view` narrowed to a segment no account has."""
+    return pytest.mark.parametrize(
+        "query",
+        [{"start": "2030-01-01", "end": "2030-03-31"}, {**view, "segment": "no-such-segment"}],
+        ids=["range", "segment"],
+    )
 
 
 def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:

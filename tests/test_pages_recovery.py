@@ -7,7 +7,6 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
-import pytest
 from dash import html
 
 from dashboard.data.metrics import OUTCOMES
@@ -17,7 +16,7 @@ from dashboard.web import paged_grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
-from tests.page_tree import find, has, of_type, render_page, slice_of, text_of
+from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -151,11 +150,7 @@ def test_drill_queries_keep_the_chosen_segment(in_request):
     assert all(slice_of(query)[0].segment == "business" for query in figure.data[0].customdata)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [{"start": "2030-01-01", "end": "2030-03-31"}, {**VIEW, "segment": "no-such-segment"}],
-    ids=["range", "segment"],
-)
+@views_without_data(VIEW)
 def test_a_view_without_attempts_shows_empty_states(in_request, query):
     tree = render(**query)
     for chart in (OUTCOMES_CHART, REASONS_CHART, FUNNEL_CHART):
