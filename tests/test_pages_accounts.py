@@ -149,7 +149,6 @@ def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, empty_warehouse):
     ],
 )
 def test_a_drilled_period_reads_as_its_calendar_period(start, end, label):
-
     assert period_label(Filters(start, end)) == label
 
 
