@@ -7,10 +7,14 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from dash import Dash
+from dash.development.base_component import Component
 from sqlalchemy import create_engine, text
 
+from dashboard.data.warehouse import Warehouse
 from portal.config import Config
 from tests.builders import write_source
+from tests.page_tree import render_page
 from tests.signin import signed_in
 
 PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -152,11 +156,37 @@ def demo_warehouse(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def warehouse(demo_warehouse: str) -> Warehouse:
+    """Read access to the demo warehouse, for the figures a page's charts and grids must equal."""
+    return Warehouse(demo_warehouse)
+
+
+@pytest.fixture(scope="session")
 def dash_app(demo_warehouse):
-    """The dashboard app on the demo warehouse (pages registered once per test session)."""
+    """The dashboard app on the demo warehouse (pages registered once per test session).
+
+    It serves one request at once, so that it is the app that takes the callbacks product modules register with
+    `dash.callback` at import (the paged grids' row callback): Dash hands those to whichever app serves its first
+    request, and a module imports once per session. Any other app is made through `make_app`, after this one.
+    """
     from dashboard.web.app import create_app
 
-    return create_app(config_for("sqlite://", demo_warehouse))
+    app = create_app(config_for("sqlite://", demo_warehouse))
+    app.server.test_client().get("/login")  # the first request: Dash sets the server up, Pages adds its router
+    return app
+
+
+@pytest.fixture(scope="session")
+def make_app(dash_app) -> Callable[[Config], Dash]:
+    """Makes an app of its own configuration (another warehouse), in any test order.
+
+    Such an app lacks the callbacks registered at import, which the session's `dash_app` took first; without this
+    order a module that made its own app before `dash_app` existed would leave `dash_app` without them (the
+    paged grids answered "Callback function not found" in whatever test ran next).
+    """
+    from dashboard.web.app import create_app
+
+    return create_app
 
 
 @pytest.fixture
@@ -164,3 +194,24 @@ def in_request(dash_app):
     """Run page layouts and callbacks as the server would, inside a request of the app."""
     with signed_in(dash_app):
         yield dash_app
+
+
+@pytest.fixture(scope="module")
+def in_module_request(dash_app):
+    """One signed-in request for a module's tests, which render pages and run callbacks in it."""
+    with signed_in(dash_app):
+        yield dash_app
+
+
+@pytest.fixture(scope="module")
+def view(request, in_module_request) -> Component:
+    """The page at the test module's `PATH` for its `VIEW` (a query), rendered once for the tests that only read it."""
+    return render_page(request.module.PATH, **request.module.VIEW)
+
+
+@pytest.fixture
+def empty_warehouse(in_request, tmp_path, monkeypatch) -> Warehouse:
+    """The app of `in_request` pointed, for one test, at a brand-new warehouse that nothing was loaded into."""
+    url = f"sqlite:///{tmp_path}/empty.sqlite"
+    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", url)
+    return Warehouse(url)

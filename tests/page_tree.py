@@ -7,6 +7,7 @@ module than in another would let a page pass there that fails here.
 
 from __future__ import annotations
 
+import numbers
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -15,13 +16,12 @@ from urllib.parse import parse_qsl
 
 import dash
 import pandas as pd
-from dash import Dash
+import pytest
 from dash.development.base_component import Component
 
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
-from tests.signin import signed_in
 
 ComponentId = str | dict[str, str]
 """A component id as pages set it: a plain string, or a dict for pattern-matching callbacks."""
@@ -36,22 +36,44 @@ def walk(component: Component) -> Iterator[Component]:
             yield from walk(child)
 
 
+def find_all(tree: Component, component_id: ComponentId) -> list[Any]:
+    """Every component of `tree` with this id, in reading order: for asserting how often a page draws a part."""
+    return [c for c in walk(tree) if getattr(c, "id", None) == component_id]
+
+
 def find(tree: Component, component_id: ComponentId) -> Any:
     """The one component of `tree` with this id: a repeated id breaks the page's callbacks, so two fail as none do."""
-    found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
+    found = find_all(tree, component_id)
     assert len(found) == 1, f"{component_id} found {len(found)} times"
     return found[0]
 
 
 def has(tree: Component, component_id: ComponentId) -> bool:
     """Whether `tree` holds a component with this id: for parts a page leaves out, such as a grid of no rows."""
-    return any(getattr(c, "id", None) == component_id for c in walk(tree))
+    return bool(find_all(tree, component_id))
 
 
-def strings(component: Component | str) -> Iterator[str]:
-    """The strings of `component` in reading order: what a reader sees, without the markup around it."""
+def of_type(tree: Component, kind: type[Component] | tuple[type[Component], ...]) -> list[Any]:
+    """Every component of `tree` of this class, or of these classes (`dcc.Graph`, `(html.Button, dbc.Button)`), in
+    reading order."""
+    return [c for c in walk(tree) if isinstance(c, kind)]
+
+
+Content = Component | str | int | float | list | tuple | None
+"""What a component's `children` may be: a component, a string, a number, nothing, or a list of these."""
+
+
+def strings(component: Content) -> Iterator[str]:
+    """The strings of `component` in reading order: what a reader sees, without the markup around it.
+
+    A number reads as `str` writes it; None and booleans, which React draws as nothing, read as nothing.
+    """
     if isinstance(component, str):
         yield component
+    elif isinstance(component, bool) or component is None:
+        return
+    elif isinstance(component, numbers.Number):  # numpy's numbers too
+        yield str(component)
     elif isinstance(component, list | tuple):
         for child in component:
             yield from strings(child)
@@ -59,12 +81,12 @@ def strings(component: Component | str) -> Iterator[str]:
         yield from strings(getattr(component, "children", None))
 
 
-def text_of(component: Component | str) -> str:
+def text_of(component: Content) -> str:
     """The text of `component` as the browser runs its strings together: for comparing a whole label exactly."""
     return "".join(strings(component))
 
 
-def words_of(component: Component | str) -> str:
+def words_of(component: Content) -> str:
     """The strings of `component` joined by spaces: for finding a phrase or value where markup, not a space, parts
     it from its neighbour (a record's `<dt>Segment</dt><dd>unknown</dd>`)."""
     return " ".join(strings(component))
@@ -81,8 +103,9 @@ def is_empty_state(fig: Any) -> bool:
 
 
 def registered_page(path: str) -> dict[str, Any]:
-    """Dash's registry entry of the page at `path`: what the app serves there, whatever module holds it."""
-    return next(page for page in dash.page_registry.values() if page["path"] == path)
+    """Dash's registry entry of the page at `path` (or its path template, `/accounts/<account_number>`): what the
+    app serves there, whatever module holds it."""
+    return next(page for page in dash.page_registry.values() if path in (page["path"], page.get("path_template")))
 
 
 def page_module(path: str) -> ModuleType:
@@ -95,18 +118,14 @@ def render_page(path: str, **query: str) -> Component:
     return registered_page(path)["layout"](**query)
 
 
-def render_signed_in(app: Dash, path: str, **query: str) -> Component:
-    """The page at `path` rendered in a request of a signed-in analyst: for module fixtures, which outlive a test's
-    request, to render a view once for every test that only reads it."""
-    with signed_in(app):
-        return render_page(path, **query)
-
-
-def signed_in_request(app: Dash) -> Iterator[Dash]:
-    """A signed-in request held open while the generator is: `yield from` it in a module-scoped fixture, so the
-    tests of a module render pages in one request rather than signing in once per test."""
-    with signed_in(app):
-        yield app
+def views_without_data(view: dict[str, str]) -> pytest.MarkDecorator:
+    """Parametrises a test's `query` over two views that hold nothing: a range after the demo's last day, and the
+    page's `view` narrowed to a segment no account has."""
+    return pytest.mark.parametrize(
+        "query",
+        [{"start": "2030-01-01", "end": "2030-03-31"}, {**view, "segment": "no-such-segment"}],
+        ids=["range", "segment"],
+    )
 
 
 def slice_of(customdata: str) -> tuple[Filters, AccountFilters]:

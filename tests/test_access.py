@@ -23,56 +23,31 @@ PUBLIC_RULES = {"/login", "/logout", "/health", "/_favicon.ico", "/assets/<path:
 HIDDEN_INTERNAL_CALLBACKS = {"_pages_content.children"}
 """Dash Pages' router: it renders page layouts, and each layout checks its page's permission."""
 
-PAGES_OF = {
-    "viewer": {
-        "/",
-        "/adoption",
-        "/placeholder-emails",
-        "/recovery",
-        "/resets",
-        "/lockouts",
-        "/accounts",
-        "/accounts/A",
-    },
-    "support": {
-        "/",
-        "/adoption",
-        "/placeholder-emails",
-        "/recovery",
-        "/resets",
-        "/lockouts",
-        "/accounts",
-        "/accounts/A",
-    },
-    "analyst": {
-        "/",
-        "/adoption",
-        "/placeholder-emails",
-        "/recovery",
-        "/resets",
-        "/lockouts",
-        "/accounts",
-        "/accounts/A",
-        "/quality",
-    },
-    "admin": set(),  # every page; filled below
-}
 ALL_PAGES = {re.sub(r"<[^>]+>", "A", template) for template in PAGE_PERMISSIONS}
-PAGES_OF["admin"] = ALL_PAGES
+CHART_AND_ACCOUNT_PAGES = {
+    "/",
+    "/adoption",
+    "/placeholder-emails",
+    "/recovery",
+    "/resets",
+    "/lockouts",
+    "/accounts",
+    "/accounts/A",
+}
+PAGES_OF = {
+    "viewer": CHART_AND_ACCOUNT_PAGES,
+    "support": CHART_AND_ACCOUNT_PAGES,
+    "analyst": CHART_AND_ACCOUNT_PAGES | {"/quality"},
+    "admin": ALL_PAGES,
+}
 
 
 @pytest.fixture(scope="module")
-def app(dash_app):
-    dash_app.server.test_client().get("/login")  # the first request registers Dash Pages' router callback
-    return dash_app
-
-
-@pytest.fixture(scope="module")
-def customer(app):
+def customer(dash_app):
     """An account with a real email and username, as the warehouse holds them unmasked."""
     from sqlalchemy import create_engine
 
-    engine = create_engine(app.server.config["PORTAL_WAREHOUSE_URL"])
+    engine = create_engine(dash_app.server.config["PORTAL_WAREHOUSE_URL"])
     a = schema.accounts
     with engine.connect() as connection:
         row = connection.execute(
@@ -84,7 +59,7 @@ def customer(app):
     return row._asdict()
 
 
-def text_of(response) -> str:
+def body_of(response) -> str:
     """A response body as a person would read it: JSON decoded, so `•` is not `\\u2022`."""
     if response.is_json:
         return json.dumps(response.get_json(), ensure_ascii=False)
@@ -108,7 +83,7 @@ def update_payload(output: str, outputs: list[dict], inputs: list[dict], state: 
     }
 
 
-def render_page(client, path: str, search: str = ""):
+def open_by_router(client, path: str, search: str = ""):
     """Post the router callback as the browser does when it opens `path`."""
     payload = update_payload(
         ".._pages_content.children..._pages_store.data..",
@@ -130,6 +105,10 @@ def grid_rows(client, query: dict | None = None):
         [{"id": "accounts-state", "property": "data", "value": {"query": query or {}, "total": 0}}],
     )
     return client.post("/_dash-update-component", json=payload)
+
+
+def paged_grid_rows(client, query: dict | None = None):
+    return client.post("/_dash-update-component", json=paged_grid_payload(query))
 
 
 def callback_requests() -> dict[str, dict]:
@@ -195,10 +174,10 @@ def paged_grid_payload(query: dict | None = None) -> dict:
 # --- every route and every callback refuses an anonymous caller -------------------------------
 
 
-def test_every_route_but_sign_in_and_static_files_refuses_an_anonymous_caller(app):
-    client = app.server.test_client()
+def test_every_route_but_sign_in_and_static_files_refuses_an_anonymous_caller(dash_app):
+    client = dash_app.server.test_client()
     checked = []
-    for rule in app.server.url_map.iter_rules():
+    for rule in dash_app.server.url_map.iter_rules():
         if rule.rule in PUBLIC_RULES:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -211,18 +190,18 @@ def test_every_route_but_sign_in_and_static_files_refuses_an_anonymous_caller(ap
     assert {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component", "/export/<dataset>.csv"} <= set(checked)
 
 
-def test_the_routes_open_without_signing_in_are_exactly_the_public_ones(app):
-    rules = {rule.rule for rule in app.server.url_map.iter_rules()}
+def test_the_routes_open_without_signing_in_are_exactly_the_public_ones(dash_app):
+    rules = {rule.rule for rule in dash_app.server.url_map.iter_rules()}
     assert rules & PUBLIC_RULES == PUBLIC_RULES
-    client = app.server.test_client()
+    client = dash_app.server.test_client()
     assert client.get("/health").get_data(as_text=True).strip() == "OK"
     assert "billing" not in client.get("/health").get_data(as_text=True).lower()
 
 
-def test_every_server_callback_refuses_an_anonymous_caller(app):
-    client = app.server.test_client()
+def test_every_server_callback_refuses_an_anonymous_caller(dash_app):
+    client = dash_app.server.test_client()
     requests = {**callback_requests()}
-    for output, entry in app.callback_map.items():
+    for output, entry in dash_app.callback_map.items():
         if "callback" not in entry:
             continue  # clientside: runs in the browser, reads nothing from the server
         payload = requests.get(output) or {"output": output, "outputs": [], "inputs": [], "state": []}
@@ -230,30 +209,30 @@ def test_every_server_callback_refuses_an_anonymous_caller(app):
         assert response.status_code == 401, output
 
 
-def test_every_server_callback_names_the_permission_it_checks(app):
-    for output, entry in app.callback_map.items():
+def test_every_server_callback_names_the_permission_it_checks(dash_app):
+    for output, entry in dash_app.callback_map.items():
         if "callback" not in entry or output.strip(".").split("...")[0] in HIDDEN_INTERNAL_CALLBACKS:
             continue
         assert callback_permission(entry["callback"]) is not None, f"callback {output} checks no permission"
 
 
-def test_every_page_names_the_permission_it_needs(app):
+def test_every_page_names_the_permission_it_needs(dash_app):
     import dash
 
     templates = {page.get("path_template") or page["path"] for page in dash.page_registry.values()}
     assert templates <= set(PAGE_PERMISSIONS), templates - set(PAGE_PERMISSIONS)
 
 
-def test_an_anonymous_page_request_goes_to_the_login_page_and_back(app):
-    response = app.server.test_client().get("/recovery?grain=month")
+def test_an_anonymous_page_request_goes_to_the_login_page_and_back(dash_app):
+    response = dash_app.server.test_client().get("/recovery?grain=month")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/recovery?grain%3Dmonth" or response.headers[
         "Location"
     ].startswith("/login?next=/recovery")
 
 
-def test_the_login_page_never_sends_a_user_to_another_site(app):
-    client = client_as(app, "viewer")
+def test_the_login_page_never_sends_a_user_to_another_site(dash_app):
+    client = client_as(dash_app, "viewer")
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/\tevil"):
         response = client.get("/login", query_string={"next": target})
         assert response.headers["Location"] == "/", target
@@ -263,8 +242,8 @@ def test_the_login_page_never_sends_a_user_to_another_site(app):
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_each_role_opens_exactly_its_pages_by_typed_url(app, role):
-    client = client_as(app, role)
+def test_each_role_opens_exactly_its_pages_by_typed_url(dash_app, role):
+    client = client_as(dash_app, role)
     for path in sorted(ALL_PAGES):
         response = client.get(path)
         if path in PAGES_OF[role]:
@@ -275,44 +254,44 @@ def test_each_role_opens_exactly_its_pages_by_typed_url(app, role):
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_each_role_renders_exactly_its_pages_through_the_router_callback(app, role):
-    client = client_as(app, role)
+def test_each_role_renders_exactly_its_pages_through_the_router_callback(dash_app, role):
+    client = client_as(dash_app, role)
     for path in sorted(ALL_PAGES):
-        body = text_of(render_page(client, path))
+        body = body_of(open_by_router(client, path))
         refused = '"not-allowed"' in body
         assert refused == (path not in PAGES_OF[role]), (role, path)
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_the_navbar_links_exactly_the_pages_a_role_may_open(app, role):
-    layout = text_of(client_as(app, role).get("/_dash-layout"))
+def test_the_navbar_links_exactly_the_pages_a_role_may_open(dash_app, role):
+    layout = body_of(client_as(dash_app, role).get("/_dash-layout"))
     hrefs = set(re.findall(r'"href":\s*"(/[^"?]*)"', layout))
     listed = {path for path in ALL_PAGES if "/A" not in path}
     assert hrefs & listed == {path for path in PAGES_OF[role] if "/A" not in path}
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_each_role_runs_exactly_the_callbacks_of_its_permissions(app, role):
-    client = client_as(app, role)
+def test_each_role_runs_exactly_the_callbacks_of_its_permissions(dash_app, role):
+    client = client_as(dash_app, role)
     for output, payload in callback_requests().items():
         response = client.post("/_dash-update-component", json=payload)
         assert response.status_code in (200, 204), (role, output, response.status_code)
     assert grid_rows(client).status_code == 200
 
 
-def test_a_role_without_a_permission_gets_403_from_a_hand_posted_callback(app, monkeypatch):
+def test_a_role_without_a_permission_gets_403_from_a_hand_posted_callback(dash_app, monkeypatch):
     from dashboard.auth import roles
 
     monkeypatch.setitem(roles.ROLES, "viewer", frozenset({roles.Permission.VIEW_CHARTS}))
-    client = client_as(app, "viewer")
+    client = client_as(dash_app, "viewer")
     assert grid_rows(client).status_code == 403
-    assert client.post("/_dash-update-component", json=paged_grid_payload()).status_code == 403
+    assert paged_grid_rows(client).status_code == 403
     assert client.post("/_dash-update-component", json=callback_requests()["row-nav.href"]).status_code == 403
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)
-def test_exports_are_for_analysts_and_admins_only(app, role):
-    client = client_as(app, role)
+def test_exports_are_for_analysts_and_admins_only(dash_app, role):
+    client = client_as(dash_app, role)
     may_export = role in ("analyst", "admin")
     for dataset in DATASETS:
         query = "?account=A0000001" if dataset in ("activity", "account_attempts") else ""
@@ -323,13 +302,13 @@ def test_exports_are_for_analysts_and_admins_only(app, role):
 
 
 @pytest.mark.parametrize("role", ("viewer", "support"))
-def test_roles_without_exports_see_no_download_links(app, role):
-    body = text_of(render_page(client_as(app, role), "/recovery"))
+def test_roles_without_exports_see_no_download_links(dash_app, role):
+    body = body_of(open_by_router(client_as(dash_app, role), "/recovery"))
     assert "/export/" not in body
 
 
-def test_an_analyst_sees_download_links(app):
-    assert "/export/recovery.csv" in text_of(render_page(client_as(app, "analyst"), "/recovery"))
+def test_an_analyst_sees_download_links(dash_app):
+    assert "/export/recovery.csv" in body_of(open_by_router(client_as(dash_app, "analyst"), "/recovery"))
 
 
 # --- masking by every output path --------------------------------------------------------------
@@ -340,82 +319,74 @@ def _leaks(body: str, customer: dict) -> bool:
 
 
 @pytest.mark.parametrize("role", ("viewer", "analyst"))
-def test_a_masked_role_never_receives_an_email_or_username_from_any_page(app, customer, role):
-    client = client_as(app, role)
+def test_a_masked_role_never_receives_an_email_or_username_from_any_page(dash_app, customer, role):
+    client = client_as(dash_app, role)
     number = customer["account_number"]
     for path in (f"/accounts/{number}", "/accounts", "/placeholder-emails", "/recovery", "/lockouts"):
-        body = text_of(render_page(client, path))
+        body = body_of(open_by_router(client, path))
         assert not _leaks(body, customer), (role, path)
-    body = text_of(render_page(client, f"/accounts/{number}"))
+    body = body_of(open_by_router(client, f"/accounts/{number}"))
     assert "•••" in body
 
 
-def test_a_viewer_never_receives_an_email_from_the_grid_callback(app, customer):
-    response = grid_rows(client_as(app, "viewer"), {"account": customer["account_number"]})
+@pytest.mark.parametrize("rows_of", [grid_rows, paged_grid_rows], ids=["account-list grid", "paged slice grid"])
+def test_a_viewer_never_receives_an_email_from_a_grid_callback(dash_app, customer, rows_of):
+    response = rows_of(client_as(dash_app, "viewer"), {"account": customer["account_number"]})
     assert response.status_code == 200
-    body = text_of(response)
+    body = body_of(response)
     assert "•••" in body
     assert not _leaks(body, customer)
 
 
-def test_a_viewer_never_receives_an_email_from_a_paged_slice_grid(app, customer):
-    payload = paged_grid_payload({"account": customer["account_number"]})
-    response = client_as(app, "viewer").post("/_dash-update-component", json=payload)
-    assert response.status_code == 200
-    body = text_of(response)
-    assert "•••" in body
-    assert not _leaks(body, customer)
-
-
-def test_the_grid_callback_is_masked_even_for_support(app, customer):
-    body = text_of(grid_rows(client_as(app, "support")))
+def test_the_grid_callback_is_masked_even_for_support(dash_app, customer):
+    body = body_of(grid_rows(client_as(dash_app, "support")))
     assert customer["email"] not in body
 
 
-def test_an_analyst_exports_masked_emails(app, customer):
-    body = client_as(app, "analyst").get("/export/accounts.csv").get_data(as_text=True)
+def test_an_analyst_exports_masked_emails(dash_app, customer):
+    body = client_as(dash_app, "analyst").get("/export/accounts.csv").get_data(as_text=True)
     assert customer["email"] not in body
     assert "•••@" in body
 
 
-def test_an_analyst_who_is_also_support_exports_unmasked_emails(app, customer):
-    body = client_as(app, "analyst,support").get("/export/accounts.csv").get_data(as_text=True)
+def test_an_analyst_who_is_also_support_exports_unmasked_emails(dash_app, customer):
+    body = client_as(dash_app, "analyst,support").get("/export/accounts.csv").get_data(as_text=True)
     assert customer["email"] in body
 
 
-def test_support_sees_the_unmasked_account_page_and_the_view_is_audited(app, customer):
-    users = app.server.extensions["portal_users"]
+def test_support_sees_the_unmasked_account_page_and_the_view_is_audited(dash_app, customer):
+    users = dash_app.server.extensions["portal_users"]
     number = customer["account_number"]
     before = len(users.audit_entries(action="account_viewed_unmasked", target=number))
-    body = text_of(render_page(client_as(app, "support"), f"/accounts/{number}"))
+    body = body_of(open_by_router(client_as(dash_app, "support"), f"/accounts/{number}"))
     assert customer["email"] in body
     entries = users.audit_entries(action="account_viewed_unmasked", target=number)
     assert len(entries) == before + 1
     assert entries.iloc[0]["actor"] == "test-support"
 
 
-def test_a_masked_view_of_an_account_page_is_not_audited_as_unmasked(app, customer):
-    users = app.server.extensions["portal_users"]
+def test_a_masked_view_of_an_account_page_is_not_audited_as_unmasked(dash_app, customer):
+    users = dash_app.server.extensions["portal_users"]
     number = customer["account_number"]
     before = len(users.audit_entries(action="account_viewed_unmasked", target=number))
-    render_page(client_as(app, "viewer"), f"/accounts/{number}")
+    open_by_router(client_as(dash_app, "viewer"), f"/accounts/{number}")
     assert len(users.audit_entries(action="account_viewed_unmasked", target=number)) == before
 
 
 # --- audit of exports --------------------------------------------------------------------------
 
 
-def test_every_export_is_audited_with_its_filters_and_row_count(app):
-    users = app.server.extensions["portal_users"]
-    response = client_as(app, "analyst").get("/export/lockouts.csv?grain=month")
+def test_every_export_is_audited_with_its_filters_and_row_count(dash_app):
+    users = dash_app.server.extensions["portal_users"]
+    response = client_as(dash_app, "analyst").get("/export/lockouts.csv?grain=month")
     entry = users.audit_entries(action="export", actor="test-analyst").iloc[0]
     assert entry["target"] == "lockouts"
     assert json.loads(entry["detail"])["filters"] == {"grain": "month"}
     assert entry["rows"] == int(response.headers["X-Row-Count"])
 
 
-def test_a_refused_export_reads_nothing_and_is_not_audited_as_an_export(app):
-    users = app.server.extensions["portal_users"]
+def test_a_refused_export_reads_nothing_and_is_not_audited_as_an_export(dash_app):
+    users = dash_app.server.extensions["portal_users"]
     before = len(users.audit_entries(action="export", actor="test-viewer"))
-    assert client_as(app, "viewer").get("/export/accounts.csv").status_code == 403
+    assert client_as(dash_app, "viewer").get("/export/accounts.csv").status_code == 403
     assert len(users.audit_entries(action="export", actor="test-viewer")) == before

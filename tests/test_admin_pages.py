@@ -8,22 +8,22 @@ by the whole test session, so every user made here has a name of its own.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
 import pytest
-from dash import _callback
+from dash import _callback, html
 from flask_login import login_user
 
 from dashboard.auth.guard import NotAllowed, callback_permission
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import AUDIT_COLUMNS
 from dashboard.auth.web import SignedInUser, store
-from tests.page_tree import walk
+from tests.page_tree import find, of_type, page_module, text_of
 
 PASSWORD = "a long enough password"
 
@@ -39,13 +39,14 @@ def as_admin(dash_app):
 
 @pytest.fixture
 def admin_users(dash_app):
-    """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("dashboard.pages.admin_users")
+    """The Users page's module as the app registered it."""
+    return page_module("/admin/users")
 
 
 @pytest.fixture
 def admin_audit(dash_app):
-    return importlib.import_module("dashboard.pages.admin_audit")
+    """The Audit log page's module as the app registered it."""
+    return page_module("/admin/audit")
 
 
 def unique(prefix: str) -> str:
@@ -56,21 +57,6 @@ def run(callback, *args):
     """Call a callback as Dash would; `dash.callback` returns the function it was given, here the guarded one."""
     assert callback_permission(callback) is not None, f"{callback.__name__} is not guarded"
     return callback(*args)
-
-
-def by_id(tree, wanted):
-    found = [c for c in walk(tree) if getattr(c, "id", None) == wanted]
-    assert len(found) == 1, f"{wanted} found {len(found)} times"
-    return found[0]
-
-
-def text(component) -> str:
-    children = getattr(component, "children", component)
-    if isinstance(children, str):
-        return children
-    if isinstance(children, list | tuple):
-        return "".join(text(child) for child in children)
-    return text(children) if children is not None else ""
 
 
 def entries(users, action: str, target: str) -> pd.DataFrame:
@@ -88,7 +74,7 @@ def made_user(users, roles: str = "viewer") -> str:
 
 def test_the_users_page_lists_users_without_any_secret(admin_users, as_admin):
     name = made_user(as_admin)
-    grid = by_id(admin_users.layout(), admin_users.GRID_ID)
+    grid = find(admin_users.layout(), admin_users.GRID_ID)
     row = next(row for row in grid.rowData if row["name"] == name)
     assert set(row) == {"name", "roles", "active", "locked_until", "created_at", "updated_at"}
     assert row["roles"] == "viewer" and row["active"]
@@ -99,7 +85,7 @@ def test_adding_a_user_creates_it_and_audits_it(admin_users, as_admin):
     alert, rows, options, password, repeat = run(
         admin_users.add_user, 1, name, ["support", "analyst"], "typed", PASSWORD, PASSWORD
     )
-    assert alert.color == "success" and name in text(alert)
+    assert alert.color == "success" and name in text_of(alert)
     assert as_admin.get(name).roles == ("support", "analyst")
     assert as_admin.password_matches(name, PASSWORD)
     assert name in {row["name"] for row in rows} and {"label": name, "value": name} in options
@@ -112,7 +98,7 @@ def test_adding_a_user_creates_it_and_audits_it(admin_users, as_admin):
 def test_a_generated_password_is_shown_once_in_the_message_and_works(admin_users, as_admin):
     name = unique("gen-user")
     alert, rows, *_ = run(admin_users.add_user, 1, name, ["viewer"], "generate", None, None)
-    shown = by_id(alert, "admin-users-generated").children
+    shown = find(alert, "admin-users-generated").children
     assert len(shown) >= 10 and as_admin.password_matches(name, shown)
     assert shown not in str(rows)
 
@@ -130,7 +116,7 @@ def test_a_refused_addition_is_a_one_line_error_and_adds_nobody(admin_users, as_
     name = unique("refused")
     alert, *rest = run(admin_users.add_user, 1, name, roles, "typed", password, repeat)
     assert alert.color == "danger"
-    assert reason in text(alert) and "\n" not in text(alert)
+    assert reason in text_of(alert) and "\n" not in text_of(alert)
     assert rest == [dash.no_update] * 4
     assert as_admin.get(name) is None
     assert entries(as_admin, "user_added", name).empty
@@ -140,7 +126,7 @@ def test_a_bad_or_taken_name_is_refused_in_one_line(admin_users, as_admin):
     taken = made_user(as_admin)
     for name, reason in ((taken, "already exists"), ("Not A Name!", "user name")):
         alert, *_ = run(admin_users.add_user, 1, name, ["viewer"], "typed", PASSWORD, PASSWORD)
-        assert alert.color == "danger" and reason in text(alert)
+        assert alert.color == "danger" and reason in text_of(alert)
 
 
 def test_setting_roles_changes_them_and_is_audited(admin_users, as_admin):
@@ -155,9 +141,9 @@ def test_setting_roles_changes_them_and_is_audited(admin_users, as_admin):
 def test_an_unknown_role_or_no_user_picked_changes_nothing(admin_users, as_admin):
     name = made_user(as_admin)
     alert, rows = run(admin_users.set_roles, 1, name, ["root"])
-    assert alert.color == "danger" and "unknown role 'root'" in text(alert) and rows is dash.no_update
+    assert alert.color == "danger" and "unknown role 'root'" in text_of(alert) and rows is dash.no_update
     alert, _ = run(admin_users.set_roles, 1, None, ["viewer"])
-    assert alert.color == "danger" and "pick a user first" in text(alert)
+    assert alert.color == "danger" and "pick a user first" in text_of(alert)
     assert as_admin.get(name).roles == ("viewer",)
     assert entries(as_admin, "user_role_set", name).empty
 
@@ -185,14 +171,14 @@ def test_resetting_a_password_to_a_typed_one_is_audited(admin_users, as_admin):
 def test_resetting_to_a_generated_password_shows_it_once(admin_users, as_admin):
     name = made_user(as_admin)
     alert, *_ = run(admin_users.reset_password, 1, name, "generate", "ignored", "ignored")
-    assert as_admin.password_matches(name, by_id(alert, "admin-users-generated").children)
+    assert as_admin.password_matches(name, find(alert, "admin-users-generated").children)
     assert len(entries(as_admin, "user_password_reset", name)) == 1
 
 
 def test_a_too_short_reset_password_changes_nothing(admin_users, as_admin):
     name = made_user(as_admin)
     alert, *rest = run(admin_users.reset_password, 1, name, "typed", "short", "short")
-    assert alert.color == "danger" and "at least 10 characters" in text(alert)
+    assert alert.color == "danger" and "at least 10 characters" in text_of(alert)
     assert rest == [dash.no_update] * 3
     assert as_admin.password_matches(name, PASSWORD)
     assert entries(as_admin, "user_password_reset", name).empty
@@ -242,19 +228,19 @@ def test_the_audit_filters_narrow_the_rows(admin_audit, as_admin):
     who, target = unique("auditor"), unique("target")
     as_admin.audit(who, "account_viewed_unmasked", target)
     as_admin.audit(who, "export", "accounts", rows=3)
-    everything = by_id(admin_audit.layout(), admin_audit.GRID_ID).rowData
-    mine = by_id(admin_audit.layout(actor=who), admin_audit.GRID_ID).rowData
+    everything = find(admin_audit.layout(), admin_audit.GRID_ID).rowData
+    mine = find(admin_audit.layout(actor=who), admin_audit.GRID_ID).rowData
     assert len(mine) == 2 < len(everything) and {row["actor"] for row in mine} == {who}
-    one = by_id(admin_audit.layout(actor=who, action="export"), admin_audit.GRID_ID).rowData
+    one = find(admin_audit.layout(actor=who, action="export"), admin_audit.GRID_ID).rowData
     assert [row["target"] for row in one] == ["accounts"]
-    assert len(by_id(admin_audit.layout(target=target), admin_audit.GRID_ID).rowData) == 1
+    assert len(find(admin_audit.layout(target=target), admin_audit.GRID_ID).rowData) == 1
 
 
 def test_the_audit_date_range_includes_its_end_day(admin_audit, as_admin):
     who = unique("dated")
     as_admin.audit(who, "sign_in", who)
     today = datetime.now(UTC).date()
-    rows = lambda **days: by_id(admin_audit.layout(actor=who, **days), admin_audit.GRID_ID).rowData  # noqa: E731
+    rows = lambda **days: find(admin_audit.layout(actor=who, **days), admin_audit.GRID_ID).rowData  # noqa: E731
     assert len(rows(start=today.isoformat(), end=today.isoformat())) == 1
     assert rows(end=(today - timedelta(days=1)).isoformat()) == []
     assert rows(start=(today + timedelta(days=1)).isoformat()) == []
@@ -262,16 +248,16 @@ def test_the_audit_date_range_includes_its_end_day(admin_audit, as_admin):
 
 def test_a_bad_date_in_the_url_shows_the_reason_and_the_whole_log(admin_audit, as_admin):
     page = admin_audit.layout(start="2025-02-30")
-    assert "start must be a date" in text(by_id(page, "admin-audit-problem"))
-    assert len(by_id(page, admin_audit.GRID_ID).rowData) > 0
+    assert "start must be a date" in text_of(find(page, "admin-audit-problem"))
+    assert len(find(page, admin_audit.GRID_ID).rowData) > 0
 
 
 def test_the_audit_page_links_the_csv_with_its_filters_and_has_no_edit_controls(admin_audit, as_admin):
     page = admin_audit.layout(actor="admin", start="2025-01-01")
-    assert by_id(page, "admin-audit-download").href == "/admin/audit.csv?actor=admin&start=2025-01-01"
-    grid = by_id(page, admin_audit.GRID_ID)
+    assert find(page, "admin-audit-download").href == "/admin/audit.csv?actor=admin&start=2025-01-01"
+    grid = find(page, admin_audit.GRID_ID)
     assert not any(column.get("editable") for column in grid.columnDefs)
-    buttons = [c for c in walk(page) if type(c).__name__ == "Button"]
+    buttons = of_type(page, (html.Button, dbc.Button))
     assert [button.id for button in buttons] == ["admin-audit-apply"]
 
 

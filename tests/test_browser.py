@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -20,12 +22,20 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from tests.signin import make_user, password_of
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-PORT = 8071
+
+
+def free_port() -> int:
+    """A port nothing listens on now: a fixed one collides with a second test run on the same machine."""
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
 PAGES = {
     "overview": "/",
     "adoption": "/adoption",
@@ -115,9 +125,7 @@ def test_every_page_loads_without_a_console_error(browser, name):
     assert "Error" not in browser.find_element("body").text.split("\n")[0]
 
 
-def test_an_account_page_loads_without_a_console_error(browser, demo_warehouse):
-
-    warehouse = Warehouse(demo_warehouse)
+def test_an_account_page_loads_without_a_console_error(browser, warehouse):
     start, end = warehouse.extent()
     busy = AccountFilters(has_failed_recovery=True, portal_access=True)
     account = warehouse.accounts(Filters(start, end), busy).iloc[0]["account_number"]
@@ -200,15 +208,13 @@ def graph(name: str) -> str:
     return f"""[id='{{"chart":"{name}","type":"drill"}}']"""
 
 
-def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(browser, demo_warehouse):
-
+def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(browser, warehouse):
     open_page(browser, "/recovery?grain=month&start=2025-03-01&end=2025-05-31")
     browser.wait_for_element(f"{graph('recovery-outcomes')} .bars path", timeout=15)
     click_first_bar(browser, graph("recovery-outcomes"))
     url = wait_for_url(browser, lambda url: url.path == "/accounts" and "outcome" in parse_qs(url.query))
     query = {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
     assert (query["start"], query["end"]) == ("2025-03-01", "2025-03-31")
-    warehouse = Warehouse(demo_warehouse)
     only = AccountFilters.parse(query)
     assert isinstance(only, AccountFilters) and only.outcome in {"succeeded", "failed", "abandoned"}
     expected = len(warehouse.accounts(Filters.parse(query, warehouse.extent()), only))
@@ -250,14 +256,13 @@ def first_rows(browser, grid: str) -> list:
     return browser.driver.find_elements(By.CSS_SELECTOR, f"{grid} .ag-center-cols-container .ag-row")
 
 
-def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the_account(browser, demo_warehouse):
+def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the_account(browser, warehouse):
     from dashboard.charts import placeholder
 
     open_page(browser, "/placeholder-emails?start=2026-01-01&end=2026-10-31&grain=month")
     first_rows(browser, paged_grid("at-risk"))
     browser.driver.find_element(By.LINK_TEXT, "Usernames that are not emails").click()
     rows = first_rows(browser, paged_grid("username-not-email"))
-    warehouse = Warehouse(demo_warehouse)
     view = Filters.parse({"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}, None)
     expected = warehouse.accounts(view, placeholder.USERNAME_NOT_EMAIL)
     count = browser.find_element("""[id='{"name":"username-not-email","type":"paged-grid-count"}']""")

@@ -63,15 +63,16 @@ def source(tmp_path) -> str:
 
 
 @pytest.fixture
-def warehouse(tmp_path) -> str:
+def warehouse_url(tmp_path) -> str:
+    """Where the run under test writes its warehouse: a SQLite file not made yet."""
     return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
 
 
 # --------------------------------------------------------------------------- a successful run
 
 
-def test_a_successful_run_prints_a_one_line_summary(source, warehouse):
-    result = etl("run", "--source", source, "--warehouse", warehouse)
+def test_a_successful_run_prints_a_one_line_summary(source, warehouse_url):
+    result = etl("run", "--source", source, "--warehouse", warehouse_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
@@ -86,8 +87,8 @@ def test_a_successful_run_prints_a_one_line_summary(source, warehouse):
 # --------------------------------------------------------------------------- source and warehouse errors
 
 
-def test_an_unreachable_source_database_is_one_line_naming_it(warehouse):
-    line = one_line_error(etl("run", "--source", UNREACHABLE, "--warehouse", warehouse))
+def test_an_unreachable_source_database_is_one_line_naming_it(warehouse_url):
+    line = one_line_error(etl("run", "--source", UNREACHABLE, "--warehouse", warehouse_url))
     assert "source" in line
     assert "127.0.0.1:1" in line
     assert "s3cret" not in line
@@ -113,28 +114,28 @@ def test_a_warehouse_url_without_its_driver_is_one_line_naming_it(source):
     assert "mysql" in line
 
 
-def test_a_missing_source_table_is_one_line_naming_the_table_and_the_source(tmp_path, warehouse):
+def test_a_missing_source_table_is_one_line_naming_the_table_and_the_source(tmp_path, warehouse_url):
     path = tmp_path / "no_log.sqlite"
     write_source(f"sqlite:///{path}", [web_user("A1")], [])
     with sqlite3.connect(path) as connection:
         connection.execute("DROP TABLE activity_log")
     connection.close()
-    line = one_line_error(etl("run", "--source", f"sqlite:///{path}", "--warehouse", warehouse))
+    line = one_line_error(etl("run", "--source", f"sqlite:///{path}", "--warehouse", warehouse_url))
     assert "activity_log" in line
     assert "no_log.sqlite" in line
 
 
-def test_a_source_file_that_does_not_exist_is_reported_and_not_created(tmp_path, warehouse):
+def test_a_source_file_that_does_not_exist_is_reported_and_not_created(tmp_path, warehouse_url):
     path = tmp_path / "typo.sqlite"
-    line = one_line_error(etl("run", "--source", f"sqlite:///{path}", "--warehouse", warehouse))
+    line = one_line_error(etl("run", "--source", f"sqlite:///{path}", "--warehouse", warehouse_url))
     assert "typo.sqlite" in line
     assert not path.exists()
 
 
-def test_a_mapped_column_missing_from_the_source_is_one_line_naming_it(source, warehouse, tmp_path):
+def test_a_mapped_column_missing_from_the_source_is_one_line_naming_it(source, warehouse_url, tmp_path):
     config = tmp_path / "portal.toml"
     config.write_text('[source.web_users_columns]\naccount_number = "acct_no"\n')
-    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse))
+    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse_url))
     assert "web_users" in line
     assert "acct_no" in line
 
@@ -157,18 +158,18 @@ CONFIG_MISTAKES = {
 
 
 @pytest.mark.parametrize("toml, named", CONFIG_MISTAKES.values(), ids=CONFIG_MISTAKES.keys())
-def test_a_config_mistake_is_one_line_naming_the_file_and_the_key(toml, named, source, warehouse, tmp_path):
+def test_a_config_mistake_is_one_line_naming_the_file_and_the_key(toml, named, source, warehouse_url, tmp_path):
     config = tmp_path / "portal.toml"
     config.write_text(toml)
-    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse))
+    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse_url))
     assert str(config) in line
     for word in named:
         assert word in line
 
 
-def test_a_config_file_that_does_not_exist_is_one_line_naming_it(source, warehouse, tmp_path):
+def test_a_config_file_that_does_not_exist_is_one_line_naming_it(source, warehouse_url, tmp_path):
     config = tmp_path / "nowhere.toml"
-    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse))
+    line = one_line_error(etl("run", "--config", str(config), "--source", source, "--warehouse", warehouse_url))
     assert str(config) in line
 
 

@@ -5,9 +5,8 @@ import io
 
 import pytest
 
-from dashboard.web.app import create_app
 from etl.pipeline import run
-from tests.builders import event, web_user
+from tests.builders import event, web_user, write_source
 from tests.conftest import config_for
 from tests.signin import client_as
 
@@ -46,15 +45,14 @@ EVENTS = [
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    from tests.builders import write_source
-
+def client(tmp_path_factory, make_app):
+    """An analyst's client of an app on a warehouse loaded from WEB_USERS and EVENTS."""
     folder = tmp_path_factory.mktemp("export")
     source, warehouse = f"sqlite:///{folder}/source.sqlite", f"sqlite:///{folder}/warehouse.sqlite"
     write_source(source, WEB_USERS, EVENTS)
     config = config_for(source, warehouse)
     run(config)
-    return client_as(create_app(config))
+    return client_as(make_app(config))
 
 
 def rows(response):

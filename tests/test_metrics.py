@@ -10,28 +10,17 @@ from dashboard.data.view import Filters
 D = pd.Timestamp
 
 
-def daily_accounts(*rows):
-    return pd.DataFrame(rows, columns=["day", "segment", "created", "enrolled", "new_enrollments"]).assign(
+def daily_table(*columns: str):
+    """A builder of one daily table's frame from rows of (day, segment, *columns)."""
+    return lambda *rows: pd.DataFrame(rows, columns=["day", "segment", *columns]).assign(
         day=lambda f: pd.to_datetime(f["day"])
     )
 
 
-def daily_events(*rows):
-    return pd.DataFrame(rows, columns=["day", "segment", "event_type", "events"]).assign(
-        day=lambda f: pd.to_datetime(f["day"])
-    )
-
-
-def daily_attempts(*rows):
-    return pd.DataFrame(rows, columns=["day", "segment", "outcome", "failure_reason", "attempts"]).assign(
-        day=lambda f: pd.to_datetime(f["day"])
-    )
-
-
-def daily_lockouts(*rows):
-    return pd.DataFrame(rows, columns=["day", "segment", "account_number", "lockouts"]).assign(
-        day=lambda f: pd.to_datetime(f["day"])
-    )
+daily_accounts = daily_table("created", "enrolled", "new_enrollments")
+daily_events = daily_table("event_type", "events")
+daily_attempts = daily_table("outcome", "failure_reason", "attempts")
+daily_lockouts = daily_table("account_number", "lockouts")
 
 
 def test_weeks_start_on_monday_and_partial_first_and_last_weeks_are_whole_periods():

@@ -33,7 +33,7 @@ from portal.migrate import head, upgrade
 from portal.schema import DATA_TABLES, metadata
 from tests.builders import event, web_user
 from tests.conftest import config_for
-from tests.page_tree import has, render_page, text_of, walk
+from tests.page_tree import find_all, has, render_page, text_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_schema4.sqlite"
@@ -367,7 +367,7 @@ def test_every_page_says_a_rebuild_is_running_while_one_is_pending(in_request, d
         pages = [page for page in _data_pages() if has(render_page(page), "freshness")]
         assert len(pages) >= 8
         for page in pages:
-            notices = [c for c in walk(render_page(page)) if getattr(c, "id", None) == "rebuild-notice"]
+            notices = find_all(render_page(page), "rebuild-notice")
             assert [text_of(c) for c in notices] == [REBUILD_NOTICE], page
     finally:
         with engine.begin() as connection:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 
 import pytest
@@ -10,29 +9,29 @@ from dash._pages import _path_to_page
 
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
-from tests.page_tree import find, words_of
+from tests.page_tree import find, page_module, words_of
 
 
 @pytest.fixture
 def account_page(in_request):
-    """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("dashboard.pages.account")
+    """The page module as the app registered it."""
+    return page_module("/accounts/<account_number>")
 
 
 @pytest.fixture(scope="module")
-def number(demo_warehouse) -> str:
+def number(warehouse) -> str:
     """A real demo account with at least one failed recovery attempt."""
-    w = Warehouse(demo_warehouse)
-    rows, _ = w.accounts_page(
-        Filters(*w.extent()), AccountFilters(has_failed_recovery=True), sort=[("failed_recovery_attempts", False)]
+    rows, _ = warehouse.accounts_page(
+        Filters(*warehouse.extent()),
+        AccountFilters(has_failed_recovery=True),
+        sort=[("failed_recovery_attempts", False)],
     )
     return rows["account_number"].iloc[0]
 
 
-def test_account_page_shows_the_masked_web_user_record(account_page, demo_warehouse, number):
-    record = Warehouse(demo_warehouse).account(number)
+def test_account_page_shows_the_masked_web_user_record(account_page, warehouse, number):
+    record = warehouse.account(number)
     shown = words_of(find(account_page.layout(account_number=number), "account-record"))
     assert number in shown
     assert record["segment"] in shown
@@ -40,15 +39,15 @@ def test_account_page_shows_the_masked_web_user_record(account_page, demo_wareho
     assert "•••" in record["email"]
 
 
-def test_account_page_lists_its_recovery_attempts(account_page, demo_warehouse, number):
-    attempts = Warehouse(demo_warehouse).attempts_of(number)
+def test_account_page_lists_its_recovery_attempts(account_page, warehouse, number):
+    attempts = warehouse.attempts_of(number)
     grid = find(account_page.layout(account_number=number), "account-attempts")
     assert len(attempts) > 0
     assert grid.rowData == records(attempts)
 
 
-def test_account_timeline_plots_every_event_of_the_range(account_page, demo_warehouse, number):
-    events = Warehouse(demo_warehouse).activity(number, Filters(date(2025, 1, 1), date(2025, 12, 31)))
+def test_account_timeline_plots_every_event_of_the_range(account_page, warehouse, number):
+    events = warehouse.activity(number, Filters(date(2025, 1, 1), date(2025, 12, 31)))
     page = account_page.layout(account_number=number, start="2025-01-01", end="2025-12-31")
     figure = find(page, "account-timeline").figure
     assert sum(len(trace.x) for trace in figure.data) == len(events)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,9 +9,8 @@ import pytest
 
 from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
 from dashboard.data.view import Filters, period_label
-from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import records
-from tests.page_tree import find, has, walk, words_of
+from tests.page_tree import find, has, page_module, walk, words_of
 
 VIEW = {"start": "2025-01-01", "end": "2025-06-30", "grain": "week"}
 FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
@@ -20,13 +18,8 @@ FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
 
 @pytest.fixture
 def accounts(in_request):
-    """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("dashboard.pages.accounts")
-
-
-@pytest.fixture
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
+    """The page module as the app registered it."""
+    return page_module("/accounts")
 
 
 def request(start=0, end=100, sort=None, filters=None) -> dict:
@@ -142,8 +135,7 @@ def test_grid_masks_emails_and_usernames(accounts):
     assert all("•••@" in email for email in emails)
 
 
-def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkeypatch, tmp_path):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
+def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, empty_warehouse):
     assert "The warehouse holds no accounts yet" in words_of(find(accounts.layout(), "accounts-empty"))
 
 
@@ -157,7 +149,6 @@ def test_empty_warehouse_says_nothing_is_loaded_yet(accounts, in_request, monkey
     ],
 )
 def test_a_drilled_period_reads_as_its_calendar_period(start, end, label):
-
     assert period_label(Filters(start, end)) == label
 
 

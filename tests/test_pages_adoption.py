@@ -13,8 +13,7 @@ import pytest
 from dashboard.charts.adoption import outlier_ceiling
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
-from tests.page_tree import drilled, figure, find, is_empty_state, page_module, render_page, signed_in_request
+from tests.page_tree import drilled, figure, find, is_empty_state, page_module, render_page
 from tests.signin import client_as
 
 # ends on the demo's last day, so account stocks at `end` and the account lists (current state) line up
@@ -22,59 +21,44 @@ VIEW = {"start": "2026-04-01", "end": "2026-10-31", "grain": "month"}
 FILTERS = Filters(date(2026, 4, 1), date(2026, 10, 31), "month")
 PATH = "/adoption"
 render = partial(render_page, PATH)
+CHARTS = ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel")
 
 
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse):
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def tree(in_module_request):
-    return render(**VIEW)
-
-
-@pytest.fixture(scope="module")
-def in_module_request(dash_app):
-    """One signed-in request for the module's tests, which render pages in it."""
-    yield from signed_in_request(dash_app)
-
-
-def test_adoption_over_time_plots_the_adoption_table(tree, warehouse):
+def test_adoption_over_time_plots_the_adoption_table(view, warehouse):
     table = warehouse.adoption(FILTERS)
-    rate, total, enrolled = figure(tree, "adoption-over-time").data
+    rate, total, enrolled = figure(view, "adoption-over-time").data
     assert list(rate.y) == pytest.approx(table["adoption_rate"].tolist(), nan_ok=True)
     assert list(total.y) == table["total_accounts"].tolist()
     assert list(enrolled.y) == table["enrolled_accounts"].tolist()
     assert list(pd.to_datetime(rate.x)) == list(table["period_start"])
 
 
-def test_new_enrollment_bars_equal_the_adoption_tables_new_enrollments(tree, warehouse):
+def test_new_enrollment_bars_equal_the_adoption_tables_new_enrollments(view, warehouse):
     table = warehouse.adoption(FILTERS)
-    (bars,) = figure(tree, "new-enrollments").data
+    (bars,) = figure(view, "new-enrollments").data
     assert list(bars.y) == table["new_enrollments"].tolist()
     assert list(pd.to_datetime(bars.x)) == list(table["period_start"])
 
 
-def test_each_new_enrollment_bar_opens_exactly_the_accounts_enrolled_in_its_period(tree, warehouse):
-    (bars,) = figure(tree, "new-enrollments").data
+def test_each_new_enrollment_bar_opens_exactly_the_accounts_enrolled_in_its_period(view, warehouse):
+    (bars,) = figure(view, "new-enrollments").data
     first = dict(parse_qsl(bars.customdata[0]))
     assert (first["start"], first["end"], first["enrolled"]) == ("2026-04-01", "2026-04-30", "true")
     for count, customdata in zip(bars.y, bars.customdata, strict=True):
         assert len(drilled(warehouse, customdata)) == count, customdata
 
 
-def test_segment_bars_show_each_segments_adoption_rate(tree, warehouse):
+def test_segment_bars_show_each_segments_adoption_rate(view, warehouse):
     table = warehouse.adoption_by_segment(FILTERS).iloc[::-1]
-    enrolled, without = figure(tree, "adoption-by-segment").data
+    enrolled, without = figure(view, "adoption-by-segment").data
     assert [label.split(" (")[0] for label in enrolled.y] == table["segment"].tolist()
     assert list(enrolled.x) == pytest.approx(table["adoption_rate"].tolist())
     assert [e + w for e, w in zip(enrolled.x, without.x, strict=True)] == pytest.approx([1.0] * len(table))
 
 
-def test_a_segments_bar_opens_its_accounts_with_and_without_portal_access(tree, warehouse):
+def test_a_segments_bar_opens_its_accounts_with_and_without_portal_access(view, warehouse):
     table = warehouse.adoption_by_segment(FILTERS).iloc[::-1]
-    enrolled, without = figure(tree, "adoption-by-segment").data
+    enrolled, without = figure(view, "adoption-by-segment").data
     for segment, total, with_access, click_with, click_without in zip(
         table["segment"],
         table["total_accounts"],
@@ -88,23 +72,23 @@ def test_a_segments_bar_opens_its_accounts_with_and_without_portal_access(tree, 
         assert len(drilled(warehouse, click_without)) == total - with_access
 
 
-def test_funnel_steps_equal_the_enrollment_funnel_in_order(tree, warehouse):
+def test_funnel_steps_equal_the_enrollment_funnel_in_order(view, warehouse):
     funnel = warehouse.enrollment_funnel(FILTERS)
-    (bars,) = figure(tree, "enrollment-funnel").data
+    (bars,) = figure(view, "enrollment-funnel").data
     assert list(bars.y)[::-1] == [step.capitalize() for step in funnel["step"]]
     assert list(bars.x)[::-1] == funnel["events"].tolist()
 
 
-def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(tree, warehouse):
+def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(view, warehouse):
     funnel = warehouse.enrollment_funnel(FILTERS)
-    (bars,) = figure(tree, "enrollment-funnel").data
+    (bars,) = figure(view, "enrollment-funnel").data
     for kind, events, customdata in zip(funnel["event_type"], funnel["events"], bars.customdata[::-1], strict=True):
         assert AccountFilters.parse(dict(parse_qsl(customdata))) == AccountFilters(event_type=(kind,))
         accounts = len(drilled(warehouse, customdata))
         assert 0 < accounts <= events  # an account can have several such events; orphans are not listed
 
 
-def test_each_download_returns_what_its_chart_shows(tree, dash_app, warehouse):
+def test_each_download_returns_what_its_chart_shows(view, dash_app, warehouse):
     client = client_as(dash_app)
     expected = {
         "adoption": warehouse.adoption(FILTERS),
@@ -112,31 +96,30 @@ def test_each_download_returns_what_its_chart_shows(tree, dash_app, warehouse):
         "enrollment_funnel": warehouse.enrollment_funnel(FILTERS),
     }
     for dataset, frame in expected.items():
-        link = find(tree, {"type": "download", "dataset": dataset})
+        link = find(view, {"type": "download", "dataset": dataset})
         assert link.href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
         exported = pd.read_csv(io.BytesIO(client.get(link.href).data))
         assert len(exported) == len(frame), dataset
-    second = find(tree, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
+    second = find(view, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
     assert second.href == f"/export/adoption.csv?{urlencode(VIEW)}"
 
 
 def test_an_unknown_segment_shows_empty_states(in_module_request):
     tree = render(**VIEW, segment="no-such-segment")
-    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+    for chart in CHARTS:
         assert is_empty_state(figure(tree, chart)), chart
 
 
 def test_a_range_with_no_data_shows_empty_states(in_module_request):
     tree = render(start="2001-01-01", end="2001-12-31", grain="month")
-    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+    for chart in CHARTS:
         assert is_empty_state(figure(tree, chart)), chart
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
-    body = page_module(PATH).body
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     today = date.today()
-    tree = body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
-    for chart in ("adoption-over-time", "new-enrollments", "adoption-by-segment", "enrollment-funnel"):
+    tree = page_module(PATH).body(empty_warehouse, Filters(today, today, "week"))
+    for chart in CHARTS:
         assert is_empty_state(figure(tree, chart)), chart
 
 

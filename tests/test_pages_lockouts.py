@@ -8,15 +8,14 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
-import pytest
+from dash import html
 
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
-from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
+from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
@@ -24,17 +23,6 @@ PATH = "/lockouts"
 render = partial(render_page, PATH)
 LOCKOUTS_CHART = {"type": "drill", "chart": "lockouts-over-time"}
 MOST_LOCKED_GRID = {"type": "account-grid", "name": "most-locked"}
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def view(dash_app):
-    """The page of VIEW, rendered once for the tests that only read it."""
-    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_lockout_bars_are_the_lockouts_metric_per_period(view, warehouse):
@@ -74,7 +62,7 @@ def test_most_locked_table_is_the_top_n_of_the_query(in_request, warehouse):
     assert len(expected) == MOST_LOCKED_LIMIT
     assert grid.rowData == records(expected)
     assert grid.getRowId == "params.data.account_number"
-    titles = [c.children for c in walk(tree) if type(c).__name__ == "H3"]
+    titles = [text_of(title) for title in of_type(tree, html.H3)]
     assert f"Accounts locked most often (top {MOST_LOCKED_LIMIT})" in titles
 
 
@@ -91,11 +79,7 @@ def test_lockouts_download_carries_the_view(in_request):
     assert dict(parse_qsl(href.query)) == {**VIEW, "segment": "business"}
 
 
-@pytest.mark.parametrize(
-    "query",
-    [{"start": "2030-01-01", "end": "2030-03-31"}, {**VIEW, "segment": "no-such-segment"}],
-    ids=["range", "segment"],
-)
+@views_without_data(VIEW)
 def test_a_view_without_lockouts_shows_empty_states(in_request, query):
     tree = render(**query)
     figure = find(tree, LOCKOUTS_CHART).figure
@@ -104,8 +88,7 @@ def test_a_view_without_lockouts_shows_empty_states(in_request, query):
     assert find(tree, "most-locked-empty").children == "No account was locked in this range."
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_request, tmp_path, monkeypatch):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/new.sqlite")
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     tree = render()
     assert not find(tree, LOCKOUTS_CHART).figure.data
     assert find(tree, "most-locked-empty")

@@ -14,8 +14,7 @@ import pytest
 from dashboard.charts import overview
 from dashboard.data.metrics import KPIS
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
-from tests.page_tree import find, page_module, render_page, signed_in_request, text_of
+from tests.page_tree import find, page_module, render_page, text_of
 from tests.signin import client_as
 
 VIEW = {"start": "2026-05-01", "end": "2026-10-31", "grain": "week", "segment": "residential"}
@@ -24,33 +23,17 @@ PATH = "/"
 render = partial(render_page, PATH)
 
 
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse):
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def in_module_request(dash_app):
-    """One signed-in request for the module's tests, which render pages in it."""
-    yield from signed_in_request(dash_app)
-
-
-@pytest.fixture(scope="module")
-def tree(in_module_request):
-    return render(**VIEW)
-
-
-def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(tree, warehouse):
+def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(view, warehouse):
     kpis = warehouse.kpis(FILTERS).set_index("kpi")
     assert list(kpis.index) == [key for key, _, _ in KPIS]
     for key, row in kpis.iterrows():
-        assert text_of(find(tree, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
+        assert text_of(find(view, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
         change = overview.describe_change(key, row["change"])
-        assert change.text in text_of(find(tree, {"type": "kpi-change", "kpi": key}))
-    assert text_of(find(tree, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
+        assert change.text in text_of(find(view, {"type": "kpi-change", "kpi": key}))
+    assert text_of(find(view, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
 
 
-def test_trend_lines_equal_their_period_tables(tree, warehouse):
+def test_trend_lines_equal_their_period_tables(view, warehouse):
     sources = {
         "adoption_rate": warehouse.adoption(FILTERS)["adoption_rate"],
         "enrolled_accounts": warehouse.adoption(FILTERS)["enrolled_accounts"],
@@ -63,23 +46,23 @@ def test_trend_lines_equal_their_period_tables(tree, warehouse):
     }
     periods = warehouse.adoption(FILTERS)["period_start"]
     for key, expected in sources.items():
-        (trace,) = find(tree, {"type": "kpi-trend", "kpi": key}).figure.data
+        (trace,) = find(view, {"type": "kpi-trend", "kpi": key}).figure.data
         assert list(trace.y) == pytest.approx(expected.tolist(), nan_ok=True), key
         assert list(pd.to_datetime(trace.x)) == list(periods), key
 
 
 @pytest.mark.parametrize(
-    "view",
+    "filters",
     [
         FILTERS,
         Filters(date(2024, 2, 10), date(2026, 10, 31), "day"),
         Filters(date(2026, 1, 1), date(2026, 2, 1), "month"),
     ],
 )
-def test_one_read_overview_equals_the_kpi_and_period_table_queries(warehouse, view):
-    trend = overview.trend_filters(view)
-    kpis, tables = warehouse.overview(view, trend)
-    pd.testing.assert_frame_equal(kpis, warehouse.kpis(view))
+def test_one_read_overview_equals_the_kpi_and_period_table_queries(warehouse, filters):
+    trend = overview.trend_filters(filters)
+    kpis, tables = warehouse.overview(filters, trend)
+    pd.testing.assert_frame_equal(kpis, warehouse.kpis(filters))
     pd.testing.assert_frame_equal(tables["adoption"], warehouse.adoption(trend))
     pd.testing.assert_frame_equal(tables["email_statuses"], warehouse.email_status_over_time(trend))
     pd.testing.assert_frame_equal(tables["recovery"], warehouse.recovery(trend))
@@ -127,14 +110,14 @@ def test_a_previous_range_before_the_first_data_is_not_compared(in_module_reques
     assert text == "no data in the previous range"
 
 
-def test_each_card_links_to_its_page_with_the_views_query_string(tree):
+def test_each_card_links_to_its_page_with_the_views_query_string(view):
     query = urlencode(VIEW)
     for key, _, path in KPIS:
-        assert find(tree, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
+        assert find(view, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
 
 
-def test_the_kpi_download_holds_the_kpis_of_the_view(tree, dash_app, warehouse):
-    link = find(tree, {"type": "download", "dataset": "kpis"})
+def test_the_kpi_download_holds_the_kpis_of_the_view(view, dash_app, warehouse):
+    link = find(view, {"type": "download", "dataset": "kpis"})
     assert link.href == f"/export/kpis.csv?{urlencode(VIEW)}"
     response = client_as(dash_app).get(link.href)
     assert response.status_code == 200
@@ -154,11 +137,9 @@ def test_an_unknown_segment_says_so(in_module_request):
     assert "no-such-segment" in text_of(find(tree, "overview-empty"))
 
 
-def test_a_brand_new_warehouse_shows_an_empty_overview(in_module_request, tmp_path):
-    empty = Warehouse(f"sqlite:///{tmp_path}/empty.sqlite")
+def test_a_brand_new_warehouse_shows_an_empty_overview(empty_warehouse):
     today = date.today()
-    body = page_module(PATH).body
-    tree = body(empty, Filters(today, today, "week"))
+    tree = page_module(PATH).body(empty_warehouse, Filters(today, today, "week"))
     assert "No accounts or events" in text_of(find(tree, "overview-empty"))
 
 

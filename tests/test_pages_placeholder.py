@@ -13,7 +13,6 @@ import pytest
 from dashboard.charts import placeholder
 from dashboard.charts.common import LABELS
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from dashboard.web import grids
 from tests.page_tree import (
     drilled,
@@ -23,7 +22,6 @@ from tests.page_tree import (
     is_empty_state,
     page_module,
     render_page,
-    signed_in_request,
     text_of,
     walk,
 )
@@ -37,25 +35,9 @@ render = partial(render_page, PATH)
 
 
 @pytest.fixture(scope="module")
-def warehouse(demo_warehouse):
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def in_module_request(dash_app):
-    """One signed-in request for the module's tests, which render pages in it."""
-    yield from signed_in_request(dash_app)
-
-
-@pytest.fixture(scope="module")
-def tree(in_module_request):
-    return render(**VIEW)
-
-
-@pytest.fixture(scope="module")
-def usernames(tree):
+def usernames(view):
     """The usernames tab's content, as the tab callback draws it for the page's view."""
-    return show_tab(tree, "username-not-email")
+    return show_tab(view, "username-not-email")
 
 
 def show_tab(tree, name: str):
@@ -68,9 +50,9 @@ def status_bars(tree) -> dict[str, dict[str, float]]:
     return {trace.name: dict(zip(trace.y, trace.x, strict=True)) for trace in bars}
 
 
-def test_email_status_bars_equal_the_breakdown_by_portal_access(tree, warehouse):
+def test_email_status_bars_equal_the_breakdown_by_portal_access(view, warehouse):
     breakdown = warehouse.email_status_breakdown(FILTERS)
-    bars = status_bars(tree)
+    bars = status_bars(view)
     for row in breakdown.itertuples():
         label = LABELS[row.email_status]
         with_access = bars["With portal access"][label] + bars["At risk: with portal access"][label]
@@ -79,8 +61,8 @@ def test_email_status_bars_equal_the_breakdown_by_portal_access(tree, warehouse)
     assert bars["At risk: with portal access"]["Placeholder email"] == placeholder.counts(breakdown)["at_risk"]
 
 
-def test_each_part_of_a_status_bar_opens_exactly_its_accounts(tree, warehouse):
-    for trace in figure(tree, "email-status").data:
+def test_each_part_of_a_status_bar_opens_exactly_its_accounts(view, warehouse):
+    for trace in figure(view, "email-status").data:
         if trace.type != "bar":
             continue
         for count, query in zip(trace.x, trace.customdata, strict=True):
@@ -88,15 +70,15 @@ def test_each_part_of_a_status_bar_opens_exactly_its_accounts(tree, warehouse):
                 assert len(drilled(warehouse, query)) == count, query
 
 
-def test_at_risk_part_opens_placeholder_accounts_with_portal_access(tree):
-    (at_risk,) = [t for t in figure(tree, "email-status").data if t.name == "At risk: with portal access"]
+def test_at_risk_part_opens_placeholder_accounts_with_portal_access(view):
+    (at_risk,) = [t for t in figure(view, "email-status").data if t.name == "At risk: with portal access"]
     query = dict(parse_qsl(at_risk.customdata[list(at_risk.y).index("Placeholder email")]))
     assert query == {**VIEW, "email_status": "placeholder", "portal_access": "true"}
 
 
-def test_placeholder_lines_equal_email_status_over_time(tree, warehouse):
+def test_placeholder_lines_equal_email_status_over_time(view, warehouse):
     table = warehouse.email_status_over_time(FILTERS)
-    placeholder_line, at_risk_line = figure(tree, "placeholder-over-time").data
+    placeholder_line, at_risk_line = figure(view, "placeholder-over-time").data
     assert list(placeholder_line.y) == table["placeholder"].tolist()
     assert list(at_risk_line.y) == table["at_risk"].tolist()
     assert list(pd.to_datetime(placeholder_line.x)) == list(table["period_start"])
@@ -115,9 +97,9 @@ def rows_of(state, start=0, end=100, filters=None) -> dict:
     return response
 
 
-def test_at_risk_grid_pages_every_placeholder_account_with_portal_access(tree, warehouse):
+def test_at_risk_grid_pages_every_placeholder_account_with_portal_access(view, warehouse):
     expected = warehouse.accounts(FILTERS, placeholder.AT_RISK)
-    grid, state = grid_of(tree, "at-risk")
+    grid, state = grid_of(view, "at-risk")
     numbers = []
     for start in range(0, len(expected), grids.BLOCK):
         response = rows_of(state, start, start + grids.BLOCK)
@@ -126,12 +108,12 @@ def test_at_risk_grid_pages_every_placeholder_account_with_portal_access(tree, w
     assert numbers == expected["account_number"].tolist()
     assert len(expected) == placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
     assert grid.getRowId == "params.data.account_number"  # a row click opens the account
-    count = find(tree, {"type": f"{grids.PAGED_GRID}-count", "name": "at-risk"})
+    count = find(view, {"type": f"{grids.PAGED_GRID}-count", "name": "at-risk"})
     assert text_of(count) == f"{len(expected):,} accounts"
 
 
-def test_at_risk_grid_shows_its_columns_only(tree):
-    grid, state = grid_of(tree, "at-risk")
+def test_at_risk_grid_shows_its_columns_only(view):
+    grid, state = grid_of(view, "at-risk")
     assert [column["field"] for column in grid.columnDefs] == list(placeholder.AT_RISK_COLUMNS)
     assert state["query"] == {**VIEW, **placeholder.AT_RISK.query()}
 
@@ -155,10 +137,10 @@ def test_grid_column_filters_narrow_the_rows_and_the_count_line(usernames, wareh
     assert count == f"{expected:,} of {state['total']:,} accounts match the column filters"
 
 
-def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, usernames, dash_app, warehouse):
+def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(view, usernames, dash_app, warehouse):
     client = client_as(dash_app)
     links = {
-        "at-risk": (find(tree, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
+        "at-risk": (find(view, {"type": "download", "dataset": "accounts"}), placeholder.AT_RISK),
         "usernames": (
             find(usernames, {"type": "download", "dataset": "accounts", "chart": "username-not-email"}),
             placeholder.USERNAME_NOT_EMAIL,
@@ -169,22 +151,22 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(tree, usernam
         response = client.get(link.href)
         assert int(response.headers["X-Row-Count"]) == len(warehouse.accounts(FILTERS, only)), name
     for dataset in ("email_status_breakdown", "email_statuses"):
-        assert find(tree, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
+        assert find(view, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 
 
-def test_each_grid_links_to_its_slice_as_an_account_list(tree, usernames):
-    lists = {"at-risk": (tree, placeholder.AT_RISK), "username-not-email": (usernames, placeholder.USERNAME_NOT_EMAIL)}
+def test_each_grid_links_to_its_slice_as_an_account_list(view, usernames):
+    lists = {"at-risk": (view, placeholder.AT_RISK), "username-not-email": (usernames, placeholder.USERNAME_NOT_EMAIL)}
     for name, (drawn, only) in lists.items():
         hint = find(drawn, {"type": "grid-count", "name": name})
         (link,) = [node for node in walk(hint) if getattr(node, "href", None)]
         assert link.href == f"/accounts?{urlencode({**VIEW, **only.query()})}"
 
 
-def test_the_page_draws_only_the_at_risk_list_and_names_its_size_on_its_tab(tree, warehouse):
-    assert has(tree, {"type": "paged-grid", "name": "at-risk"})
-    assert not has(tree, {"type": "paged-grid", "name": "username-not-email"})
+def test_the_page_draws_only_the_at_risk_list_and_names_its_size_on_its_tab(view, warehouse):
+    assert has(view, {"type": "paged-grid", "name": "at-risk"})
+    assert not has(view, {"type": "paged-grid", "name": "username-not-email"})
     at_risk = placeholder.counts(warehouse.email_status_breakdown(FILTERS))["at_risk"]
-    (first, _second) = find(tree, "placeholder-lists").children
+    (first, _second) = find(view, "placeholder-lists").children
     assert first.label.endswith(f"({at_risk:,})") and first.tab_id == "at-risk"
 
 
@@ -208,9 +190,8 @@ def test_an_unknown_segment_shows_empty_charts_and_lists(in_module_request):
         assert text_of(find(show_tab(tree, name), {"type": "grid-empty", "name": name}))
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_module_request, tmp_path):
-    body = page_module(PATH).body
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     today = date.today()
-    tree = body(Warehouse(f"sqlite:///{tmp_path}/empty.sqlite"), Filters(today, today, "week"))
+    tree = page_module(PATH).body(empty_warehouse, Filters(today, today, "week"))
     assert is_empty_state(figure(tree, "email-status"))
     assert find(tree, {"type": "grid-empty", "name": "at-risk"})

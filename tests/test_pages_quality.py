@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 
 import pytest
 
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
-from tests.page_tree import find, walk, words_of
+from tests.page_tree import find, has, page_module, words_of
 
 
 @pytest.fixture
 def quality(in_request):
-    """The page module as the app registered it (Dash imports page modules as `pages.<name>`)."""
-    return importlib.import_module("dashboard.pages.quality")
+    """The page module as the app registered it."""
+    return page_module("/quality")
 
 
 @pytest.fixture(scope="module")
-def report(demo_warehouse):
-    return Warehouse(demo_warehouse).quality()
+def report(warehouse):
+    return warehouse.quality()
 
 
-def test_quality_sections_agree_with_the_quality_export(demo_warehouse, report):
-    parts = Warehouse(demo_warehouse).quality_sections()
+def test_quality_sections_agree_with_the_quality_export(warehouse, report):
+    parts = warehouse.quality_sections()
     by_issue = parts["summary"].groupby("issue")["rows"].sum().to_dict()
     expected = report.groupby("issue")["rows"].sum().to_dict()
     assert by_issue == expected
@@ -55,8 +53,8 @@ def test_quality_page_lists_the_orphan_events(quality, report):
     assert sorted(str(row["event_id"]) for row in grid.rowData) == sorted(orphans["row_key"].astype(str))
 
 
-def test_quality_page_shows_the_last_load_and_row_counts(quality, demo_warehouse):
-    summary = Warehouse(demo_warehouse).load_summary()
+def test_quality_page_shows_the_last_load_and_row_counts(quality, warehouse):
+    summary = warehouse.load_summary()
     page = quality.layout()
     last_run = words_of(find(page, "quality-last-run"))
     assert summary["last_run"]["mode"] in last_run
@@ -64,16 +62,15 @@ def test_quality_page_shows_the_last_load_and_row_counts(quality, demo_warehouse
     assert f"{summary['rows']['accounts']:,}" in words_of(find(page, "quality-table-rows"))
 
 
-def test_empty_warehouse_shows_a_clear_message(quality, in_request, monkeypatch, tmp_path):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/empty.sqlite")
+def test_empty_warehouse_shows_a_clear_message(quality, empty_warehouse):
     assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))
 
 
-def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(quality, demo_warehouse):
-    summary = Warehouse(demo_warehouse).load_summary()
+def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(quality, warehouse):
+    summary = warehouse.load_summary()
     filters = Filters(date(2024, 1, 1), date(2024, 1, 31), "day")
     assert summary["last_run"]["rows_unloaded"] == 0
-    assert all(getattr(c, "id", None) != "quality-unloaded" for c in walk(quality.last_load_card(summary, filters)))
+    assert not has(quality.last_load_card(summary, filters), "quality-unloaded")
     summary["last_run"]["rows_unloaded"] = 12
     warning = words_of(find(quality.last_load_card(summary, filters), "quality-unloaded"))
     assert "12 activity rows the warehouse lacks" in warning

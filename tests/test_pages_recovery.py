@@ -7,17 +7,16 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
-import pytest
+from dash import html
 
 from dashboard.data.metrics import OUTCOMES
 from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import Warehouse
 from dashboard.web import grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
-from tests.page_tree import find, has, render_page, render_signed_in, slice_of, walk
+from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -31,17 +30,6 @@ REPEATS_GRID = {"type": "paged-grid", "name": "repeated-failures"}
 
 def trace(figure, name):
     return next(t for t in figure.data if t.name == name)
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def view(dash_app):
-    """The page of VIEW, rendered once for the tests that only read it."""
-    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_outcome_bars_are_the_recovery_metric_per_period(view, warehouse):
@@ -97,9 +85,7 @@ def test_funnel_shows_attempts_reaching_each_step_with_drop_off(view, warehouse)
     assert [label.lower() for label in steps.y] == list(RECOVERY_STEPS)
     reset = funnel.iloc[-1]
     assert f"−{reset.drop_off:,}, {reset.drop_off_rate:.1%} drop-off" in steps.text[-1]
-    table_text = [
-        str(cell.children) for cell in walk(find(tree, "recovery-funnel-table")) if type(cell).__name__ == "Td"
-    ]
+    table_text = [text_of(cell) for cell in of_type(find(tree, "recovery-funnel-table"), html.Td)]
     assert f"{funnel['drop_off'].iloc[2]:,}" in table_text and f"{funnel['drop_off_rate'].iloc[2]:.1%}" in table_text
 
 
@@ -164,11 +150,7 @@ def test_drill_queries_keep_the_chosen_segment(in_request):
     assert all(slice_of(query)[0].segment == "business" for query in figure.data[0].customdata)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [{"start": "2030-01-01", "end": "2030-03-31"}, {**VIEW, "segment": "no-such-segment"}],
-    ids=["range", "segment"],
-)
+@views_without_data(VIEW)
 def test_a_view_without_attempts_shows_empty_states(in_request, query):
     tree = render(**query)
     for chart in (OUTCOMES_CHART, REASONS_CHART, FUNNEL_CHART):
@@ -178,8 +160,7 @@ def test_a_view_without_attempts_shows_empty_states(in_request, query):
     assert "No account had 2 or more" in find(tree, "repeated-failures-empty").children
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_request, tmp_path, monkeypatch):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/new.sqlite")
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     tree = render()
     assert not find(tree, OUTCOMES_CHART).figure.data
     assert find(tree, "repeated-failures-empty")

@@ -8,14 +8,13 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
-import pytest
 
 from dashboard.data.metrics import RESET_TYPES, WEEKDAYS
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
-from dashboard.data.warehouse import HEATMAP_TYPES, Warehouse
+from dashboard.data.warehouse import HEATMAP_TYPES
 from dashboard.web.export import DATASETS
-from tests.page_tree import find, render_page, render_signed_in, slice_of
+from tests.page_tree import find, render_page, slice_of, views_without_data
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 2, 10), end=date(2025, 7, 20), grain="month")
@@ -24,17 +23,6 @@ render = partial(render_page, PATH)
 VOLUMES_CHART = {"type": "drill", "chart": "resets-over-time"}
 HEATMAP_CHART = {"type": "drill", "chart": "resets-heatmap"}
 COLUMNS = ("self_service_resets", "staff_resets", "password_changes")
-
-
-@pytest.fixture(scope="module")
-def warehouse(demo_warehouse) -> Warehouse:
-    return Warehouse(demo_warehouse)
-
-
-@pytest.fixture(scope="module")
-def view(dash_app):
-    """The page of VIEW, rendered once for the tests that only read it."""
-    return render_signed_in(dash_app, PATH, **VIEW)
 
 
 def test_reset_bars_are_the_resets_metric_per_period(view, warehouse):
@@ -103,11 +91,7 @@ def test_download_links_carry_the_view_and_point_at_export_datasets(in_request):
         assert dict(parse_qsl(href.query)) == {**VIEW, "segment": "residential"}
 
 
-@pytest.mark.parametrize(
-    "query",
-    [{"start": "2030-01-01", "end": "2030-03-31"}, {**VIEW, "segment": "no-such-segment"}],
-    ids=["range", "segment"],
-)
+@views_without_data(VIEW)
 def test_a_view_without_resets_shows_empty_states(in_request, query):
     tree = render(**query)
     for chart in (VOLUMES_CHART, HEATMAP_CHART):
@@ -115,8 +99,7 @@ def test_a_view_without_resets_shows_empty_states(in_request, query):
         assert not figure.data and figure.layout.annotations, chart
 
 
-def test_a_brand_new_warehouse_shows_empty_states(in_request, tmp_path, monkeypatch):
-    monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", f"sqlite:///{tmp_path}/new.sqlite")
+def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     tree = render()
     assert not find(tree, VOLUMES_CHART).figure.data
     assert not find(tree, HEATMAP_CHART).figure.data

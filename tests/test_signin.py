@@ -218,21 +218,24 @@ def test_a_session_idle_longer_than_the_limit_is_refused(dash_app, monkeypatch):
     assert client.get("/_dash-layout").status_code == 401
 
 
+def signed_in_new_user(app, name: str, roles: str):
+    """The user store and a client signed in, through the login page, as a new user `name` of `roles`."""
+    users = app.server.extensions["portal_users"]
+    users.add(name, roles, password_of(name), actor="tests")
+    client = app.server.test_client()
+    client.post("/login", data={"username": name, "password": password_of(name)})
+    return users, client
+
+
 def test_a_password_reset_ends_the_users_other_sessions(dash_app):
-    users = dash_app.server.extensions["portal_users"]
-    users.add("rotated", "viewer", password_of("rotated"), actor="tests")
-    client = dash_app.server.test_client()
-    client.post("/login", data={"username": "rotated", "password": password_of("rotated")})
+    users, client = signed_in_new_user(dash_app, "rotated", "viewer")
     assert client.get("/_dash-layout").status_code == 200
     users.set_password("rotated", "a brand new password", actor="tests")
     assert client.get("/_dash-layout").status_code == 401
 
 
 def test_disabling_a_user_ends_their_session_at_once(dash_app):
-    users = dash_app.server.extensions["portal_users"]
-    users.add("leaver", "analyst", password_of("leaver"), actor="tests")
-    client = dash_app.server.test_client()
-    client.post("/login", data={"username": "leaver", "password": password_of("leaver")})
+    users, client = signed_in_new_user(dash_app, "leaver", "analyst")
     users.set_active("leaver", False, actor="tests")
     assert client.get("/export/kpis.csv").status_code == 401
 
