@@ -163,12 +163,7 @@ def warehouse(demo_warehouse: str) -> Warehouse:
 
 @pytest.fixture(scope="session")
 def dash_app(demo_warehouse):
-    """The dashboard app on the demo warehouse (pages registered once per test session).
-
-    It serves one request at once, so that it is the app that takes the callbacks product modules register with
-    `dash.callback` at import (the paged grids' row callback): Dash hands those to whichever app serves its first
-    request, and a module imports once per session. Any other app is made through `make_app`, after this one.
-    """
+    """The dashboard app on the demo warehouse, set up by its first request (Pages adds its router then)."""
     from dashboard.web.app import create_app
 
     app = create_app(config_for("sqlite://", demo_warehouse))
@@ -178,12 +173,7 @@ def dash_app(demo_warehouse):
 
 @pytest.fixture(scope="session")
 def make_app(dash_app) -> Callable[[Config], Dash]:
-    """Makes an app of its own configuration (another warehouse), in any test order.
-
-    Such an app lacks the callbacks registered at import, which the session's `dash_app` took first; without this
-    order a module that made its own app before `dash_app` existed would leave `dash_app` without them (the
-    paged grids answered "Callback function not found" in whatever test ran next).
-    """
+    """Makes an app of its own configuration (another warehouse); it owns its callbacks as `dash_app` does."""
     from dashboard.web.app import create_app
 
     return create_app

@@ -16,6 +16,7 @@ from dashboard.auth.guard import callback_permission
 from dashboard.auth.roles import PAGE_PERMISSIONS, ROLES
 from dashboard.web.export import DATASETS
 from portal import schema
+from tests.conftest import config_for
 from tests.signin import client_as
 
 ROLE_NAMES = tuple(ROLES)
@@ -390,3 +391,11 @@ def test_a_refused_export_reads_nothing_and_is_not_audited_as_an_export(dash_app
     before = len(users.audit_entries(action="export", actor="test-viewer"))
     assert client_as(dash_app, "viewer").get("/export/accounts.csv").status_code == 403
     assert len(users.audit_entries(action="export", actor="test-viewer")) == before
+
+
+def test_a_second_app_in_the_process_serves_the_paged_grids_too(make_app, demo_warehouse):
+    """Each app registers the grid rows callback itself; none depends on being the first to serve."""
+    other = client_as(make_app(config_for("sqlite://", demo_warehouse)), "analyst")
+    response = paged_grid_rows(other, {"email_status": "placeholder", "portal_access": "true"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+    assert response.get_json()["response"]

@@ -14,7 +14,7 @@ from dashboard.auth import hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
-from dashboard.web import export, plotly_bundle
+from dashboard.web import export, grids, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
 from portal.config import Config, load_config
@@ -46,6 +46,7 @@ def create_app(config: Config | None = None) -> Dash:
     app.layout = shell
     _register_filter_callback(app)
     _register_drill_callbacks(app)
+    grids.register_callbacks(app)
     _announce_admin(app)
     return app
 

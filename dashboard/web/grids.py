@@ -256,10 +256,13 @@ def paged_grid(
     )
 
 
-dash.callback(
-    Output({"type": PAGED_GRID, "name": MATCH}, "getRowsResponse"),
-    Output({"type": f"{PAGED_GRID}-count", "name": MATCH}, "children"),
-    Input({"type": PAGED_GRID, "name": MATCH}, "getRowsRequest"),
-    State({"type": f"{PAGED_GRID}-state", "name": MATCH}, "data"),
-    prevent_initial_call=True,
-)(requires(Permission.VIEW_ACCOUNTS)(rows_response))
+def register_callbacks(app: dash.Dash) -> None:
+    """The rows callback of every server-paged grid, on this app: registered through Dash's global list
+    at import it would go to whichever app served first, and a second app in the process would lack it."""
+    app.callback(
+        Output({"type": PAGED_GRID, "name": MATCH}, "getRowsResponse"),
+        Output({"type": f"{PAGED_GRID}-count", "name": MATCH}, "children"),
+        Input({"type": PAGED_GRID, "name": MATCH}, "getRowsRequest"),
+        State({"type": f"{PAGED_GRID}-state", "name": MATCH}, "data"),
+        prevent_initial_call=True,
+    )(requires(Permission.VIEW_ACCOUNTS)(rows_response))
