@@ -12,11 +12,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from dashboard.auth.guard import callback_permission
-from dashboard.auth.roles import PAGE_PERMISSIONS, ROLES
+from dashboard.auth.guard import callback_permission, guard_layout, page_allowed
+from dashboard.auth.roles import ROLES, Permission
 from dashboard.web.export import DATASETS
 from portal import schema
-from tests.signin import client_as
+from tests.signin import client_as, signed_in
 
 ROLE_NAMES = tuple(ROLES)
 PUBLIC_RULES = {"/login", "/logout", "/health", "/_favicon.ico", "/assets/<path:filename>"}
@@ -57,7 +57,8 @@ PAGES_OF = {
     },
     "admin": set(),  # every page; filled below
 }
-ALL_PAGES = {re.sub(r"<[^>]+>", "A", template) for template in PAGE_PERMISSIONS}
+ALL_PAGES = PAGES_OF["analyst"] | {"/admin/users", "/admin/audit"}
+"""Every page, a path template's variables filled with `A`; the test below checks it against the registry."""
 PAGES_OF["admin"] = ALL_PAGES
 
 
@@ -240,8 +241,24 @@ def test_every_server_callback_names_the_permission_it_checks(app):
 def test_every_page_names_the_permission_it_needs(app):
     import dash
 
-    templates = {page.get("path_template") or page["path"] for page in dash.page_registry.values()}
-    assert templates <= set(PAGE_PERMISSIONS), templates - set(PAGE_PERMISSIONS)
+    pages = dash.page_registry.values()
+    assert {re.sub(r"<[^>]+>", "A", page.get("path_template") or page["path"]) for page in pages} == ALL_PAGES
+    unguarded = [page["module"] for page in pages if not isinstance(page.get("permission"), Permission)]
+    assert not unguarded, f"registered without a permission: {unguarded}"
+
+
+def test_a_page_registered_without_a_permission_is_shown_to_nobody(app):
+    page = {"module": "unguarded", "path": "/unguarded", "layout": lambda: "the page"}
+    layout = guard_layout(page, page["layout"], lambda: "not allowed")
+    with signed_in(app, "admin"):
+        assert not page_allowed(page)
+        assert layout() == "not allowed"
+    pages = app.server.config["PORTAL_PAGES"]
+    pages["/unguarded"] = page
+    try:
+        assert client_as(app, "admin").get("/unguarded").status_code == 403
+    finally:
+        del pages["/unguarded"]
 
 
 def test_an_anonymous_page_request_goes_to_the_login_page_and_back(app):

@@ -3,11 +3,20 @@
 import dash
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure, most_locked_table
 from dashboard.charts.over_time import drill_chart
 from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.urls import LOCKOUTS
 
-dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=LOCKOUTS,
+    name="Lockouts",
+    order=5,
+    permission=Permission.VIEW_CHARTS,
+    title="Lockouts · Billing portal analytics",
+)
 
 
 def body(warehouse, filters):

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts.over_time import drill_chart
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
@@ -16,8 +17,16 @@ from dashboard.charts.recovery import (
     repeated_failures_table,
 )
 from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.urls import RECOVERY
 
-dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=RECOVERY,
+    name="Recovery",
+    order=3,
+    permission=Permission.VIEW_CHARTS,
+    title="Recovery · Billing portal analytics",
+)
 
 
 def body(warehouse, filters):

@@ -21,6 +21,7 @@ from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.csvout import csv_chunks
+from dashboard.web.urls import KPI_PAGES
 
 Dataset = Callable[[Warehouse, Filters, Mapping[str, str], bool], pd.DataFrame]
 
@@ -39,6 +40,13 @@ def _limit(args: Mapping[str, str]) -> int:
     return int(text)
 
 
+def _kpis_with_pages(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The headline figures with, after each label, the path of the page that explains it."""
+    table = kpis.copy()
+    table.insert(table.columns.get_loc("label") + 1, "page", table["kpi"].map(KPI_PAGES))
+    return table
+
+
 DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
     "adoption": (VIEW_PARAMETERS, lambda w, f, a, u: w.adoption(f)),
     "recovery": (VIEW_PARAMETERS, lambda w, f, a, u: w.recovery(f)),
@@ -51,7 +59,7 @@ DATASETS: dict[str, tuple[frozenset[str], Dataset]] = {
     ),
     "activity": (VIEW_PARAMETERS | {"account"}, lambda w, f, a, u: w.activity(_account_param(a), f, unmasked=u)),
     "quality": (VIEW_PARAMETERS, lambda w, f, a, u: w.quality()),
-    "kpis": (VIEW_PARAMETERS, lambda w, f, a, u: w.kpis(f)),
+    "kpis": (VIEW_PARAMETERS, lambda w, f, a, u: _kpis_with_pages(w.kpis(f))),
     "email_statuses": (VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_over_time(f)),
     "email_status_breakdown": (VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_breakdown(f)),
     "adoption_by_segment": (VIEW_PARAMETERS, lambda w, f, a, u: w.adoption_by_segment(f)),
