@@ -12,19 +12,18 @@ import re
 import pytest
 from sqlalchemy import select
 
-from dashboard.auth.guard import callback_permission
-from dashboard.auth.roles import PAGE_PERMISSIONS, ROLES
+from dashboard.auth.guard import callback_permission, guard_layout, page_allowed
+from dashboard.auth.roles import ROLES, Permission
 from dashboard.web.export import DATASETS
 from portal import schema
 from tests.conftest import config_for
-from tests.signin import client_as
+from tests.signin import client_as, signed_in
 
 ROLE_NAMES = tuple(ROLES)
 PUBLIC_RULES = {"/login", "/logout", "/health", "/_favicon.ico", "/assets/<path:filename>"}
 HIDDEN_INTERNAL_CALLBACKS = {"_pages_content.children"}
 """Dash Pages' router: it renders page layouts, and each layout checks its page's permission."""
 
-ALL_PAGES = {re.sub(r"<[^>]+>", "A", template) for template in PAGE_PERMISSIONS}
 CHART_AND_ACCOUNT_PAGES = {
     "/",
     "/adoption",
@@ -39,8 +38,10 @@ PAGES_OF = {
     "viewer": CHART_AND_ACCOUNT_PAGES,
     "support": CHART_AND_ACCOUNT_PAGES,
     "analyst": CHART_AND_ACCOUNT_PAGES | {"/quality"},
-    "admin": ALL_PAGES,
 }
+ALL_PAGES = PAGES_OF["analyst"] | {"/admin/users", "/admin/audit"}
+"""Every page, a path template's variables filled with `A`; the test below checks it against the registry."""
+PAGES_OF["admin"] = ALL_PAGES
 
 
 @pytest.fixture(scope="module")
@@ -220,8 +221,24 @@ def test_every_server_callback_names_the_permission_it_checks(dash_app):
 def test_every_page_names_the_permission_it_needs(dash_app):
     import dash
 
-    templates = {page.get("path_template") or page["path"] for page in dash.page_registry.values()}
-    assert templates <= set(PAGE_PERMISSIONS), templates - set(PAGE_PERMISSIONS)
+    pages = dash.page_registry.values()
+    assert {re.sub(r"<[^>]+>", "A", page.get("path_template") or page["path"]) for page in pages} == ALL_PAGES
+    unguarded = [page["module"] for page in pages if not isinstance(page.get("permission"), Permission)]
+    assert not unguarded, f"registered without a permission: {unguarded}"
+
+
+def test_a_page_registered_without_a_permission_is_shown_to_nobody(dash_app):
+    page = {"module": "unguarded", "path": "/unguarded", "layout": lambda: "the page"}
+    layout = guard_layout(page, page["layout"], lambda: "not allowed")
+    with signed_in(dash_app, "admin"):
+        assert not page_allowed(page)
+        assert layout() == "not allowed"
+    pages = dash_app.server.config["PORTAL_PAGES"]
+    pages["/unguarded"] = page
+    try:
+        assert client_as(dash_app, "admin").get("/unguarded").status_code == 403
+    finally:
+        del pages["/unguarded"]
 
 
 def test_an_anonymous_page_request_goes_to_the_login_page_and_back(dash_app):

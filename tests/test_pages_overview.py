@@ -25,7 +25,7 @@ render = partial(render_page, PATH)
 
 def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(view, warehouse):
     kpis = warehouse.kpis(FILTERS).set_index("kpi")
-    assert list(kpis.index) == [key for key, _, _ in KPIS]
+    assert list(kpis.index) == [key for key, _ in KPIS]
     for key, row in kpis.iterrows():
         assert text_of(find(view, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
         change = overview.describe_change(key, row["change"])
@@ -110,10 +110,24 @@ def test_a_previous_range_before_the_first_data_is_not_compared(in_module_reques
     assert text == "no data in the previous range"
 
 
+EXPLAINED_BY = {
+    ("/adoption", "Adoption"): ("adoption_rate", "enrolled_accounts"),
+    ("/placeholder-emails", "Placeholder emails"): ("placeholder_accounts", "at_risk_accounts"),
+    ("/recovery", "Recovery"): ("failed_recovery_attempts",),
+    ("/resets", "Resets"): ("self_service_resets", "staff_resets"),
+    ("/lockouts", "Lockouts"): ("lockout_events",),
+}
+"""The KPIs each page explains, by the page's path and its name in the navbar."""
+
+
 def test_each_card_links_to_its_page_with_the_views_query_string(view):
     query = urlencode(VIEW)
-    for key, _, path in KPIS:
-        assert find(view, {"type": "kpi-link", "kpi": key}).href == f"{path}?{query}"
+    assert sorted(key for keys in EXPLAINED_BY.values() for key in keys) == sorted(key for key, _ in KPIS)
+    for (path, name), keys in EXPLAINED_BY.items():
+        for key in keys:
+            link = find(view, {"type": "kpi-link", "kpi": key})
+            assert link.href == f"{path}?{query}"
+            assert text_of(link) == f"Open {name} →"
 
 
 def test_the_kpi_download_holds_the_kpis_of_the_view(view, dash_app, warehouse):

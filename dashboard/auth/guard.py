@@ -2,20 +2,20 @@
 
 They read Flask-Login's `current_user` for the request being served, so a callback posted by hand
 is checked exactly like one the page sent. Nothing is allowed by default: a callback without
-`requires`, or a page missing from PAGE_PERMISSIONS, is refused to everyone.
+`requires`, or a page registered without a `permission`, is refused to everyone.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import request
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
-from dashboard.auth.roles import Permission, page_permission
+from dashboard.auth.roles import Permission
 
 
 class NotAllowed(Forbidden):
@@ -81,19 +81,21 @@ def page_template(path: str, templates: list[str]) -> str | None:
     return None
 
 
-def page_allowed(template: str | None) -> bool:
-    permission = page_permission(template) if template else None
+def page_allowed(page: Mapping | None) -> bool:
+    """Whether the user may open a page, by the permission its Dash Pages registry entry declares
+    (`dash.register_page(..., permission=...)`); a page that declares none is open to nobody."""
+    permission = page.get("permission") if page else None
     return permission is not None and can(permission)
 
 
-def guard_layout(template: str, layout: Callable, refusal: Callable) -> Callable:
-    """A page layout that renders only for a role the page is open to."""
+def guard_layout(page: Mapping, layout: Callable, refusal: Callable) -> Callable:
+    """A page layout that renders only for a role the page (its registry entry) is open to."""
     if getattr(layout, "permission_checked", False):
         return layout
 
     @functools.wraps(layout)
     def guarded(*args, **kwargs):
-        if not page_allowed(template):
+        if not page_allowed(page):
             return refusal()
         return layout(*args, **kwargs)
 

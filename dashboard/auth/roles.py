@@ -30,21 +30,6 @@ ROLES: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
 }
 
-PAGE_PERMISSIONS: dict[str, Permission] = {
-    "/": Permission.VIEW_CHARTS,
-    "/adoption": Permission.VIEW_CHARTS,
-    "/placeholder-emails": Permission.VIEW_CHARTS,
-    "/recovery": Permission.VIEW_CHARTS,
-    "/resets": Permission.VIEW_CHARTS,
-    "/lockouts": Permission.VIEW_CHARTS,
-    "/accounts": Permission.VIEW_ACCOUNTS,
-    "/accounts/<account_number>": Permission.VIEW_ACCOUNTS,
-    "/quality": Permission.VIEW_QUALITY,
-    "/admin/users": Permission.MANAGE_USERS,
-    "/admin/audit": Permission.VIEW_AUDIT,
-}
-"""Every page's template, as registered with Dash Pages; a page missing here is shown to nobody."""
-
 
 class UnknownRole(ValueError):
     pass
@@ -67,7 +52,3 @@ def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
     for role in roles:
         granted |= ROLES.get(role, frozenset())
     return frozenset(granted)
-
-
-def page_permission(template: str) -> Permission | None:
-    return PAGE_PERMISSIONS.get(template)

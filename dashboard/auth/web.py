@@ -17,7 +17,6 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
-from dashboard.auth.roles import PAGE_PERMISSIONS
 from dashboard.auth.store import Outcome, User, UserStore
 from portal.config import DATA_DIR, Config
 
@@ -140,9 +139,9 @@ def _gate():
             return plain_response(401, "sign in required")
         return redirect(f"/login?next={_next_target(request.full_path)}")
     if request.method == "GET" and not path.startswith(("/_", "/logout", *SCRIPT_PATHS)):
-        templates = {*current_app.config.get("PORTAL_PAGE_TEMPLATES", ()), *PAGE_PERMISSIONS}
-        template = page_template(path, list(templates))
-        if template is not None and not page_allowed(template):
+        pages = current_app.config.get("PORTAL_PAGES", {})
+        template = page_template(path, list(pages))
+        if template is not None and not page_allowed(pages[template]):
             return _refused_page()
     return None
 

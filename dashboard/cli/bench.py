@@ -21,8 +21,6 @@ import time
 
 from portal.config import load_config
 
-PAGES = ("/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts", "/accounts", "/quality")
-
 
 def _browser():
     from selenium import webdriver
@@ -60,13 +58,27 @@ def _settled(driver) -> bool:
 
 
 BENCH_USER = "bench"
+BENCH_ROLE = "analyst"
+
+
+def bench_pages(account: str) -> list[str]:
+    """Every page the bench user may open, in navbar order, then the page of `account`.
+
+    Read from Dash's page registry, which `create_app` fills: a new page is timed without a change here.
+    """
+    from dashboard.auth.roles import permissions_of
+    from dashboard.web.layout import nav_pages
+    from dashboard.web.urls import account_href
+
+    allowed = permissions_of([BENCH_ROLE])
+    return [*(page["path"] for page in nav_pages() if page.get("permission") in allowed), account_href(account)]
 
 
 def bench_password(users) -> str:
     """A fresh password for the bench user, made or re-enabled for this run only."""
     password = secrets.token_urlsafe(16)
     if users.get(BENCH_USER) is None:
-        users.add(BENCH_USER, "analyst", password, actor="bench")
+        users.add(BENCH_USER, BENCH_ROLE, password, actor="bench")
     else:
         users.set_password(BENCH_USER, password, actor="bench")
         users.set_active(BENCH_USER, True, actor="bench")
@@ -125,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
         accounts = connection.execute(select(func.count()).select_from(schema.accounts)).scalar_one()
         account = args.account or connection.execute(select(func.min(schema.accounts.c.account_number))).scalar_one()
-    pages = args.page or [*PAGES, f"/accounts/{account}"]
+    pages = args.page or bench_pages(account)
     driver = _browser()
     try:
         base = f"http://127.0.0.1:{args.port}"

@@ -256,15 +256,16 @@ def previous_range(filters: Filters) -> Filters:
 
 
 KPIS = (
-    ("adoption_rate", "Adoption rate", "/adoption"),
-    ("enrolled_accounts", "Enrolled accounts", "/adoption"),
-    ("placeholder_accounts", "Placeholder-email accounts", "/placeholder-emails"),
-    ("at_risk_accounts", "At risk (placeholder with access)", "/placeholder-emails"),
-    ("failed_recovery_attempts", "Failed recovery attempts", "/recovery"),
-    ("self_service_resets", "Self-service resets", "/resets"),
-    ("staff_resets", "Staff resets", "/resets"),
-    ("lockout_events", "Lockouts", "/lockouts"),
+    ("adoption_rate", "Adoption rate"),
+    ("enrolled_accounts", "Enrolled accounts"),
+    ("placeholder_accounts", "Placeholder-email accounts"),
+    ("at_risk_accounts", "At risk (placeholder with access)"),
+    ("failed_recovery_attempts", "Failed recovery attempts"),
+    ("self_service_resets", "Self-service resets"),
+    ("staff_resets", "Staff resets"),
+    ("lockout_events", "Lockouts"),
 )
+"""Each headline figure: its key and its label. Which page explains it is the web layer's (`urls.KPI_PAGES`)."""
 
 
 def kpi_values(
@@ -292,8 +293,8 @@ def kpis(
     now = kpi_values(daily_accounts, daily_attempts, daily_events, filters)
     before = kpi_values(daily_accounts, daily_attempts, daily_events, previous_range(filters))
     rows = []
-    for key, label, page in KPIS:
+    for key, label in KPIS:
         value, previous = now[key], before[key]
         change = None if value is None or previous is None else round(value - previous, 6)
-        rows.append({"kpi": key, "label": label, "page": page, "value": value, "previous": previous, "change": change})
+        rows.append({"kpi": key, "label": label, "value": value, "previous": previous, "change": change})
     return pd.DataFrame(rows)

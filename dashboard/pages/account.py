@@ -27,7 +27,7 @@ from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page
-from dashboard.web.urls import ACCOUNTS, clean_query
+from dashboard.web.urls import ACCOUNT, ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
 
 
@@ -37,8 +37,10 @@ def _title(account_number: str | None = None, **_query) -> str:
 
 dash.register_page(
     __name__,
-    path_template="/accounts/<account_number>",
+    path_template=ACCOUNT,
     name="Account",
+    order=None,  # not in the navbar: an account is opened from the list, a table or a chart
+    permission=Permission.VIEW_ACCOUNTS,
     title=_title,
     description="One billing account's web user record, recovery attempts and activity.",
 )
@@ -228,7 +230,7 @@ def body(number: str, query: dict[str, str]):
             return html.Div([store, message])
         if unmasked:
             users().audit(
-                actor(), "account_viewed_unmasked", number, {"page": f"/accounts/{number}"}, remote_addr=remote_addr()
+                actor(), "account_viewed_unmasked", number, {"page": f"{ACCOUNTS}/{number}"}, remote_addr=remote_addr()
             )
         attempts = warehouse.attempts_of(number)
         events = warehouse.activity(number, filters, unmasked=unmasked)
@@ -250,12 +252,12 @@ def body(number: str, query: dict[str, str]):
 
 
 dash.clientside_callback(
-    """function (search) {
-        if (typeof search !== 'string' || !search.startsWith('/accounts')) {
+    f"""function (search) {{
+        if (typeof search !== 'string' || !search.startsWith({json.dumps(ACCOUNTS)})) {{
             return window.dash_clientside.no_update;
-        }
+        }}
         return search;
-    }""",
+    }}""",
     Output(BACK_ID, "href"),
     Input(LAST_LIST_ID, "data"),
 )

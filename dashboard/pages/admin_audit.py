@@ -23,10 +23,16 @@ from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, pa
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
-from dashboard.web.urls import clean_query, export_href
+from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
-PATH = "/admin/audit"
-dash.register_page(__name__, path=PATH, name="Audit log", title="Audit log · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=ADMIN_AUDIT,
+    name="Audit log",
+    order=9,
+    permission=Permission.VIEW_AUDIT,
+    title="Audit log · Billing portal analytics",
+)
 
 DISPLAY_LIMIT = 5_000
 """Entries a browser grid holds comfortably; narrowing the filters or the CSV reaches the rest."""
@@ -95,7 +101,7 @@ def filter_bar(filters: AuditFilters, actions: list[str]) -> dbc.Row:
             dbc.Col(
                 [
                     dbc.Button("Apply", id="admin-audit-apply", color="primary", size="sm", className="me-2"),
-                    dcc.Link("Clear", href=PATH, className="small"),
+                    dcc.Link("Clear", href=ADMIN_AUDIT, className="small"),
                 ],
                 width="auto",
             ),
@@ -174,4 +180,4 @@ def apply_filters(_clicks, _actor_enter, _target_enter, who, action, target, sta
     """Apply (or Enter in a text box) puts the filters into the URL, which redraws the page with them."""
     args = {"actor": who, "action": action, "target": target, "start": (start or "")[:10], "end": (end or "")[:10]}
     chosen = {name: value.strip() for name, value in args.items() if value and value.strip()}
-    return f"{PATH}?{urlencode(chosen)}" if chosen else PATH
+    return f"{ADMIN_AUDIT}?{urlencode(chosen)}" if chosen else ADMIN_AUDIT

@@ -21,8 +21,16 @@ from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
 from dashboard.web.grids import grid, records
+from dashboard.web.urls import ADMIN_USERS
 
-dash.register_page(__name__, path="/admin/users", name="Users", title="Users · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=ADMIN_USERS,
+    name="Users",
+    order=8,
+    permission=Permission.MANAGE_USERS,
+    title="Users · Billing portal analytics",
+)
 
 GRID_ID = "admin-users-grid"
 SELECT_ID = "admin-users-selected"

@@ -4,10 +4,19 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts import adoption as charts
 from dashboard.web.layout import chart_card, download_link, drill_graph, page
+from dashboard.web.urls import ADOPTION
 
-dash.register_page(__name__, path="/adoption", name="Adoption", title="Adoption · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=ADOPTION,
+    name="Adoption",
+    order=1,
+    permission=Permission.VIEW_CHARTS,
+    title="Adoption · Billing portal analytics",
+)
 
 SEGMENT_NOTE = (
     "Share of each segment's accounts with portal access as on the range's end (segment size in brackets). "

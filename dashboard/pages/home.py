@@ -4,18 +4,33 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts import overview
 from dashboard.data.metrics import previous_range
-from dashboard.web.layout import NAV, chart_card, download_link, page, query_string
+from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.urls import KPI_PAGES, OVERVIEW, page_href
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=OVERVIEW,
+    name="Overview",
+    order=0,
+    permission=Permission.VIEW_CHARTS,
+    title="Overview · Billing portal analytics",
+)
+
+
+def _page_name(path: str) -> str:
+    """The name a page is registered (and shown in the navbar) with; its path if no page is there."""
+    return next((page["name"] for page in dash.page_registry.values() if page["path"] == path), path)
 
 
 def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.Col:
     kpi = row["kpi"]
     change = overview.describe_change(kpi, row["change"], comparable=comparable)
     versus = f" vs {overview.format_value(kpi, row['previous'])}" if change.verdict != "none" else ""
-    href = f"{row['page']}?{query_string(filters)}"
+    explained_by = KPI_PAGES[kpi]
+    href = page_href(explained_by, filters)
     body = dbc.CardBody(
         [
             dcc.Link(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
@@ -40,7 +55,7 @@ def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.
                 style={"height": "64px"},
             ),
             dcc.Link(
-                f"Open {dict(NAV).get(row['page'], row['page'])} →",
+                f"Open {_page_name(explained_by)} →",
                 href=href,
                 className="small",
                 id={"type": "kpi-link", "kpi": kpi},

@@ -4,11 +4,20 @@ import dash
 import pandas as pd
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure
 from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
 from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.urls import LOCKOUTS
 
-dash.register_page(__name__, path="/lockouts", name="Lockouts", title="Lockouts · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=LOCKOUTS,
+    name="Lockouts",
+    order=5,
+    permission=Permission.VIEW_CHARTS,
+    title="Lockouts · Billing portal analytics",
+)
 
 
 def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) -> html.Div:

@@ -15,12 +15,14 @@ from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
 from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page
-from dashboard.web.urls import clean_query
+from dashboard.web.urls import PLACEHOLDER_EMAILS, clean_query, slice_href
 
 dash.register_page(
     __name__,
-    path="/placeholder-emails",
+    path=PLACEHOLDER_EMAILS,
     name="Placeholder emails",
+    order=2,
+    permission=Permission.VIEW_CHARTS,
     title="Placeholder emails · Billing portal analytics",
 )
 
@@ -64,7 +66,7 @@ def account_list(warehouse, filters, name: str) -> html.Div:
         hint = html.Span(
             [
                 " · Click a row to open the account, or ",
-                dcc.Link("open them as a list", href=f"/accounts?{drill_query(filters, chosen.only)}"),
+                dcc.Link("open them as a list", href=slice_href(drill_query(filters, chosen.only))),
                 ".",
             ],
             id={"type": "grid-count", "name": name},

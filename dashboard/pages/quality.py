@@ -14,14 +14,22 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page
-from dashboard.web.urls import clean_query
+from dashboard.web.urls import QUALITY, clean_query
 from etl.pipeline import unloaded_warning
 
-dash.register_page(__name__, path="/quality", name="Data quality", title="Data quality · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=QUALITY,
+    name="Data quality",
+    order=7,
+    permission=Permission.VIEW_QUALITY,
+    title="Data quality · Billing portal analytics",
+)
 
 LIST_LIMIT = 1_000
 """Rows shown in a list on the page; the page says when a list holds more, and the CSV has them all."""

@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts.common import is_empty
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
@@ -18,8 +19,16 @@ from dashboard.charts.recovery import (
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
 from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.urls import RECOVERY
 
-dash.register_page(__name__, path="/recovery", name="Recovery", title="Recovery · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=RECOVERY,
+    name="Recovery",
+    order=3,
+    permission=Permission.VIEW_CHARTS,
+    title="Recovery · Billing portal analytics",
+)
 
 
 REPEAT_COLUMNS = (

@@ -3,10 +3,19 @@
 import dash
 from dash import html
 
+from dashboard.auth.roles import Permission
 from dashboard.charts.resets import heatmap_figure, resets_figure
 from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.urls import RESETS
 
-dash.register_page(__name__, path="/resets", name="Resets", title="Resets · Billing portal analytics")
+dash.register_page(
+    __name__,
+    path=RESETS,
+    name="Resets",
+    order=4,
+    permission=Permission.VIEW_CHARTS,
+    title="Resets · Billing portal analytics",
+)
 
 
 def body(warehouse, filters):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -17,6 +17,7 @@ from dashboard.auth.store import ensure_admin
 from dashboard.web import export, grids, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
+from dashboard.web.urls import account_href, slice_href
 from portal.config import Config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -65,13 +66,13 @@ def shell() -> html.Div:
 
 
 def _guard_pages(app: Dash) -> None:
-    """Each page renders only for roles it is open to, however it is reached (typed URL or link)."""
-    templates = []
+    """Each page renders only for roles its registered permission opens it to, however it is reached
+    (typed URL or link); the sign-in gate finds a requested path's page in `PORTAL_PAGES`."""
+    pages = {}
     for page in dash.page_registry.values():
-        template = page.get("path_template") or page["path"]
-        templates.append(template)
-        page["layout"] = guard_layout(template, page["layout"], not_allowed)
-    app.server.config["PORTAL_PAGE_TEMPLATES"] = tuple(templates)
+        pages[page.get("path_template") or page["path"]] = page
+        page["layout"] = guard_layout(page, page["layout"], not_allowed)
+    app.server.config["PORTAL_PAGES"] = pages
 
 
 def _announce_admin(app: Dash) -> None:
@@ -91,13 +92,13 @@ def drill_href(click_data: dict | None) -> str | None:
     slice_query = points[0].get("customdata") if points else None
     if isinstance(slice_query, list):
         slice_query = slice_query[0] if slice_query else None
-    return f"/accounts?{slice_query}" if isinstance(slice_query, str) and slice_query else None
+    return slice_href(slice_query) if isinstance(slice_query, str) and slice_query else None
 
 
 def row_href(cell: dict | None) -> str | None:
     """The page of the account whose grid row was clicked."""
     row_id = (cell or {}).get("rowId")
-    return f"/accounts/{quote(str(row_id), safe='')}" if row_id else None
+    return account_href(row_id) if row_id else None
 
 
 def _register_drill_callbacks(app: Dash) -> None:

@@ -22,6 +22,18 @@ from dashboard.data.datasets import DATASETS, EXPORT_PATH, REGISTRY, dataset_fra
 from dashboard.data.params import BadParameter
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.csvout import csv_chunks
+from dashboard.web.urls import KPI_PAGES
+
+
+def _kpis_with_pages(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The headline figures with, after each label, the path of the page that explains it."""
+    table = kpis.copy()
+    table.insert(table.columns.get_loc("label") + 1, "page", table["kpi"].map(KPI_PAGES))
+    return table
+
+
+LINKED = {"kpis": _kpis_with_pages}
+"""Columns the web layer adds to a dataset: links to pages, which the data layer does not know."""
 
 blueprint = Blueprint("export", __name__)
 
@@ -53,6 +65,7 @@ def serve(dataset: str) -> Response:
     unmasked = can(Permission.UNMASK)
     try:
         frame, filters = dataset_frame(source, dataset, request.args, unmasked=unmasked)
+        frame = LINKED.get(dataset, lambda table: table)(frame)
     except BadParameter as error:
         return plain_response(400, str(error))
     detail = {"filters": dict(request.args)}

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlencode
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -13,25 +14,22 @@ from dashboard.auth.guard import actor, page_allowed
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.export import refusal
-from dashboard.web.urls import export_href
+from dashboard.web.urls import OVERVIEW, export_href
 
-NAV = (
-    ("/", "Overview"),
-    ("/adoption", "Adoption"),
-    ("/placeholder-emails", "Placeholder emails"),
-    ("/recovery", "Recovery"),
-    ("/resets", "Resets"),
-    ("/lockouts", "Lockouts"),
-    ("/accounts", "Accounts"),
-    ("/quality", "Data quality"),
-    ("/admin/users", "Users"),
-    ("/admin/audit", "Audit log"),
-)
+
+def nav_pages() -> list[dict]:
+    """The registered pages that belong in the navbar (those with an `order`), in that order."""
+    listed = [page for page in dash.page_registry.values() if page.get("order") is not None]
+    return sorted(listed, key=lambda page: page["order"])
 
 
 def navbar() -> dbc.Navbar:
     """Links to the pages this user may open, who is signed in, and the way out."""
-    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact")) for path, label in NAV if page_allowed(path)]
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact"))
+        for page in nav_pages()
+        if page_allowed(page)
+    ]
     roles = ", ".join(_roles())
     who = html.Div(
         [
@@ -50,7 +48,7 @@ def navbar() -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Billing portal analytics", href="/"),
+                dbc.NavbarBrand("Billing portal analytics", href=OVERVIEW),
                 dbc.Nav(links, navbar=True, className="flex-wrap"),
                 who,
             ],
@@ -74,7 +72,7 @@ def not_allowed() -> dbc.Alert:
         [
             html.H2("Not allowed", className="h5"),
             html.P(f"You are signed in as {actor()}; your role does not open this page."),
-            dcc.Link("Back to the overview", href="/"),
+            dcc.Link("Back to the overview", href=OVERVIEW),
         ],
         color="warning",
         id="not-allowed",

@@ -6,11 +6,54 @@ Page paths are spelled here once; `register_page`, the navbar, links and redirec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from dashboard.data.datasets import export_path
 
+if TYPE_CHECKING:
+    from dashboard.data.view import Filters
+
+OVERVIEW = "/"
+ADOPTION = "/adoption"
+PLACEHOLDER_EMAILS = "/placeholder-emails"
+RECOVERY = "/recovery"
+RESETS = "/resets"
+LOCKOUTS = "/lockouts"
 ACCOUNTS = "/accounts"
+ACCOUNT = f"{ACCOUNTS}/<account_number>"
+"""One account's page: a Dash path template, filled by `account_href`."""
+QUALITY = "/quality"
+ADMIN_USERS = "/admin/users"
+ADMIN_AUDIT = "/admin/audit"
+
+KPI_PAGES: dict[str, str] = {
+    "adoption_rate": ADOPTION,
+    "enrolled_accounts": ADOPTION,
+    "placeholder_accounts": PLACEHOLDER_EMAILS,
+    "at_risk_accounts": PLACEHOLDER_EMAILS,
+    "failed_recovery_attempts": RECOVERY,
+    "self_service_resets": RESETS,
+    "staff_resets": RESETS,
+    "lockout_events": LOCKOUTS,
+}
+"""The page that explains each headline figure of `metrics.KPIS`: the overview's cards link to it, and the
+`kpis` export names it in its `page` column."""
+
+
+def page_href(path: str, filters: Filters) -> str:
+    """A page showing this view (dates, grain, segment)."""
+    return with_query(path, filters.query())
+
+
+def account_href(number: object) -> str:
+    """One account's page; the number is one path segment, whatever characters it holds."""
+    return f"{ACCOUNTS}/{quote(str(number), safe='')}"
+
+
+def slice_href(slice_query: str) -> str:
+    """The account list of a drill-down slice, given as a ready query string."""
+    return f"{ACCOUNTS}?{slice_query}"
 
 
 def clean_query(query: Mapping[str, object]) -> dict[str, str]:
