@@ -25,34 +25,6 @@ from portal.config import Config
 from portal.vocabulary import REASON_CODE_SEPARATOR, UNKNOWN_SEGMENT, QuarantineReason
 
 QUARANTINE_COLUMNS = ("row_hash", "source_table", "row_key", "reason", "raw", "reason_codes")
-ACCOUNT_COLUMNS = (
-    "account_number",
-    "segment",
-    "portal_access",
-    "email",
-    "email_status",
-    "username",
-    "username_is_email",
-    "created_at",
-    "enrolled_at",
-    "last_login_at",
-    "created_day",
-    "enrolled_day",
-    "row_hash",
-)
-EVENT_COLUMNS = (
-    "event_id",
-    "account_number",
-    "occurred_at",
-    "occurred_utc",
-    "occurred_day",
-    "occurred_hour",
-    "event_type",
-    "source_event_type",
-    "actor",
-    "channel",
-    "detail",
-)
 
 
 class Reasons:
@@ -71,6 +43,25 @@ class Reasons:
         ):
             current = joined[hit]
             joined[hit] = np.where(current == "", part, current + separator + part)
+
+    def add_key(self, key: pd.Series, missing: QuarantineReason, duplicate: QuarantineReason) -> None:
+        """A row's key: quarantine a row without one, and every row of a key on more than one row."""
+        self.add(key.isna(), missing)
+        self.add(key.duplicated(keep=False) & key.notna(), duplicate)
+
+    def add_time(
+        self,
+        text: pd.Series,
+        parsed: pd.DataFrame,
+        unparsable: QuarantineReason,
+        missing: QuarantineReason | None = None,
+    ) -> None:
+        """A time column (`parse_timestamps` of `text`): quarantine a value that is not a time, and when
+        `missing` is given (the time is required) a row without one."""
+        given = timestamp_text(text).notna()
+        if missing is not None:
+            self.add(~given, missing)
+        self.add(parsed["local"].isna() & given, unparsable)
 
     @classmethod
     def every(cls, index: pd.Index, reason: QuarantineReason) -> Reasons:
@@ -105,18 +96,13 @@ def normalise_web_users(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame
     portal = parse_bool(raw["portal_access"])
 
     reasons = Reasons(raw.index)
-    reasons.add(account.isna(), QuarantineReason.MISSING_ACCOUNT_NUMBER)
-    reasons.add(account.duplicated(keep=False) & account.notna(), QuarantineReason.DUPLICATE_ACCOUNT_NUMBER)
-    reasons.add(timestamp_text(raw["created_at"]).isna(), QuarantineReason.MISSING_CREATED_AT)
-    reasons.add(
-        created["local"].isna() & timestamp_text(raw["created_at"]).notna(), QuarantineReason.UNPARSABLE_CREATED_AT
+    reasons.add_key(account, QuarantineReason.MISSING_ACCOUNT_NUMBER, QuarantineReason.DUPLICATE_ACCOUNT_NUMBER)
+    reasons.add_time(
+        raw["created_at"], created, QuarantineReason.UNPARSABLE_CREATED_AT, missing=QuarantineReason.MISSING_CREATED_AT
     )
     reasons.add(portal.isna(), QuarantineReason.UNREADABLE_PORTAL_ACCESS)
-    for name, parsed, unparsable in (
-        ("enrolled_at", enrolled, QuarantineReason.UNPARSABLE_ENROLLED_AT),
-        ("last_login_at", last_login, QuarantineReason.UNPARSABLE_LAST_LOGIN_AT),
-    ):
-        reasons.add(parsed["local"].isna() & timestamp_text(raw[name]).notna(), unparsable)
+    reasons.add_time(raw["enrolled_at"], enrolled, QuarantineReason.UNPARSABLE_ENROLLED_AT)
+    reasons.add_time(raw["last_login_at"], last_login, QuarantineReason.UNPARSABLE_LAST_LOGIN_AT)
     bad = reasons.any()
 
     good = ~bad
@@ -150,11 +136,12 @@ def normalise_events(raw: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, p
     event_id = clean_text(raw["event_id"])
     occurred = parse_timestamps(raw["occurred_at"], config.zone)
     reasons = Reasons(raw.index)
-    reasons.add(event_id.isna(), QuarantineReason.MISSING_EVENT_ID)
-    reasons.add(event_id.duplicated(keep=False) & event_id.notna(), QuarantineReason.DUPLICATE_EVENT_ID)
-    reasons.add(timestamp_text(raw["occurred_at"]).isna(), QuarantineReason.MISSING_OCCURRED_AT)
-    reasons.add(
-        occurred["local"].isna() & timestamp_text(raw["occurred_at"]).notna(), QuarantineReason.UNPARSABLE_OCCURRED_AT
+    reasons.add_key(event_id, QuarantineReason.MISSING_EVENT_ID, QuarantineReason.DUPLICATE_EVENT_ID)
+    reasons.add_time(
+        raw["occurred_at"],
+        occurred,
+        QuarantineReason.UNPARSABLE_OCCURRED_AT,
+        missing=QuarantineReason.MISSING_OCCURRED_AT,
     )
     bad = reasons.any()
     good = ~bad
