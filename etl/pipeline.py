@@ -28,7 +28,10 @@ from etl.bulk import TablesBeside, drop_leftovers
 from etl.extract import SourceError, SourceTable, describe, read_table, row_count, source_engine
 from etl.stage import EventStage
 from etl.transform import (
+    Reasons,
     daily_account_counts,
+    has_reason,
+    no_quarantine,
     normalise_events,
     normalise_web_users,
     quarantine_rows,
@@ -37,7 +40,7 @@ from portal import rebuild, schema
 from portal.config import Config
 from portal.db import insert_frame, read_frame, warehouse_engine
 from portal.engine import WarehouseError, first_line, safe_url
-from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES
+from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, QuarantineReason, unloaded_warning
 
 KEY_BATCH = 500
 ID_BATCH = 5_000
@@ -66,15 +69,6 @@ class RunSummary:
         if self.rows_unloaded:
             line += f"; {unloaded_warning(self.rows_unloaded)}"
         return line
-
-
-def unloaded_warning(rows: int) -> str:
-    """What the run summary and the quality page say when the source holds rows the warehouse lacks."""
-    noun = "activity row" if rows == 1 else "activity rows"
-    return (
-        f"the source holds {rows:,} {noun} the warehouse lacks (written later than the late-arrival "
-        "window allows): run python -m etl run --full"
-    )
 
 
 Progress = Callable[[int], None]
@@ -247,11 +241,7 @@ def _with_repeated_ids(
     An id repeated across batches looks single in each; its rows are read again together so they
     carry the same reasons (and hashes) as in a load read in a single batch.
     """
-    kept = (
-        pd.concat(quarantined, ignore_index=True)
-        if quarantined
-        else quarantine_rows(pd.DataFrame(), pd.Series(dtype=object), "activity_log", "event_id")
-    )
+    kept = pd.concat(quarantined, ignore_index=True) if quarantined else no_quarantine()
     if not repeated:
         return kept
     kept = kept[~kept["row_key"].isin(repeated)]
@@ -409,12 +399,14 @@ def _cross_chunk_duplicates(events: pd.DataFrame, quarantine: pd.DataFrame) -> t
     if not repeated.any():
         return events, quarantine
     rows = events[repeated].astype({"occurred_at": "string", "occurred_utc": "string", "occurred_day": "string"})
-    reasons = pd.Series("event_id on more than one activity row", index=rows.index)
-    extra = quarantine_rows(rows, reasons, "activity_log", "event_id")
+    extra = _quarantined_as_duplicates(rows)
     return events[~repeated].reset_index(drop=True), pd.concat([quarantine, extra], ignore_index=True)
 
 
-DUPLICATE_EVENT_ID = "event_id on more than one activity row"
+def _quarantined_as_duplicates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Activity rows set aside because their id is on another row too."""
+    reasons = Reasons.every(rows.index, QuarantineReason.DUPLICATE_EVENT_ID).frame()
+    return quarantine_rows(rows, reasons, "activity_log", "event_id")
 
 
 def _no_events() -> pd.DataFrame:
@@ -440,7 +432,7 @@ def _reconcile_ids(
     """
     e, q = schema.events, schema.quarantine
     repeated_now = set(
-        quarantine.loc[quarantine["reason"].str.contains(DUPLICATE_EVENT_ID, regex=False), "row_key"].dropna()
+        quarantine.loc[has_reason(quarantine["reason_codes"], QuarantineReason.DUPLICATE_EVENT_ID), "row_key"].dropna()
     )
     new_ids = events["event_id"].tolist()
     loaded = pd.concat(
@@ -464,7 +456,7 @@ def _reconcile_ids(
                     and_(
                         q.c.source_table == "activity_log",
                         q.c.row_key.in_(ids),
-                        q.c.reason.contains(DUPLICATE_EVENT_ID),
+                        schema.quarantined_for(QuarantineReason.DUPLICATE_EVENT_ID),
                     )
                 )
             ).scalars()
@@ -479,8 +471,7 @@ def _reconcile_ids(
     if not conflicts:
         return events, quarantine, _no_events()
     rows = pd.concat(list(read_table(source, table, event_ids=sorted(conflicts))), ignore_index=True)
-    reasons = pd.Series(DUPLICATE_EVENT_ID, index=rows.index)
-    extra = quarantine_rows(rows, reasons, "activity_log", "event_id")
+    extra = _quarantined_as_duplicates(rows)
     fresh = ~extra["row_key"].isin(set(quarantine["row_key"].dropna()) & repeated_now)
     quarantine = pd.concat([quarantine, extra[fresh]], ignore_index=True).drop_duplicates("row_hash")
     withdrawn = loaded[loaded["event_id"].isin(conflicts)]

@@ -20,16 +20,17 @@ import pyarrow as pa
 from etl.aggregates import HOURLY_TYPES
 from portal.vocabulary import OTHER_EVENT_TYPE, RECOVERY_TYPES, UNKNOWN_SEGMENT
 
-STAGED_COLUMNS = (
-    "event_id",
-    "account_number",
-    "occurred_at",
-    "occurred_utc",
-    "occurred_day",
-    "occurred_hour",
-    "event_type",
-    "source_event_type",
-)
+STAGED_COLUMNS = {
+    "event_id": "VARCHAR",
+    "account_number": "VARCHAR",
+    "occurred_at": "TIMESTAMP",
+    "occurred_utc": "TIMESTAMP",
+    "occurred_day": "DATE",
+    "occurred_hour": "INTEGER",
+    "event_type": "VARCHAR",
+    "source_event_type": "VARCHAR",
+}
+"""The event columns the derived tables need, and their DuckDB types."""
 MEMORY_LIMIT = "768MB"
 
 
@@ -47,11 +48,7 @@ class EventStage:
                 "preserve_insertion_order": False,
             },
         )
-        self._db.execute(
-            "CREATE TABLE events (event_id VARCHAR, account_number VARCHAR, occurred_at TIMESTAMP, "
-            "occurred_utc TIMESTAMP, occurred_day DATE, occurred_hour INTEGER, event_type VARCHAR, "
-            "source_event_type VARCHAR)"
-        )
+        self._db.execute(f"CREATE TABLE events ({', '.join(f'{n} {t}' for n, t in STAGED_COLUMNS.items())})")
         self._db.execute("CREATE TABLE quarantined (event_id VARCHAR)")
 
     def close(self) -> None:

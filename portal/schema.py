@@ -24,7 +24,7 @@ from sqlalchemy import (
     literal,
 )
 
-from portal.vocabulary import UNKNOWN_SEGMENT
+from portal.vocabulary import REASON_CODE_SEPARATOR, UNKNOWN_SEGMENT, QuarantineReason
 
 metadata = MetaData()
 
@@ -103,7 +103,9 @@ quarantine = Table(
     Column("row_key", Text),
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
+    Column("reason_codes", Text, nullable=False),
 )
+"""Source rows set aside: `reason` for people, `reason_codes` (QuarantineReason codes) for matching."""
 
 daily_accounts = Table(
     "daily_accounts",
@@ -236,3 +238,10 @@ DATA_TABLES = (
 def account_segment(account_table: Table):
     """An account's segment in SQL, `unknown` for an event or attempt whose account is not loaded."""
     return func.coalesce(account_table.c.segment, literal(UNKNOWN_SEGMENT))
+
+
+def quarantined_for(reason: QuarantineReason):
+    """Quarantined rows set aside for `reason` (among others), in SQL: the whole code, never part of one."""
+    separator = literal(REASON_CODE_SEPARATOR)
+    codes = separator + quarantine.c.reason_codes + separator
+    return codes.contains(f"{REASON_CODE_SEPARATOR}{reason.value}{REASON_CODE_SEPARATOR}", autoescape=True)

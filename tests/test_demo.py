@@ -4,53 +4,20 @@ ETL must survive."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 
 from etl.demo import DemoSummary, generate_demo
+from portal.config import ACTIVITY_COLUMNS, WEB_USER_COLUMNS
+from portal.vocabulary import CANONICAL_EVENT_TYPES, FALSE_WORDS, TRUE_WORDS
 
 ACCOUNTS = 1_500
 SEED = 11
-WEB_USER_COLUMNS = [
-    "account_number",
-    "segment",
-    "username",
-    "email",
-    "portal_access",
-    "created_at",
-    "enrolled_at",
-    "last_login_at",
-]
-ACTIVITY_COLUMNS = ["event_id", "account_number", "occurred_at", "event_type", "actor", "channel", "detail"]
-CANONICAL_TYPES = {
-    "registration_started",
-    "registration_code_invalid",
-    "registration_completed",
-    "account_activated",
-    "portal_access_granted",
-    "login_succeeded",
-    "login_failed",
-    "account_locked",
-    "account_unlocked",
-    "recovery_requested",
-    "recovery_email_unknown",
-    "recovery_code_sent",
-    "recovery_code_failed",
-    "security_question_failed",
-    "security_question_passed",
-    "password_reset",
-    "password_reset_by_staff",
-    "password_changed",
-    "username_changed",
-    "email_changed",
-}
 NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
-BOOLEAN_SPELLINGS = {"true", "false", "1", "0", "y", "n", "yes", "no", "t", "f"}
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BOOLEAN_SPELLINGS = TRUE_WORDS | FALSE_WORDS
 
 
 def rows(url: str, table: str) -> list[tuple]:
@@ -107,8 +74,8 @@ def test_different_seed_writes_different_tables(tmp_path):
 def test_creates_both_tables_with_the_source_columns(demo):
     engine = sa.create_engine(demo[0])
     inspector = sa.inspect(engine)
-    assert [c["name"] for c in inspector.get_columns("web_users")] == WEB_USER_COLUMNS
-    assert [c["name"] for c in inspector.get_columns("activity_log")] == ACTIVITY_COLUMNS
+    assert [c["name"] for c in inspector.get_columns("web_users")] == list(WEB_USER_COLUMNS)
+    assert [c["name"] for c in inspector.get_columns("activity_log")] == list(ACTIVITY_COLUMNS)
     engine.dispose()
 
 
@@ -159,13 +126,13 @@ def test_portal_access_uses_mixed_boolean_spellings(users):
 
 
 def test_some_portal_access_accounts_keep_the_placeholder_email(users):
-    portal = [u for u in users if (u["portal_access"] or "").lower() in {"true", "1", "y", "yes", "t"}]
+    portal = [u for u in users if (u["portal_access"] or "").lower() in TRUE_WORDS]
     at_risk = [u for u in portal if (u["email"] or "").strip().lower() == "blackhole@mhtc.net"]
     assert 0 < len(at_risk) < 0.1 * len(portal)
 
 
 def test_most_accounts_without_portal_access_have_the_placeholder_email(users):
-    closed = [u for u in users if (u["portal_access"] or "").lower() in {"false", "0", "n", "no", "f"}]
+    closed = [u for u in users if (u["portal_access"] or "").lower() in FALSE_WORDS]
     placeholder = [u for u in closed if (u["email"] or "").strip().lower() == "blackhole@mhtc.net"]
     assert len(placeholder) > 0.7 * len(closed)
     assert len({u["email"] for u in placeholder}) > 1  # spelled in several ways
@@ -182,11 +149,11 @@ def test_unknown_email_recoveries_have_no_account(events):
 
 
 def test_every_canonical_event_type_occurs(events):
-    assert {e["event_type"] for e in events} >= CANONICAL_TYPES
+    assert {e["event_type"] for e in events} >= CANONICAL_EVENT_TYPES
 
 
 def test_some_event_types_are_unmapped_source_values(events):
-    raw = {e["event_type"] for e in events} - CANONICAL_TYPES
+    raw = {e["event_type"] for e in events} - CANONICAL_EVENT_TYPES
     assert "Customer changed password via Billing Portal" in raw
     assert "legacy_sync" in raw
 
@@ -232,28 +199,9 @@ def test_lockouts_follow_failed_logins(events):
     assert all(run[-2] == "login_failed" for run in lock_runs if len(run) >= 2)
 
 
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    server = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"demo_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except sa.exc.OperationalError as error:
-        server.dispose()
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    try:
-        yield PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        server.dispose()
-
-
 @pytest.mark.postgres
-def test_writes_the_same_rows_to_postgresql_as_to_sqlite(postgres_url, tmp_path):
-    sqlite = sqlite_url(tmp_path, "source.sqlite")
+def test_writes_the_same_rows_to_postgresql_as_to_sqlite(new_postgres_database, tmp_path):
+    postgres_url, sqlite = new_postgres_database(), sqlite_url(tmp_path, "source.sqlite")
     summary = generate_demo(postgres_url, 400, 8, batch_accounts=150)
     generate_demo(sqlite, 400, 8, batch_accounts=150)
     assert summary.events == len(rows(postgres_url, "activity_log"))

@@ -7,6 +7,7 @@ America/Chicago, which is UTC-6 in February and early March 2024 (daylight time 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -34,6 +35,7 @@ from etl.transform import normalise_web_users
 from portal.config import load_config
 from portal.db import warehouse_engine
 from portal.schema import DATA_TABLES
+from portal.vocabulary import QuarantineReason, unloaded_warning
 from tests.builders import event, web_user, write_source
 from tests.conftest import config_for, create_mariadb_database, drop_mariadb_databases
 
@@ -536,7 +538,8 @@ def test_a_full_load_streamed_in_tiny_batches_equals_one_in_a_single_batch(datab
     monkeypatch.setattr(etl.pipeline, "ATTEMPT_BATCH_ROWS", 2)
     run(config_for(source, tiny, timezone=ZONE), full=True)
     tables = dump(whole)
-    assert {row[2] for row in tables["quarantine"] if "event_id on more than one" in row[3]} == {"4", "30"}
+    duplicate = QuarantineReason.DUPLICATE_EVENT_ID
+    assert {row[2] for row in tables["quarantine"] if duplicate in row[5].split(",")} == {"4", "30"}
     assert dump(tiny) == tables
 
 
@@ -753,6 +756,35 @@ def test_a_reused_recovery_event_id_withdraws_the_event_from_its_attempt(sqlite_
     assert attempts[["attempt_id", "outcome"]].values.tolist() == [["402", "failed"]]
 
 
+def test_rewording_the_duplicate_reason_keeps_reconciling_an_id_quarantined_earlier(sqlite_url, monkeypatch):
+    # Id 501 is on two January rows of the first batch and quarantined. A March row reusing it arrives
+    # after the reason's text was reworded, and the incremental load reads it without the January rows:
+    # it finds them quarantined by the reason's code, so it quarantines the March row too, as a full
+    # load would, whatever the text says.
+    source, incremental = sqlite_url("source"), sqlite_url("incremental")
+    users = [web_user("D1", portal_access="Y", created_at="2024-02-01 09:00:00")]
+    first = [
+        event("D1", "2024-01-10 08:00:00", "login_failed", event_id=501),
+        event("D1", "2024-01-10 08:05:00", "login_failed", event_id=501),
+        event("D1", "2024-03-04 09:00:00", "account_locked", event_id=502),
+    ]
+    later = [event("D1", "2024-03-08 08:00:00", "login_failed", event_id=501)]
+    write_source(source, users, first)
+    run(config_for(source, incremental, timezone=ZONE))
+    monkeypatch.setattr(QuarantineReason.DUPLICATE_EVENT_ID, "text", "event_id reused by another activity row")
+    write_source(source, users, first + later)
+    assert run(config_for(source, incremental, timezone=ZONE)).mode == "incremental"
+    tables = dump(incremental)
+    assert [row[0] for row in tables["events"]] == ["502"]
+    duplicates = [row for row in tables["quarantine"] if row[2] == "501"]
+    assert {row[5] for row in duplicates} == {QuarantineReason.DUPLICATE_EVENT_ID.value}
+    assert {json.loads(row[4])["occurred_at"] for row in duplicates} == {
+        "2024-01-10 08:00:00",
+        "2024-01-10 08:05:00",
+        "2024-03-08 08:00:00",
+    }
+
+
 # --------------------------------------------------------------------------- atomicity
 
 LATER_EVENTS = [
@@ -932,8 +964,8 @@ def test_events_written_later_than_the_window_are_reported_until_a_full_load(sql
 
 
 def test_the_warning_names_one_missing_row_in_the_singular():
-    assert etl.pipeline.unloaded_warning(1).startswith("the source holds 1 activity row the warehouse lacks")
-    assert etl.pipeline.unloaded_warning(1_200).startswith("the source holds 1,200 activity rows the")
+    assert unloaded_warning(1).startswith("the source holds 1 activity row the warehouse lacks")
+    assert unloaded_warning(1_200).startswith("the source holds 1,200 activity rows the")
 
 
 def test_an_incremental_run_drops_the_tables_a_failed_full_load_left_beside(sqlite_url, make_source):

@@ -39,6 +39,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "warehouse_schema4.sqlite"
 USERS = {"jane": "first-password-1", "omar": "second-password-2"}
 """The fixture's users and their passwords."""
+REBUILD_0003 = "quarantined activity rows are now recorded as the source's text"
+"""Why revision 0003 asks for a full load of a warehouse that was loaded."""
 NEWER = "9f3e1c2b7a60"
 """A revision no version of this code has written."""
 
@@ -178,8 +180,19 @@ def test_upgrading_keeps_every_figure_table_row_for_row(schema_4):
     upgrade(url_of(schema_4))
     after = tables_of(schema_4)
     assert all(before[name] for name in ("accounts", "events", "daily_accounts", "daily_events", "etl_runs"))
-    for name in (table.name for table in DATA_TABLES):
+    for name in (table.name for table in DATA_TABLES if table.name != "quarantine"):
         assert after[name] == before[name], name
+    # revision 0004 adds each quarantined row's reason codes, read from its reason
+    assert sorted(row[:5] for row in after["quarantine"]) == sorted(before["quarantine"])
+    assert {(row[3], row[5]) for row in after["quarantine"]} == {
+        ("missing account_number", "missing_account_number"),
+        ("account_number on more than one web user row", "duplicate_account_number"),
+        ("unparsable created_at", "unparsable_created_at"),
+        ("unreadable portal_access", "unreadable_portal_access"),
+        ("missing occurred_at", "missing_occurred_at"),
+        ("unparsable occurred_at", "unparsable_occurred_at"),
+    }
+    assert pending_rebuilds(url_of(schema_4)) == [REBUILD_0003]  # and none of 0004: it read every reason
     # revision 0003 adds rows_unloaded, unknown for the runs before it
     assert after["etl_runs"] == [(*row, None) for row in before["etl_runs"]]
 
@@ -377,3 +390,80 @@ def test_every_page_says_a_rebuild_is_running_while_one_is_pending(in_request, d
 
 def _data_pages() -> list[str]:
     return [page["path"] for page in dash.page_registry.values() if not page.get("path_template")]
+
+
+# --------------------------------------------------------------------------- revision 0004: quarantine reason codes
+
+REUSED_ID_USERS = [
+    web_user("D1", portal_access="Y", created_at="2024-02-01 09:00:00"),
+    web_user("D2", portal_access="maybe", created_at="soon"),
+]
+REUSED_ID_EVENTS = [
+    event("D1", "2024-01-10 08:00:00", "login_failed", event_id=501),
+    event("D1", "2024-01-10 08:05:00", "login_failed", event_id=501),
+    event("D1", "2024-03-04 09:00:00", "account_locked", event_id=502),
+    event("D1", "garbage", "account_locked", event_id=503),
+]
+
+
+def at_revision_0003(url: str) -> None:
+    """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE quarantine DROP COLUMN reason_codes"))
+            connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
+    finally:
+        engine.dispose()
+
+
+def quarantine_codes(url: str) -> dict[tuple[str, str], str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            q = metadata.tables["quarantine"]
+            rows = connection.execute(select(q.c.row_key, q.c.reason, q.c.reason_codes))
+            return {(key, reason): codes for key, reason, codes in rows}
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_0003_warehouse_gives_its_quarantined_rows_their_reason_codes(database_url, make_source):
+    source, url = make_source(REUSED_ID_USERS, REUSED_ID_EVENTS), database_url("warehouse")
+    run(config_for(source, url))
+    at_revision_0003(url)
+    assert upgrade(url).was == "was at revision 0003, upgraded"
+    assert quarantine_codes(url) == {
+        ("D2", "unparsable created_at; unreadable portal_access"): "unparsable_created_at,unreadable_portal_access",
+        ("501", "event_id on more than one activity row"): "duplicate_event_id",
+        ("503", "unparsable occurred_at"): "unparsable_occurred_at",
+    }
+    assert pending_rebuilds(url) == []
+    assert schema_differences(url) == []
+
+
+def test_an_incremental_load_after_upgrading_reconciles_an_id_quarantined_before(database_url, make_source):
+    # Id 501 was quarantined as a duplicate by a load before revision 0004; a later row reusing it
+    # must be quarantined too (and nothing loaded), as a full load would.
+    source, url, full = make_source(REUSED_ID_USERS, REUSED_ID_EVENTS), database_url("warehouse"), database_url("full")
+    run(config_for(source, url))
+    at_revision_0003(url)
+    upgrade(url)
+    later = event("D1", "2024-03-08 08:00:00", "login_failed", event_id=501)
+    make_source(REUSED_ID_USERS, [*REUSED_ID_EVENTS, later], url=source)
+    assert run(config_for(source, url)).mode == "incremental"
+    run(config_for(source, full), full=True)
+    incremental_tables, full_tables = read_everything(url), read_everything(full)
+    del incremental_tables["etl_runs"], full_tables["etl_runs"]
+    assert incremental_tables == full_tables
+    assert [row[0] for row in incremental_tables["events"]] == ["502"]
+
+
+def test_a_quarantine_reason_revision_0004_cannot_read_asks_for_a_full_load(schema_4):
+    with closing(sqlite3.connect(schema_4)) as connection, connection:
+        connection.execute("UPDATE quarantine SET reason = 'bad in some old way' WHERE row_key = '1275'")
+    upgrade(url_of(schema_4))
+    assert set(pending_rebuilds(url_of(schema_4))) == {
+        REBUILD_0003,
+        "quarantined rows now carry reason codes, and some reasons were not recognised",
+    }

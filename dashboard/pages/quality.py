@@ -20,7 +20,7 @@ from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page
 from dashboard.web.urls import QUALITY, clean_query
-from etl.pipeline import unloaded_warning
+from portal.vocabulary import unloaded_warning
 
 dash.register_page(
     __name__,
