@@ -17,6 +17,7 @@ from dashboard.charts.common import (
     LABELS,
     SKY,
     VERMILLION,
+    accounts_line,
     base_layout,
     drill_query,
     empty_figure,
@@ -67,19 +68,7 @@ def adoption_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
         col=1,
     )
     for column in ("total_accounts", "enrolled_accounts"):
-        figure.add_trace(
-            go.Scatter(
-                x=table["period_start"],
-                y=table[column],
-                name=LABELS[column],
-                mode="lines",
-                line={"color": COLORS[column], "width": 2},
-                fill="tozeroy",
-                hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>{LABELS[column]}: %{{y:,}} accounts<extra></extra>",
-            ),
-            row=2,
-            col=1,
-        )
+        figure.add_trace(accounts_line(table, column, period, fill="tozeroy"), row=2, col=1)
     base_layout(figure, y_title="Accounts", height=460)
     # a line, not a bar: the axis follows the data so a change of a few points over a quarter shows
     figure.update_yaxes(title_text="Adoption rate", tickformat=".0%", rangemode="normal", row=1, col=1)

@@ -145,3 +145,16 @@ def period_bar(
         customdata=period_drills(table, filters, only) if only is not None else None,
         hovertemplate=f"%{{x|%Y-%m-%d}}<br>{LABELS.get(column, column)}: %{{y:,}}<extra></extra>",
     )
+
+
+def accounts_line(table: pd.DataFrame, column: str, period: str, **style) -> go.Scatter:
+    """A line of account counts over periods, in the column's colour and words."""
+    return go.Scatter(
+        x=table["period_start"],
+        y=table[column],
+        name=LABELS[column],
+        mode="lines",
+        line={"color": COLORS[column], "width": 2},
+        hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>{LABELS[column]}: %{{y:,}} accounts<extra></extra>",
+        **style,
+    )

@@ -7,7 +7,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts.adoption import legend_below
-from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, base_layout, drill_query, empty_figure, is_empty
+from dashboard.charts.common import (
+    COLORS,
+    GRAIN_TITLES,
+    LABELS,
+    accounts_line,
+    base_layout,
+    drill_query,
+    empty_figure,
+    is_empty,
+)
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -99,18 +108,7 @@ def placeholder_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
     period = GRAIN_TITLES[filters.grain]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for row, column in enumerate(("placeholder", "at_risk"), start=1):
-        figure.add_trace(
-            go.Scatter(
-                x=table["period_start"],
-                y=table[column],
-                name=LABELS[column],
-                mode="lines",
-                line={"color": COLORS[column], "width": 2},
-                hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>{LABELS[column]}: %{{y:,}} accounts<extra></extra>",
-            ),
-            row=row,
-            col=1,
-        )
+        figure.add_trace(accounts_line(table, column, period), row=row, col=1)
     base_layout(figure, y_title="Accounts", height=420)
     figure.update_yaxes(title_text="Placeholder email", tickformat=",", row=1, col=1)
     figure.update_yaxes(title_text="At risk (with access)", tickformat=",", row=2, col=1)

@@ -26,7 +26,7 @@ from dashboard.data.slices import yes_no
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import ACCOUNT, ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
 
@@ -35,12 +35,13 @@ def _title(account_number: str | None = None, **_query) -> str:
     return f"Account {unquote(account_number or '')} · Billing portal analytics"
 
 
-dash.register_page(
+# not in the navbar: an account is opened from the list, a table or a chart
+register_page(
     __name__,
-    path_template=ACCOUNT,
-    name="Account",
-    order=None,  # not in the navbar: an account is opened from the list, a table or a chart
-    permission=Permission.VIEW_ACCOUNTS,
+    ACCOUNT,
+    "Account",
+    None,
+    Permission.VIEW_ACCOUNTS,
     title=_title,
     description="One billing account's web user record, recovery attempts and activity.",
 )

@@ -23,17 +23,10 @@ from dashboard.data.slices import ALL_ACCOUNTS, FLAG_CHOICES, AccountFilters
 from dashboard.data.view import Filters, view_only
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import ACCOUNT_GRID, account_columns, count_text, grid, grid_state, rows_response
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import ACCOUNTS, clean_query, list_href
 
-dash.register_page(
-    __name__,
-    path=ACCOUNTS,
-    name="Accounts",
-    order=6,
-    permission=Permission.VIEW_ACCOUNTS,
-    title="Accounts · Billing portal analytics",
-)
+register_page(__name__, ACCOUNTS, "Accounts", 6, Permission.VIEW_ACCOUNTS)
 
 GRID_ID = {"type": ACCOUNT_GRID, "name": "accounts"}
 STATE_ID = "accounts-state"

@@ -23,16 +23,10 @@ from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, pa
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
+from dashboard.web.layout import register_page
 from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
-dash.register_page(
-    __name__,
-    path=ADMIN_AUDIT,
-    name="Audit log",
-    order=9,
-    permission=Permission.VIEW_AUDIT,
-    title="Audit log · Billing portal analytics",
-)
+register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT)
 
 DISPLAY_LIMIT = 5_000
 """Entries a browser grid holds comfortably; narrowing the filters or the CSV reaches the rest."""

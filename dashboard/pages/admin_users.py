@@ -21,16 +21,10 @@ from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
 from dashboard.web.grids import grid, records
+from dashboard.web.layout import register_page
 from dashboard.web.urls import ADMIN_USERS
 
-dash.register_page(
-    __name__,
-    path=ADMIN_USERS,
-    name="Users",
-    order=8,
-    permission=Permission.MANAGE_USERS,
-    title="Users · Billing portal analytics",
-)
+register_page(__name__, ADMIN_USERS, "Users", 8, Permission.MANAGE_USERS)
 
 GRID_ID = "admin-users-grid"
 SELECT_ID = "admin-users-selected"
@@ -262,29 +256,26 @@ def _set_active(name: str | None, active: bool) -> tuple:
     return done(f"{name} is {state}."), user_rows(users)
 
 
-@dash.callback(
-    Output(CHANGE_RESULT_ID, "children", allow_duplicate=True),
-    Output(GRID_ID, "rowData", allow_duplicate=True),
-    Input("admin-users-disable", "n_clicks"),
-    State(SELECT_ID, "value"),
-    prevent_initial_call=True,
-)
-@manage
-def disable_user(_clicks, name):
-    return _set_active(name, False)
+def _switch(button: str, active: bool):
+    """The callback of a button that disables or enables the chosen user."""
+
+    @dash.callback(
+        Output(CHANGE_RESULT_ID, "children", allow_duplicate=True),
+        Output(GRID_ID, "rowData", allow_duplicate=True),
+        Input(button, "n_clicks"),
+        State(SELECT_ID, "value"),
+        prevent_initial_call=True,
+    )
+    @manage
+    def switch(_clicks, name):
+        return _set_active(name, active)
+
+    return switch
 
 
-@dash.callback(
-    Output(CHANGE_RESULT_ID, "children", allow_duplicate=True),
-    Output(GRID_ID, "rowData", allow_duplicate=True),
-    Input("admin-users-enable", "n_clicks"),
-    State(SELECT_ID, "value"),
-    prevent_initial_call=True,
-)
-@manage
-def enable_user(_clicks, name):
-    """Enabling also clears a lockout, so it is the way to let a locked-out user in before the lock ends."""
-    return _set_active(name, True)
+disable_user = _switch("admin-users-disable", False)
+enable_user = _switch("admin-users-enable", True)
+"""Enabling also clears a lockout, so it is the way to let a locked-out user in before the lock ends."""
 
 
 @dash.callback(

@@ -1,22 +1,14 @@
 """Enrollment adoption, for billing managers."""
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.auth.roles import Permission
 from dashboard.charts import adoption as charts
-from dashboard.web.layout import chart_card, download_link, drill_graph, page
+from dashboard.web.layout import chart_card, download_link, drill_graph, page_layout, register_page
 from dashboard.web.urls import ADOPTION
 
-dash.register_page(
-    __name__,
-    path=ADOPTION,
-    name="Adoption",
-    order=1,
-    permission=Permission.VIEW_CHARTS,
-    title="Adoption · Billing portal analytics",
-)
+register_page(__name__, ADOPTION, "Adoption", 1, Permission.VIEW_CHARTS)
 
 SEGMENT_NOTE = (
     "Share of each segment's accounts with portal access as on the range's end (segment size in brackets). "
@@ -74,12 +66,8 @@ def body(warehouse, filters):
     )
 
 
-def layout(**query):
-    return page(
-        "Enrollment adoption",
-        "How many billing accounts use the portal, how fast new ones enroll, by segment, and where "
-        "registration stalls.",
-        (),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Enrollment adoption",
+    "How many billing accounts use the portal, how fast new ones enroll, by segment, and where registration stalls.",
+    body,
+)

@@ -7,17 +7,10 @@ from dash import dcc, html
 from dashboard.auth.roles import Permission
 from dashboard.charts import overview
 from dashboard.data.metrics import previous_range
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page_layout, register_page
 from dashboard.web.urls import KPI_PAGES, OVERVIEW, page_href
 
-dash.register_page(
-    __name__,
-    path=OVERVIEW,
-    name="Overview",
-    order=0,
-    permission=Permission.VIEW_CHARTS,
-    title="Overview · Billing portal analytics",
-)
+register_page(__name__, OVERVIEW, "Overview", 0, Permission.VIEW_CHARTS)
 
 
 def _page_name(path: str) -> str:
@@ -98,11 +91,8 @@ def body(warehouse, filters):
     return chart_card("Headline figures", html.Div(children), download_link("kpis", filters), note=note)
 
 
-def layout(**query):
-    return page(
-        "Overview",
-        "Portal adoption, placeholder emails, failed recovery, resets and lockouts at a glance.",
-        (),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Overview",
+    "Portal adoption, placeholder emails, failed recovery, resets and lockouts at a glance.",
+    body,
+)

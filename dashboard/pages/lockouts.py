@@ -1,23 +1,15 @@
 """Lockouts, for support leads: how many, and which accounts keep getting locked."""
 
-import dash
 import pandas as pd
 from dash import html
 
 from dashboard.auth.roles import Permission
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure
 from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import LOCKOUTS
 
-dash.register_page(
-    __name__,
-    path=LOCKOUTS,
-    name="Lockouts",
-    order=5,
-    permission=Permission.VIEW_CHARTS,
-    title="Lockouts · Billing portal analytics",
-)
+register_page(__name__, LOCKOUTS, "Lockouts", 5, Permission.VIEW_CHARTS)
 
 
 def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) -> html.Div:
@@ -62,11 +54,9 @@ def body(warehouse, filters):
     return html.Div([over_time, most])
 
 
-def layout(**query):
-    return page(
-        "Lockouts",
-        "Lockout events and distinct accounts locked per period, and the accounts locked most often.",
-        ("lockouts",),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Lockouts",
+    "Lockout events and distinct accounts locked per period, and the accounts locked most often.",
+    body,
+    ("lockouts",),
+)

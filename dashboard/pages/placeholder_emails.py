@@ -14,17 +14,10 @@ from dashboard.data.params import BadParameter
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
-from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page
+from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page_layout, register_page
 from dashboard.web.urls import PLACEHOLDER_EMAILS, clean_query, slice_href
 
-dash.register_page(
-    __name__,
-    path=PLACEHOLDER_EMAILS,
-    name="Placeholder emails",
-    order=2,
-    permission=Permission.VIEW_CHARTS,
-    title="Placeholder emails · Billing portal analytics",
-)
+register_page(__name__, PLACEHOLDER_EMAILS, "Placeholder emails", 2, Permission.VIEW_CHARTS)
 
 
 class AccountList(NamedTuple):
@@ -163,12 +156,9 @@ def body(warehouse, filters):
     )
 
 
-def layout(**query):
-    return page(
-        "Placeholder-email accounts",
-        "Accounts converted with a fictitious email that can never receive a recovery code, and usernames "
-        "customers forget.",
-        (),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Placeholder-email accounts",
+    "Accounts converted with a fictitious email that can never receive a recovery code, and usernames "
+    "customers forget.",
+    body,
+)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
@@ -18,18 +17,11 @@ from dashboard.auth.roles import Permission
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import chart_card, download_link, page
+from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import QUALITY, clean_query
 from portal.vocabulary import unloaded_warning
 
-dash.register_page(
-    __name__,
-    path=QUALITY,
-    name="Data quality",
-    order=7,
-    permission=Permission.VIEW_QUALITY,
-    title="Data quality · Billing portal analytics",
-)
+register_page(__name__, QUALITY, "Data quality", 7, Permission.VIEW_QUALITY)
 
 LIST_LIMIT = 1_000
 """Rows shown in a list on the page; the page says when a list holds more, and the CSV has them all."""

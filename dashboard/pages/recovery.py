@@ -1,6 +1,5 @@
 """Password recovery, for support leads: outcomes, failure reasons, the step funnel, repeat failures."""
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
@@ -18,17 +17,10 @@ from dashboard.charts.recovery import (
 )
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import RECOVERY
 
-dash.register_page(
-    __name__,
-    path=RECOVERY,
-    name="Recovery",
-    order=3,
-    permission=Permission.VIEW_CHARTS,
-    title="Recovery · Billing portal analytics",
-)
+register_page(__name__, RECOVERY, "Recovery", 3, Permission.VIEW_CHARTS)
 
 
 REPEAT_COLUMNS = (
@@ -129,12 +121,10 @@ def body(warehouse, filters):
     return html.Div([over_time, steps, repeated])
 
 
-def layout(**query):
-    return page(
-        "Password recovery",
-        "Forgot-password attempts by outcome and failure reason, where in the flow they stop, and the "
-        "accounts that keep failing.",
-        ("recovery", "recovery_attempts"),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Password recovery",
+    "Forgot-password attempts by outcome and failure reason, where in the flow they stop, and the "
+    "accounts that keep failing.",
+    body,
+    ("recovery", "recovery_attempts"),
+)

@@ -1,21 +1,13 @@
 """Password reset volumes, for support leads: who resets, and when."""
 
-import dash
 from dash import html
 
 from dashboard.auth.roles import Permission
 from dashboard.charts.resets import heatmap_figure, resets_figure
-from dashboard.web.layout import chart_card, download_link, drill_chart, page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import RESETS
 
-dash.register_page(
-    __name__,
-    path=RESETS,
-    name="Resets",
-    order=4,
-    permission=Permission.VIEW_CHARTS,
-    title="Resets · Billing portal analytics",
-)
+register_page(__name__, RESETS, "Resets", 4, Permission.VIEW_CHARTS)
 
 
 def body(warehouse, filters):
@@ -37,11 +29,9 @@ def body(warehouse, filters):
     return html.Div([volumes, heatmap])
 
 
-def layout(**query):
-    return page(
-        "Password resets",
-        "Self-service resets against resets done by staff, in-session password changes, and when resets happen.",
-        ("resets",),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Password resets",
+    "Self-service resets against resets done by staff, in-session password changes, and when resets happen.",
+    body,
+    ("resets",),
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from urllib.parse import urlencode
 
@@ -11,10 +11,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.auth.guard import actor, page_allowed
+from dashboard.auth.roles import Permission
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.export import refusal
-from dashboard.web.urls import OVERVIEW, export_href
+from dashboard.web.urls import OVERVIEW, clean_query, export_href
 
 
 def nav_pages() -> list[dict]:
@@ -162,6 +163,28 @@ def current_warehouse() -> Warehouse:
     from flask import current_app
 
     return Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
+
+
+PRODUCT = "Billing portal analytics"
+
+
+def register_page(module: str, path: str, name: str, order: int | None, permission: Permission, **extra) -> None:
+    """Register a page with Dash: its path, its navbar name and place (None: not in the navbar), and the
+    permission that opens it, which the navbar, the page guard and the sign-in gate all read from here.
+
+    Named as Dash's own: Dash imports only the page files whose text contains `register_page`."""
+    extra.setdefault("title", f"{name} · {PRODUCT}")
+    where = {"path_template": path} if "<" in path else {"path": path}
+    dash.register_page(module, **where, name=name, order=order, permission=permission, **extra)
+
+
+def page_layout(title: str, purpose: str, body, datasets: tuple[str, ...] = ()) -> Callable[..., html.Div]:
+    """The layout of a page whose body draws the view: `body(warehouse, filters)` under the shared frame."""
+
+    def layout(**query) -> html.Div:
+        return page(title, purpose, datasets, clean_query(query), body)
+
+    return layout
 
 
 def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:
