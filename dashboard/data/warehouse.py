@@ -251,37 +251,25 @@ class Warehouse:
 
     def quality(self) -> pd.DataFrame:
         """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table."""
-        q = schema.quarantine
-        quarantined = self._read(
-            select(
-                literal("quarantined").label("issue"),
-                q.c.source_table,
-                q.c.row_key,
-                q.c.reason.label("detail"),
-                literal(1).label("rows"),
-            ).order_by(q.c.source_table, q.c.row_key)
+        q, u, o = schema.quarantine, schema.unmapped_event_types, schema.orphan_events
+        activity_log, one = literal("activity_log"), literal(1)
+        parts = (
+            ("quarantined", q.c.source_table, q.c.row_key, q.c.reason, one, (q.c.source_table, q.c.row_key)),
+            (
+                "unmapped_event_type",
+                activity_log,
+                u.c.source_event_type,
+                literal("mapped to other"),
+                u.c.events,
+                (u.c.source_event_type,),
+            ),
+            ("orphan_event", activity_log, o.c.event_id, o.c.account_number, one, (o.c.occurred_utc, o.c.event_id)),
         )
-        u = schema.unmapped_event_types
-        unmapped = self._read(
-            select(
-                literal("unmapped_event_type").label("issue"),
-                literal("activity_log").label("source_table"),
-                u.c.source_event_type.label("row_key"),
-                literal("mapped to other").label("detail"),
-                u.c.events.label("rows"),
-            ).order_by(u.c.source_event_type)
-        )
-        o = schema.orphan_events
-        orphans = self._read(
-            select(
-                literal("orphan_event").label("issue"),
-                literal("activity_log").label("source_table"),
-                o.c.event_id.label("row_key"),
-                o.c.account_number.label("detail"),
-                literal(1).label("rows"),
-            ).order_by(o.c.occurred_utc, o.c.event_id)
-        )
-        frames = [frame for frame in (quarantined, unmapped, orphans) if not frame.empty]
+        frames = []
+        for issue, *columns, order in parts:
+            labelled = [column.label(name) for column, name in zip(columns, QUALITY_COLUMNS[1:], strict=True)]
+            frames.append(self._read(select(literal(issue).label("issue"), *labelled).order_by(*order)))
+        frames = [frame for frame in frames if not frame.empty]
         if not frames:
             return pd.DataFrame({column: pd.Series(dtype="object") for column in QUALITY_COLUMNS})
         table = pd.concat(frames, ignore_index=True)

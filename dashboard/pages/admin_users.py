@@ -54,6 +54,12 @@ COLUMNS = [
 manage = requires(Permission.MANAGE_USERS)
 
 
+def _new_password(input_id: str, placeholder: str) -> dbc.Input:
+    return dbc.Input(
+        id=input_id, type="password", placeholder=placeholder, autoComplete="new-password", className="mb-2"
+    )
+
+
 def user_rows(users: UserStore) -> list[dict]:
     """The grid's rows: the store's listing, which carries no password hash or session token."""
     return records(users.list())
@@ -111,20 +117,8 @@ def password_form(prefix: str, submit: str) -> html.Div:
                 inline=True,
                 className="mb-2",
             ),
-            dbc.Input(
-                id=f"{prefix}-password",
-                type="password",
-                placeholder="Password (at least 10 characters)",
-                autoComplete="new-password",
-                className="mb-2",
-            ),
-            dbc.Input(
-                id=f"{prefix}-repeat",
-                type="password",
-                placeholder="Repeat the password",
-                autoComplete="new-password",
-                className="mb-2",
-            ),
+            _new_password(f"{prefix}-password", "Password (at least 10 characters)"),
+            _new_password(f"{prefix}-repeat", "Repeat the password"),
             dbc.Button(submit, id=f"{prefix}-submit", color="primary", size="sm"),
         ]
     )
