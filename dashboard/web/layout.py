@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -126,14 +125,6 @@ def _with_current(segments: list[str], current: str | None) -> list[str]:
     return segments if current is None or current in segments else [*segments, current]
 
 
-def query_string(filters: Filters, **extra: str) -> str:
-    return urlencode(_link_query(filters, extra))
-
-
-def _link_query(filters: Filters, extra: Mapping[str, str]) -> dict[str, str]:
-    return {**filters.query(), **{k: v for k, v in extra.items() if v}}
-
-
 def export_link(dataset: str, filters: Filters) -> html.A | None:
     """A page-wide button to a dataset of the page, for its view; None for a role that may not take it."""
     if refusal(dataset):
@@ -215,7 +206,7 @@ def download_link(
         return None
     return html.A(
         [html.Span("⤓ ", **{"aria-hidden": "true"}), label],
-        href=export_href(dataset, _link_query(filters, extra)),
+        href=export_href(dataset, {**filters.query(), **{k: v for k, v in extra.items() if v}}),
         className="btn btn-outline-secondary btn-sm",
         id={"type": "download", "dataset": dataset, **(id_extra or {})},
         title=f"Download {dataset}.csv for this view",
