@@ -228,6 +228,8 @@ def test_file_name_carries_dataset_range_grain_and_segment(client):
         ("/export/accounts.csv?portal_access=perhaps", "portal_access must be true or false"),
         ("/export/accounts.csv?has_failed_recovery=2", "has_failed_recovery must be true or false"),
         ("/export/activity.csv", "needs an account parameter"),
+        ("/export/most_locked.csv?limit=0", "limit must be a whole number from 1 to 100000, got '0'"),
+        ("/export/most_locked.csv?limit=ten", "limit must be a whole number from 1 to 100000, got 'ten'"),
     ],
 )
 def test_a_bad_parameter_is_a_400_with_one_line(client, query, message):

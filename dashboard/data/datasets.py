@@ -16,7 +16,7 @@ import pandas as pd
 
 from dashboard.auth.roles import Permission
 from dashboard.data.audit import AUDIT_PARAMETERS, audit_file_name, audit_frame, parse_audit_filters
-from dashboard.data.params import BadParameter, check_known
+from dashboard.data.params import BadParameter, check_known, parse_int, parse_text
 from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
@@ -57,17 +57,14 @@ class Dataset(NamedTuple):
 
 
 def _account_param(args: Mapping[str, str]) -> str:
-    account = (args.get("account") or "").strip()
+    account = parse_text(args, "account")
     if not account:
         raise BadParameter("this dataset needs an account parameter, e.g. ?account=A0000001")
     return account
 
 
 def _limit(args: Mapping[str, str]) -> int:
-    text = (args.get("limit") or "20").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
-        raise BadParameter(f"limit must be a whole number from 1 to 100000, got {text!r}")
-    return int(text)
+    return parse_int(args, "limit", 1, 100_000) or 20
 
 
 REGISTRY: dict[str, Dataset] = {
