@@ -28,7 +28,7 @@ from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
 from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import ACCOUNT, ACCOUNTS, clean_query
-from portal.vocabulary import OUTCOMES, RECOVERY_STEPS
+from portal.vocabulary import OUTCOMES, RECOVERY_STEPS, UNKNOWN_SEGMENT
 
 
 def _title(account_number: str | None = None, **_query) -> str:
@@ -82,7 +82,7 @@ def record_card(record: dict, unmasked: bool = False) -> dbc.Card:
     shown = "" if unmasked else " (masked)"
     fields = [
         ("Account number", html.Code(record["account_number"])),
-        ("Segment", record.get("segment") or "unknown"),
+        ("Segment", record.get("segment") or UNKNOWN_SEGMENT),
         ("Portal access", _flag(record.get("portal_access"))),
         (f"Email{shown}", html.Span(record.get("email") or "—", id="account-email")),
         ("Email status", _status_badge(record.get("email_status"))),
