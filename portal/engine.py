@@ -7,6 +7,7 @@ same through its transactions.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -34,18 +35,36 @@ def first_line(error: BaseException) -> str:
 
 
 def open_engine(url: str) -> Engine:
-    """A new engine for a warehouse URL, creating an SQLite file's folder; the tables are left as they are."""
+    """A new engine for a warehouse URL, creating an SQLite file's folder; the tables are left as they are.
+
+    A new SQLite file is created owner-only (0600) before SQLite opens it, whatever the umask, since
+    it holds customer data, password hashes and the audit log; SQLite gives its -wal and -shm files
+    the same mode. An existing file keeps the mode its owner gave it.
+    """
     try:
         parsed = make_url(url)
         is_sqlite = parsed.get_backend_name() == "sqlite"
-        if is_sqlite and parsed.database and parsed.database != ":memory:":
+        if is_sqlite and parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(Path(parsed.database))
         engine = create_engine(url, pool_pre_ping=not is_sqlite)
     except (SQLAlchemyError, OSError, ImportError) as error:
         raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """An empty file (an empty SQLite database) readable and writable by its owner only, unless it exists."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(descriptor, 0o600)  # os.open's mode is narrowed by the umask; this sets it exactly
+    finally:
+        os.close(descriptor)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
