@@ -143,6 +143,16 @@ def test_portal_admin_password_sets_the_admins_password(tmp_path):
     assert store.authenticate(FIRST_ADMIN, "changed by the operator").outcome is Outcome.OK
 
 
+def test_portal_admin_password_adds_the_admin_beside_other_users(tmp_path):
+    store = UserStore(f"sqlite:///{tmp_path}/w.sqlite")
+    store.add("alice", "analyst", "alice's long password", actor="tests")
+    assert ensure_admin(store, None) is None
+    assert store.get(FIRST_ADMIN) is None
+    assert ensure_admin(store, "chosen by the operator") is None
+    assert store.authenticate(FIRST_ADMIN, "chosen by the operator").outcome is Outcome.OK
+    assert store.get(FIRST_ADMIN).roles == ("admin",)
+
+
 def test_the_last_admin_cannot_be_disabled_or_demoted(users):
     from dashboard.auth.store import UserError
 

@@ -328,3 +328,30 @@ def test_the_command_reports_an_error_in_one_line_without_a_traceback(url):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == ["error: unknown role 'boss'; roles are viewer, support, analyst, admin"]
+
+
+def test_portal_admin_password_creates_admin_even_when_users_were_added_before_the_first_start(
+    url, make_app, monkeypatch, capsys
+):
+    from dashboard.auth.store import FIRST_ADMIN
+    from tests.conftest import config_for
+
+    assert add(url, "alice", "analyst") == 0
+    monkeypatch.setenv("PORTAL_ADMIN_PASSWORD", OTHER_PASSWORD)
+    make_app(config_for("sqlite://", url))
+    store = UserStore(url)
+    signed = store.authenticate(FIRST_ADMIN, OTHER_PASSWORD)
+    assert signed.outcome is Outcome.OK
+    assert signed.user.roles == ("admin",)
+    assert store.authenticate("alice", PASSWORD).outcome is Outcome.OK
+    assert OTHER_PASSWORD not in capsys.readouterr().out
+
+
+def test_without_portal_admin_password_no_admin_is_made_beside_existing_users(url, make_app, monkeypatch):
+    from dashboard.auth.store import FIRST_ADMIN
+    from tests.conftest import config_for
+
+    assert add(url, "root", "admin") == 0
+    monkeypatch.delenv("PORTAL_ADMIN_PASSWORD", raising=False)
+    make_app(config_for("sqlite://", url))
+    assert UserStore(url).get(FIRST_ADMIN) is None

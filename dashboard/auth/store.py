@@ -379,14 +379,16 @@ FIRST_ADMIN = "admin"
 
 
 def ensure_admin(users_store: UserStore, password: str | None) -> str | None:
-    """Create the first admin on a warehouse with no users; returns a generated password to print once.
+    """Make sure the first admin exists, on every start; returns a generated password to print once.
 
-    `PORTAL_ADMIN_PASSWORD` is the operator's word for the admin's password, so when it is set and
-    no longer matches (someone changed it in the app), it wins and the change is audited.
+    With `PORTAL_ADMIN_PASSWORD` set, `admin` is created with it whenever it is missing, even beside
+    users added with the CLI before the first start. It is the operator's word for the admin's
+    password, so when it no longer matches (someone changed it in the app), it wins and the change
+    is audited. Without it, a password is generated only for a warehouse with no users at all.
     """
     existing = users_store.get(FIRST_ADMIN)
     if existing is None:
-        if users_store.count():
+        if not password and users_store.count():
             return None
         generated = None if password else secrets.token_urlsafe(12)
         try:
