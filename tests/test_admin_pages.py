@@ -246,6 +246,13 @@ def test_the_audit_date_range_includes_its_end_day(admin_audit, as_admin):
     assert rows(start=(today + timedelta(days=1)).isoformat()) == []
 
 
+def test_the_last_possible_end_day_is_an_open_end(admin_audit, as_admin):
+    who = unique("far-end")
+    as_admin.audit(who, "sign_in", who)
+    page = admin_audit.layout(actor=who, end="9999-12-31")
+    assert len(find(page, admin_audit.GRID_ID).rowData) == 1
+
+
 def test_a_bad_date_in_the_url_shows_the_reason_and_the_whole_log(admin_audit, as_admin):
     page = admin_audit.layout(start="2025-02-30")
     assert "start must be a date" in text_of(find(page, "admin-audit-problem"))
@@ -312,6 +319,14 @@ def test_the_audit_csv_names_its_range(server):
     assert response.status_code == 200
     assert 'filename="audit_log_2025-01-01_2025-01-31.csv"' in response.headers["Content-Disposition"]
     assert response.get_data(as_text=True).splitlines() == [",".join(AUDIT_COLUMNS)]
+
+
+def test_the_audit_csv_up_to_the_last_possible_day_is_the_whole_log(server):
+    client, name, _users = client_with(server, "admin")
+    response = client.get(f"/admin/audit.csv?actor={name}&end=9999-12-31")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "sign_in" in {row["action"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+    assert 'filename="audit_log_beginning_9999-12-31.csv"' in response.headers["Content-Disposition"]
 
 
 @pytest.mark.parametrize(

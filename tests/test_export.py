@@ -216,6 +216,21 @@ def test_file_name_carries_dataset_range_grain_and_segment(client):
 
 
 @pytest.mark.parametrize(
+    ("segment", "fallback", "encoded"),
+    [("Geschäft", "Geschaft", "Gesch%C3%A4ft"), ("業務", "--", "%E6%A5%AD%E5%8B%99")],
+)
+def test_a_non_ascii_segment_names_the_file_in_rfc_6266_form(client, segment, fallback, encoded):
+    response = client.get(f"/export/adoption.csv?start=2025-01-01&end=2025-01-31&segment={segment}")
+    assert response.status_code == 200
+    header = response.headers["Content-Disposition"]
+    assert header.isascii()
+    assert header == (
+        f'attachment; filename="adoption_2025-01-01_2025-01-31_day_{fallback}.csv"; '
+        f"filename*=UTF-8''adoption_2025-01-01_2025-01-31_day_{encoded}.csv"
+    )
+
+
+@pytest.mark.parametrize(
     ("query", "message"),
     [
         ("/export/adoption.csv?start=2025-13-01", "start must be a date"),

@@ -62,10 +62,17 @@ def audit_frame(users: UserStore, filters: AuditFilters, limit: int | None = Non
         action=filters.action,
         target=filters.target,
         start=datetime.combine(filters.start, time()) if filters.start else None,
-        end=datetime.combine(filters.end + timedelta(days=1), time()) if filters.end else None,
+        end=_end_bound(filters.end),
         limit=limit,
     )
     return frame[list(AUDIT_COLUMNS)]
+
+
+def _end_bound(end: date | None) -> datetime | None:
+    """The moment after the inclusive end day; the last day a date can name (9999-12-31) is an open end."""
+    if end is None or end == date.max:
+        return None
+    return datetime.combine(end + timedelta(days=1), time())
 
 
 def audit_file_name(filters: AuditFilters) -> str:

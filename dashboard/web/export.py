@@ -11,6 +11,9 @@ row count, an export of the audit log included.
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote
+
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
 
@@ -82,6 +85,17 @@ for _name, _spec in REGISTRY.items():
 
 def csv_response(frame: pd.DataFrame, name: str) -> Response:
     response = Response(csv_chunks(frame), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition(name)
     response.headers["X-Row-Count"] = str(len(frame))
     return response
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with the file name; a name beyond ASCII (a segment's) is sent as RFC 6266 says:
+    `filename*=UTF-8''...` for browsers, after an ASCII `filename="..."` for older clients, since a
+    header can carry only ASCII. The names come from `datasets`, which allows no quote or backslash."""
+    if name.isascii():
+        return f'attachment; filename="{name}"'
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "-" for ch in plain)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
