@@ -416,3 +416,25 @@ def test_a_second_app_in_the_process_serves_the_paged_grids_too(make_app, demo_w
     response = paged_grid_rows(other, {"email_status": "placeholder", "portal_access": "true"})
     assert response.status_code == 200, response.get_data(as_text=True)[:200]
     assert response.get_json()["response"]
+
+
+def test_a_request_body_over_the_size_limit_answers_413(dash_app):
+    from dashboard.auth.hardening import MAX_REQUEST_BYTES
+
+    assert MAX_REQUEST_BYTES == 1024 * 1024
+    big = "x" * (MAX_REQUEST_BYTES + 1)
+    client = client_as(dash_app, "analyst")
+    response = client.post("/_dash-update-component", data=big, content_type="application/json")
+    assert response.status_code == 413 and response.get_data(as_text=True).count("\n") == 1
+    anonymous = dash_app.server.test_client()
+    response = anonymous.post("/login", data={"username": "someone", "password": big})
+    assert response.status_code == 413
+
+
+def test_a_hostile_grid_request_posted_by_hand_answers_200(dash_app):
+    client = client_as(dash_app, "analyst")
+    payload = paged_grid_payload({})
+    payload["inputs"][0]["value"] = {"startRow": "0", "filterModel": {"segment": {"conditions": [1] * 10_000}}}
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "not valid" in response.get_data(as_text=True)

@@ -174,3 +174,85 @@ def test_a_full_page_keeps_the_count_the_page_render_made_unless_it_contradicts_
     _rows, kept = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=100, known_total=total)
     _rows, recounted = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, offset=200, limit=100, known_total=50)
     assert kept == total and recounted == total
+
+
+# --- any grid request a client posts gives a bounded amount of work, never an error -------------------
+
+NOT_VALID = "The list's request is not valid; reload the page."
+STATE = {"query": VIEW, "total": 0}
+TEXT = {"filterType": "text", "type": "contains", "filter": "a"}
+
+
+def deep(levels: int) -> dict:
+    model = TEXT
+    for _ in range(levels):
+        model = {"filterType": "text", "operator": "AND", "conditions": [model]}
+    return model
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"startRow": "abc", "endRow": 100},
+        {"startRow": [1], "endRow": 100},
+        {"startRow": 0, "endRow": {"x": 1}},
+        {"startRow": 10**30, "endRow": 10**30 + 100},
+        {"startRow": 0.5, "endRow": 100},
+        {"startRow": True, "endRow": 100},
+        {"startRow": 0, "endRow": 100, "sortModel": "segment"},
+        {"startRow": 0, "endRow": 100, "sortModel": [{"colId": ["segment"]}] * 5},
+        {"startRow": 0, "endRow": 100, "filterModel": ["segment"]},
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": {"conditions": 7}}},
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": {"conditions": ["x", 1]}}},
+        {
+            "startRow": 0,
+            "endRow": 100,
+            "filterModel": {"segment": {"filterType": "text", "type": ["x"], "filter": "a"}},
+        },
+        {
+            "startRow": 0,
+            "endRow": 100,
+            "filterModel": {"lockouts": {"filterType": "number", "type": "equals", "filter": 10**30}},
+        },
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": deep(5_000)}},
+    ],
+)
+def test_a_hostile_grid_request_answers_a_valid_empty_block(accounts, hostile):
+    response, count = accounts.grid_rows(hostile, STATE)
+    assert response == {"rowData": [], "rowCount": 0}
+    assert count == NOT_VALID
+
+
+@pytest.mark.parametrize(
+    "too_much",
+    [
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": {"operator": "OR", "conditions": [TEXT] * 1_000}}},
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": deep(2)}},
+        {"startRow": 0, "endRow": 100, "filterModel": {"segment": {**TEXT, "filter": "a" * 10_000}}},
+        {"startRow": 100_000_000, "endRow": 100_000_100},
+        {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "segment", "sort": "asc"}] * 1_000},
+    ],
+)
+def test_a_grid_request_beyond_the_bounds_is_refused_before_any_query(accounts, too_much, monkeypatch):
+    from dashboard.data.warehouse import Warehouse
+
+    def no_query(*_args, **_kwargs):
+        raise AssertionError("a request beyond the bounds reached the warehouse")
+
+    monkeypatch.setattr(Warehouse, "accounts_page", no_query)
+    response, count = accounts.grid_rows(too_much, STATE)
+    assert response == {"rowData": [], "rowCount": 0}
+    assert count == NOT_VALID
+
+
+@pytest.mark.parametrize("state", [["query"], {"query": ["start"]}, {"query": {"start": {"x": 1}}}, "x"])
+def test_a_hostile_grid_state_answers_a_valid_empty_block(accounts, state):
+    response, _count = accounts.grid_rows(request(), state)
+    assert response == {"rowData": [], "rowCount": 0}
+
+
+def test_a_grid_request_within_the_bounds_is_answered(accounts, warehouse):
+    two = {"filterType": "text", "operator": "OR", "conditions": [TEXT, {**TEXT, "filter": "e" * 200}]}
+    response, _count = accounts.grid_rows(request(0, 100, None, {"segment": two}), STATE)
+    rows, total = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, grid_filters={"segment": two}, limit=100)
+    assert response["rowData"] == records(rows) and response["rowCount"] == total

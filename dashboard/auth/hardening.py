@@ -32,9 +32,14 @@ def content_security_policy(app: Dash) -> str:
     )
 
 
+MAX_REQUEST_BYTES = 1024 * 1024
+"""The largest request body: a callback's post is a few kilobytes, so anything bigger answers 413 unread."""
+
+
 def install(app: Dash) -> None:
     server: Flask = app.server
     server.session_interface = StaticFreeSessions()
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     policy: dict[str, str] = {}
 
     @server.after_request

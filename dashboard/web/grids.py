@@ -11,6 +11,7 @@ in can call a callback with any store.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import dash
@@ -201,27 +202,112 @@ def count_text(matching: int, in_slice: int | None = None) -> str:
     return f"{matching:,} of {in_slice:,} accounts match the column filters"
 
 
+MAX_OFFSET = 10_000_000
+"""The furthest row a grid request may start at: beyond any account list here, and far from SQL's integer limit."""
+MAX_CONDITIONS = 2
+"""Conditions in one column's filter, as its `maxNumConditions`; a condition holds no conditions of its own."""
+MAX_FILTER_TEXT = 200
+"""The longest text a column filter may search for."""
+MAX_FILTER_NUMBER = 10**15
+"""The largest number (either sign) a number filter may compare with; JSON numbers are exact up to 2**53."""
+NO_BLOCK = {"rowData": [], "rowCount": 0}
+
+
+class BadGridRequest(ValueError):
+    """A grid request no grid of this app sends: refused before any query, so none costs unbounded work."""
+
+
+def _row_number(value: object, default: int) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadGridRequest("a row number is not a whole number")
+    return value
+
+
+def _sort_model(model: object) -> list[tuple[str, bool]]:
+    """(column, ascending) for each sorted column but the masked ones; each column sorts once at most."""
+    if model is None:
+        return []
+    if not isinstance(model, list) or len(model) > len(ACCOUNT_COLUMNS):
+        raise BadGridRequest("the sort model is not a short list")
+    sort = []
+    for item in model:
+        if not isinstance(item, dict) or not isinstance(item.get("colId"), str):
+            raise BadGridRequest("a sort item names no column")
+        if item["colId"] not in MASKED:
+            sort.append((item["colId"], item.get("sort") != "desc"))
+    return sort
+
+
+def _check_condition(model: object) -> None:
+    """One column filter condition: an operator word, and a short text or a finite number."""
+    if not isinstance(model, dict) or "conditions" in model:
+        raise BadGridRequest("a filter condition is not a simple condition")
+    if not isinstance(model.get("type"), str | None) or not isinstance(model.get("filterType"), str | None):
+        raise BadGridRequest("a filter condition's type is not a word")
+    value = model.get("filter")
+    if isinstance(value, str) and len(value) > MAX_FILTER_TEXT:
+        raise BadGridRequest("a filter text is too long")
+    if isinstance(value, int | float) and not (math.isfinite(value) and abs(value) <= MAX_FILTER_NUMBER):
+        raise BadGridRequest("a filter number is out of range")
+
+
+def _filter_model(model: object) -> dict | None:
+    """The column filters but those of masked columns, each one condition or a pair of them."""
+    if model is None:
+        return None
+    if not isinstance(model, dict) or len(model) > len(ACCOUNT_COLUMNS):
+        raise BadGridRequest("the filter model is not a short mapping")
+    for column_filter in model.values():
+        if isinstance(column_filter, dict) and "conditions" in column_filter:
+            conditions = column_filter["conditions"]
+            if not isinstance(conditions, list) or not 0 < len(conditions) <= MAX_CONDITIONS:
+                raise BadGridRequest("a column filter's conditions are not a short list")
+            if not isinstance(column_filter.get("operator"), str | None):
+                raise BadGridRequest("a column filter's operator is not a word")
+            for condition in conditions:
+                _check_condition(condition)
+        else:
+            _check_condition(column_filter)
+    return {name: value for name, value in model.items() if name not in MASKED} or None
+
+
+def grid_request(request: object) -> tuple[int, int, list[tuple[str, bool]], dict | None]:
+    """Offset, limit, sort and column filters of an infinite grid's request, within bounds.
+
+    Anyone signed in can post any request, so every part is checked: whole row numbers, an offset
+    up to MAX_OFFSET, a block of MAX_BLOCK rows at most, each column sorted once and filtered by at
+    most MAX_CONDITIONS short conditions. Anything else raises BadGridRequest.
+    """
+    if not isinstance(request, dict):
+        raise BadGridRequest("the request is not a mapping")
+    start = max(_row_number(request.get("startRow"), 0), 0)
+    end = _row_number(request.get("endRow"), start + BLOCK)
+    if start > MAX_OFFSET:
+        raise BadGridRequest("the block starts too far down")
+    limit = min(max(end - start, 0), MAX_BLOCK)
+    return start, limit, _sort_model(request.get("sortModel")), _filter_model(request.get("filterModel"))
+
+
 def rows_response(request: dict | None, state: dict | None):
     """One block of rows for an infinite grid, and its count line: sort and column filters go into SQL."""
     if not request:
         return dash.no_update, dash.no_update
-    params = clean_query((state or {}).get("query") or {})
+    state = {} if state is None else state
+    query = (state.get("query") or {}) if isinstance(state, dict) else None
     try:
+        if not isinstance(query, dict):
+            raise BadParameter("the grid's state is not a mapping of parameters")
+        params = clean_query(query)
         filters, only = Filters.parse(params, None), AccountFilters.parse(params)
     except BadParameter:
-        return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
-    start = max(int(request.get("startRow") or 0), 0)
-    end = int(request.get("endRow") or start + BLOCK)
-    limit = min(max(end - start, 0), MAX_BLOCK)
-    sort = [
-        (item["colId"], item.get("sort") != "desc")
-        for item in request.get("sortModel") or []
-        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
-    ]
-    models = request.get("filterModel") or {}
-    grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
-    grid_filters = grid_filters or None
-    in_slice = (state or {}).get("total")
+        return dict(NO_BLOCK), "The list's parameters are not valid; reload the page."
+    try:
+        start, limit, sort, grid_filters = grid_request(request)
+    except BadGridRequest:
+        return dict(NO_BLOCK), "The list's request is not valid; reload the page."
+    in_slice = state.get("total")
     in_slice = in_slice if isinstance(in_slice, int) else None
     rows, total = current_warehouse().accounts_page(
         filters,
