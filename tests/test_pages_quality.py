@@ -75,3 +75,62 @@ def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(qual
     warning = words_of(find(quality.last_load_card(summary, filters), "quality-unloaded"))
     assert "12 activity rows the warehouse lacks" in warning
     assert "python -m etl run --full" in warning
+
+
+# --- addresses in source text are masked unless the user may unmask -------------------------------
+
+ADDRESS = "jane.doe@example.com"
+
+
+@pytest.fixture(scope="module")
+def leaky_warehouse(tmp_path_factory) -> str:
+    """A warehouse whose orphan event, quarantined row and unmapped event type quote an address."""
+    from etl.pipeline import run
+    from tests.builders import event, web_user, write_source
+    from tests.conftest import config_for
+
+    folder = tmp_path_factory.mktemp("leaky")
+    source, warehouse = f"sqlite:///{folder}/source.sqlite", f"sqlite:///{folder}/warehouse.sqlite"
+    users = [web_user("A1", email="a1@example.org", created_at="2025-01-01 08:00")]
+    events = [
+        event("A1", "2025-01-02 10:00", "login_succeeded", 1),
+        event("B9", "2025-01-03 10:00", "email_changed", 2, detail=f"Email changed from {ADDRESS} to x@y.org"),
+        event("A1", "not a time", "login_succeeded", ADDRESS),
+        event("A1", "2025-01-04 10:00", f"sent to {ADDRESS}", 4),
+    ]
+    write_source(source, users, events)
+    run(config_for(source, warehouse))
+    return warehouse
+
+
+def test_the_quality_report_masks_addresses_by_default(leaky_warehouse):
+    from dashboard.data.warehouse import Warehouse
+
+    warehouse = Warehouse(leaky_warehouse)
+    parts = warehouse.quality_sections()
+    shown = [parts["orphans"]["detail"], parts["quarantined"]["row_key"], parts["unmapped"]["source_event_type"]]
+    assert all(len(column) for column in shown)
+    assert not any(ADDRESS in str(value) for column in shown for value in column)
+    assert "j•••@example.com" in parts["orphans"]["detail"].iloc[0]
+    report = warehouse.quality()
+    assert len(report) and not any(ADDRESS in str(value) for value in report.to_numpy().ravel())
+    unmasked = warehouse.quality_sections(unmasked=True)
+    assert ADDRESS in unmasked["orphans"]["detail"].iloc[0]
+    assert ADDRESS in set(warehouse.quality(unmasked=True)["row_key"])
+
+
+@pytest.mark.parametrize(("roles", "sees_address"), [("analyst", False), ("analyst,support", True)])
+def test_the_quality_page_and_export_mask_addresses_unless_the_user_may_unmask(
+    make_app, leaky_warehouse, roles, sees_address
+):
+    from tests.conftest import config_for
+    from tests.page_tree import render_page
+    from tests.signin import client_as, signed_in
+
+    app = make_app(config_for("sqlite://", leaky_warehouse))
+    with signed_in(app, roles):
+        page = render_page("/quality")
+        details = [row["detail"] for row in find(page, "quality-orphans").rowData]
+    assert any(ADDRESS in detail for detail in details) is sees_address
+    exported = client_as(app, roles).get("/export/quality.csv").get_data(as_text=True)
+    assert (ADDRESS in exported) is sees_address

@@ -85,7 +85,10 @@ REGISTRY: dict[str, Dataset] = {
     ),
     # The quality report is the analysts' page: its export needs that permission too.
     "quality": Dataset(
-        VIEW_PARAMETERS, lambda w, f, a, u: w.quality(), permissions=(Permission.EXPORT, Permission.VIEW_QUALITY)
+        VIEW_PARAMETERS,
+        lambda w, f, a, u: w.quality(unmasked=u),
+        permissions=(Permission.EXPORT, Permission.VIEW_QUALITY),
+        unmaskable=True,
     ),
     "kpis": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.kpis(f)),
     "email_statuses": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_over_time(f)),

@@ -249,8 +249,11 @@ class Warehouse:
             frame["detail"] = mask_emails_in_text(frame["detail"])
         return frame
 
-    def quality(self) -> pd.DataFrame:
-        """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table."""
+    def quality(self, *, unmasked: bool = False) -> pd.DataFrame:
+        """Quarantined rows with their reasons, unmapped event types, and orphan events, in one table.
+
+        Row keys and details are source text (a bad row's key may be an address): addresses quoted
+        in them are masked by default."""
         q, u, o = schema.quarantine, schema.unmapped_event_types, schema.orphan_events
         activity_log, one = literal("activity_log"), literal(1)
         parts = (
@@ -274,15 +277,19 @@ class Warehouse:
             return pd.DataFrame({column: pd.Series(dtype="object") for column in QUALITY_COLUMNS})
         table = pd.concat(frames, ignore_index=True)
         table["rows"] = table["rows"].astype("int64")
+        if not unmasked:
+            _mask_text_columns(table, ("row_key", "detail"))
         return table[list(QUALITY_COLUMNS)]
 
-    def quality_sections(self, limit: int = 1_000) -> dict[str, pd.DataFrame | int]:
+    def quality_sections(self, limit: int = 1_000, *, unmasked: bool = False) -> dict[str, pd.DataFrame | int]:
         """The data-quality report in the parts its page shows, each straight from SQL.
 
         `summary`: rows per issue and reason (issue, source_table, reason, rows); `quarantined`
         (source_table, row_key, reason), `unmapped` (source_event_type, events) and `orphans`
         (event_id, account_number, occurred_at, event_type, channel, detail), the two long lists
         capped at `limit` rows with their full sizes in `quarantined_total` and `orphans_total`.
+        Addresses quoted in source text (row keys, source values, account numbers, details) are
+        masked by default, as in `quality`.
         """
         q, o = schema.quarantine, schema.orphan_events
         by_reason = self._read(
@@ -336,6 +343,10 @@ class Warehouse:
         summary = pd.concat([frame for frame in summary_rows if not frame.empty] or [by_reason], ignore_index=True)
         summary["rows"] = summary["rows"].astype("int64")
         unmapped["events"] = unmapped["events"].astype("int64")
+        if not unmasked:
+            _mask_text_columns(quarantined, ("row_key",))
+            _mask_text_columns(unmapped, ("source_event_type",))
+            _mask_text_columns(orphans, ("account_number", "detail"))
         return {
             "summary": summary,
             "quarantined": quarantined,
@@ -364,3 +375,12 @@ class Warehouse:
             "lockouts": metrics.lockouts(events, locked, trend),
         }
         return metrics.kpis(accounts, attempts, events, filters), tables
+
+
+def _mask_text_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Mask addresses quoted in the text of `columns`, in place; values that are not text stay as they are."""
+    for column in columns:
+        if column in frame and len(frame):
+            texts = frame[column].map(lambda value: value if isinstance(value, str) else None)
+            masked = mask_emails_in_text(texts)
+            frame[column] = frame[column].where(texts.isna(), masked)

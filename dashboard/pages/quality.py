@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from dashboard.auth.guard import can
 from dashboard.auth.roles import Permission
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
@@ -212,7 +213,7 @@ def body(warehouse: Warehouse, filters: Filters) -> html.Div:
     ]
     if load["last_run"] is None:
         return html.Div(children)
-    parts = warehouse.quality_sections(limit=LIST_LIMIT)
+    parts = warehouse.quality_sections(limit=LIST_LIMIT, unmasked=can(Permission.UNMASK))
     children += [
         summary_card(parts["summary"], filters),
         dbc.Row(
