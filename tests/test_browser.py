@@ -222,6 +222,17 @@ def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(brows
     browser.driver.save_screenshot(str(SCREENSHOTS / "accounts-drilled.png"))
 
 
+def test_chart_toolbars_offer_no_share_or_chart_studio_button(browser):
+    open_page(browser, "/recovery")
+    browser.wait_for_element(f"{graph('recovery-outcomes')} .modebar-btn", timeout=15)
+    titles = [
+        button.get_attribute("data-title") or ""
+        for button in browser.driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .modebar-btn")
+    ]
+    assert any("PNG" in title for title in titles), titles
+    assert not [title for title in titles if "Share" in title or "Chart Studio" in title or "Edit" in title]
+
+
 def test_clicking_an_account_row_opens_its_page(browser):
     open_page(browser, "/accounts?outcome=failed&start=2025-01-01&end=2025-06-30")
     first_row = ".ag-pinned-left-cols-container .ag-row[row-index='0'], .ag-row[row-index='0']"

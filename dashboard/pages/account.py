@@ -26,7 +26,7 @@ from dashboard.data.slices import yes_no
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import chart_card, download_link, page, register_page
+from dashboard.web.layout import GRAPH_CONFIG, chart_card, download_link, page, register_page
 from dashboard.web.urls import ACCOUNT, ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS, UNKNOWN_SEGMENT
 
@@ -202,7 +202,7 @@ def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
     timeline = dcc.Graph(
         id="account-timeline",
         figure=timeline_figure(events),
-        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        config=GRAPH_CONFIG,
     )
     cards = [chart_card(f"Activity timeline, {span}", timeline, download, note="Colour shows the event family.")]
     if events.empty:

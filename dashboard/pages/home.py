@@ -7,7 +7,7 @@ from dash import dcc, html
 from dashboard.auth.roles import Permission
 from dashboard.charts import overview
 from dashboard.data.metrics import previous_range
-from dashboard.web.layout import chart_card, download_link, page_layout, register_page
+from dashboard.web.layout import SPARKLINE_CONFIG, chart_card, download_link, page_layout, register_page
 from dashboard.web.urls import KPI_PAGES, OVERVIEW, page_href
 
 register_page(__name__, OVERVIEW, "Overview", 0, Permission.VIEW_CHARTS)
@@ -44,7 +44,7 @@ def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.
             dcc.Graph(
                 id={"type": "kpi-trend", "kpi": kpi},
                 figure=overview.sparkline(kpi, trend, trend_grain, row["label"]),
-                config={"displayModeBar": False},
+                config=SPARKLINE_CONFIG,
                 style={"height": "64px"},
             ),
             dcc.Link(

@@ -226,12 +226,39 @@ def chart_card(title: str, body, *downloads: html.A, note: str | None = None) ->
     return dbc.Card(children, className="mb-3 shadow-sm")
 
 
+NO_CLOUD = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "sendData": False,
+    "plotlyServerURL": "",
+}
+"""Nothing on a chart may leave the site: plotly.js 3 shows "Share chart..." by default, which uploads
+the chart, its data and hover text included, to Plotly Cloud; its URL is blanked too, so no button
+could reach it. The toolbar keeps PNG download, zoom, pan and reset."""
+GRAPH_CONFIG = {
+    **NO_CLOUD,
+    "modeBarButtonsToRemove": [
+        "lasso2d",
+        "select2d",
+        "sendChartToCloud",
+        "sendDataToCloud",
+        "editInChartStudio",
+        "downloadJson",
+    ],
+}
+"""The config of every chart with a toolbar."""
+SPARKLINE_CONFIG = {**GRAPH_CONFIG, "displayModeBar": False}
+"""A small chart without a toolbar, and without cloud buttons should one ever show."""
+
+
 def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
     """A chart whose points carry their account slice; clicking one opens the filtered account list."""
     return dcc.Graph(
         id={"type": "drill", "chart": name},
         figure=figure,
-        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        config=GRAPH_CONFIG,
         style={"cursor": "pointer"} if clickable else None,
     )
 
