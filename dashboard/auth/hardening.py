@@ -7,10 +7,53 @@ registered them. Styles need 'unsafe-inline' because Plotly and React set style 
 
 from __future__ import annotations
 
+import ipaddress
+import os
+from collections.abc import Mapping
+
 from dash import Dash
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+"""The address `python app.py` binds when PORTAL_HOST is unset."""
+HSTS = "max-age=31536000"
+"""A year of HTTPS only, sent whenever cookies are Secure (a browser heeds it over HTTPS only)."""
+MAX_PROXY_HOPS = 5
+
+
+def proxy_hops(environ: Mapping[str, str] = os.environ) -> int:
+    """PORTAL_PROXY_HOPS: how many proxies in front of the server set X-Forwarded-*; 0 (default) trusts none."""
+    text = (environ.get("PORTAL_PROXY_HOPS") or "0").strip()
+    if not text.isdigit() or int(text) > MAX_PROXY_HOPS:
+        raise ConfigError(f"PORTAL_PROXY_HOPS must be a whole number from 0 to {MAX_PROXY_HOPS}, got {text!r}")
+    return int(text)
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_cookies(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether cookies are Secure (and HSTS is sent): PORTAL_SECURE_COOKIES=1 or 0 decides; unset, they
+    are Secure unless the server is bound to loopback (PORTAL_HOST, 127.0.0.1 by default) with no
+    proxy in front (PORTAL_PROXY_HOPS=0): anything else is reached over a network, which must be HTTPS."""
+    chosen = (environ.get("PORTAL_SECURE_COOKIES") or "").strip()
+    hops = proxy_hops(environ)
+    if chosen in ("0", "1"):
+        return chosen == "1"
+    if chosen:
+        raise ConfigError(f"PORTAL_SECURE_COOKIES must be 1 or 0, got {chosen!r}")
+    return hops > 0 or not is_loopback(environ.get("PORTAL_HOST") or DEFAULT_HOST)
 
 
 def content_security_policy(app: Dash) -> str:
@@ -40,6 +83,11 @@ def install(app: Dash) -> None:
     server: Flask = app.server
     server.session_interface = StaticFreeSessions()
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    hops = proxy_hops()
+    if hops:
+        # The client's address, scheme and host as the trusted proxies saw them, never as a client claims.
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    strict_transport = bool(server.config.get("SESSION_COOKIE_SECURE"))
     policy: dict[str, str] = {}
 
     @server.after_request
@@ -52,6 +100,8 @@ def install(app: Dash) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if strict_transport:
+            response.headers["Strict-Transport-Security"] = HSTS
         if not response.headers.get("Cache-Control"):
             reusable = is_static_path(request.path) and response.status_code in (200, 304)
             # Library code may be kept but checked (an ETag answers 304); everything else holds data.

@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
+from dashboard.auth.hardening import secure_cookies
 from dashboard.auth.store import Outcome, User, UserStore
 from portal.config import DATA_DIR, Config
 
@@ -86,7 +87,7 @@ def install(server: Flask, config: Config) -> None:
         SESSION_COOKIE_NAME="portal_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("PORTAL_SECURE_COOKIES", "") == "1",
+        SESSION_COOKIE_SECURE=secure_cookies(),
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.auth.idle_minutes),
         SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
