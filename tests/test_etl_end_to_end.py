@@ -878,6 +878,15 @@ def _holds_write_lock(path: Path) -> bool:
         probe.close()
 
 
+def _last_run_id(path: Path) -> int | None:
+    """The newest load a reader of the SQLite warehouse sees (a write transaction still open is not seen)."""
+    reader = sqlite3.connect(path, timeout=5)
+    try:
+        return reader.execute("SELECT max(run_id) FROM etl_runs").fetchone()[0]
+    finally:
+        reader.close()
+
+
 def _cli_env() -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"PORTAL_CONFIG", "PORTAL_SOURCE_URL", "PORTAL_WAREHOUSE_URL"}
@@ -899,16 +908,26 @@ def test_a_killed_load_process_leaves_the_previous_load_served(tmp_path):
     config = tmp_path / "portal.toml"
     config.write_text(f'timezone = "{ZONE}"\n[source]\nurl = "{source}"\n[warehouse]\nurl = "{warehouse}"\n')
     command = [sys.executable, "-m", "etl", "run", "--config", str(config)]
+    last_run = _last_run_id(warehouse_path)
     load = subprocess.Popen(command, cwd=PROJECT_ROOT, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        # The warehouse already has its tables, so the only writer is the load's own transaction:
-        # kill only once it holds the write lock, and a little later while it still does.
+        # The warehouse already has its tables, so the only writer is the load's own transaction. Kill
+        # it inside that transaction: stop the process whenever it holds the write lock, and kill it
+        # only if, stopped, it still holds the lock and readers still see the last load's run, so the
+        # transaction has written and cannot commit before the kill lands.
         deadline = time.monotonic() + 60
-        while load.poll() is None and not _holds_write_lock(warehouse_path) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.3)
-        assert load.poll() is None and _holds_write_lock(warehouse_path), "the load ended before it could be killed"
-        os.kill(load.pid, signal.SIGKILL)
+        killed = False
+        while not killed and load.poll() is None and time.monotonic() < deadline:
+            if not _holds_write_lock(warehouse_path):
+                time.sleep(0.01)
+                continue
+            os.kill(load.pid, signal.SIGSTOP)
+            if _holds_write_lock(warehouse_path) and _last_run_id(warehouse_path) == last_run:
+                os.kill(load.pid, signal.SIGKILL)
+                killed = True
+            else:
+                os.kill(load.pid, signal.SIGCONT)
+        assert killed, "the load ended before it could be killed inside its transaction"
         assert load.wait(timeout=10) == -signal.SIGKILL
     finally:
         if load.poll() is None:
