@@ -543,6 +543,33 @@ def test_a_full_load_streamed_in_tiny_batches_equals_one_in_a_single_batch(datab
     assert dump(tiny) == tables
 
 
+def test_a_row_repeated_whole_in_the_source_is_quarantined_twice_and_nothing_is_reported_missing(sqlite_url):
+    # Regression (found by tests/test_properties.py): the two copies were one quarantine entry, so the
+    # reconciliation said a row was missing and told the operator to run a full load, which changed nothing.
+    source, warehouse = sqlite_url("source"), sqlite_url("warehouse")
+    copy = event("A1", "2024-02-01 10:00:00", "login_failed", event_id=7)
+    write_source(source, [web_user("A1")], [copy, dict(copy), event("A1", "2024-02-01 11:00:00", "login_failed")])
+    first = run(config_for(source, warehouse), full=True)
+    again = run(config_for(source, warehouse))
+    assert (first.rows_quarantined, first.rows_unloaded) == (2, 0)
+    assert again.rows_unloaded == 0
+    assert len(dump(warehouse)["quarantine"]) == 2
+
+
+def test_identical_rows_without_an_id_in_different_batches_load_as_in_one_batch(sqlite_url, make_source, monkeypatch):
+    # Regression (found by tests/test_properties.py): each batch gave its copy the same hash, and the
+    # full load failed on the quarantine's primary key.
+    no_id = event("A1", "2024-02-01 10:00:00", "login_failed", event_id="")
+    rows = [no_id, event("A1", "2024-02-01 10:30:00", "login_failed"), dict(no_id), event("A1", None, "login_failed")]
+    source = make_source([web_user("A1")], rows)
+    whole, tiny = sqlite_url("whole"), sqlite_url("tiny")
+    run(config_for(source, whole), full=True)
+    monkeypatch.setattr(etl.extract, "CHUNK_ROWS", 2)
+    run(config_for(source, tiny), full=True)
+    assert len(dump(whole)["quarantine"]) == 3
+    assert dump(tiny) == dump(whole)
+
+
 # --------------------------------------------------------------------------- incremental loads
 
 # Three batches, each later than the one before; the source is rewritten whole each time.
