@@ -11,6 +11,8 @@ from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
 from dashboard.data.view import Filters, period_label
 from dashboard.web.grids import records
 from tests.page_tree import find, has, page_module, walk, words_of
+from tests.signin import client_as
+from tests.test_access import paged_grid_payload
 
 VIEW = {"start": "2025-01-01", "end": "2025-06-30", "grain": "week"}
 FILTERS = Filters(date(2025, 1, 1), date(2025, 6, 30), "week")
@@ -174,3 +176,43 @@ def test_a_full_page_keeps_the_count_the_page_render_made_unless_it_contradicts_
     _rows, kept = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, limit=100, known_total=total)
     _rows, recounted = warehouse.accounts_page(FILTERS, ALL_ACCOUNTS, offset=200, limit=100, known_total=50)
     assert kept == total and recounted == total
+
+
+# Regressions found by tests/test_properties.py: a hand-made grid request of the wrong shape was a 500.
+
+
+@pytest.mark.parametrize(
+    "row_request",
+    [
+        {"startRow": "ten"},
+        {"endRow": 2**70},
+        {"startRow": True},
+        {"startRow": 0.5},
+    ],
+    ids=["text row", "huge row", "boolean row", "fractional row"],
+)
+def test_a_grid_request_with_a_row_that_is_no_whole_number_is_a_400(dash_app, row_request):
+    payload = paged_grid_payload()
+    payload["inputs"][0]["value"] = row_request
+    response = client_as(dash_app, "analyst").post("/_dash-update-component", json=payload)
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "row_request",
+    [
+        {"sortModel": True},
+        {"sortModel": [{"colId": ["segment"]}]},
+        {"filterModel": {"lockouts": {"conditions": 3}}},
+        {"filterModel": {"lockouts": {"conditions": [1, {"filterType": "number", "type": "equals", "filter": 0}]}}},
+        {"filterModel": {"lockouts": {"filterType": "number", "type": "equals", "filter": 2**70}}},
+        {"filterModel": {"segment": {"filterType": "text", "type": ["contains"], "filter": "x"}}},
+    ],
+    ids=["sort not a list", "column not text", "conditions not a list", "condition not an object", "huge", "type list"],
+)
+def test_a_grid_request_with_an_unusable_sort_or_filter_ignores_it(dash_app, row_request):
+    payload = paged_grid_payload()
+    payload["inputs"][0]["value"] = {"startRow": 0, "endRow": 100, **row_request}
+    response = client_as(dash_app, "analyst").post("/_dash-update-component", json=payload)
+    assert response.status_code == 200

@@ -17,6 +17,7 @@ import dash
 import dash_ag_grid as dag
 import pandas as pd
 from dash import MATCH, Input, Output, State, html
+from werkzeug.exceptions import BadRequest
 
 from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
@@ -201,27 +202,45 @@ def count_text(matching: int, in_slice: int | None = None) -> str:
     return f"{matching:,} of {in_slice:,} accounts match the column filters"
 
 
+MAX_ROW = 2**31 - 1
+"""Beyond any list's length; a larger row number would overflow the database's integers."""
+
+
+def _row_number(request: dict, name: str, default: int) -> int:
+    """A row number of the grid's request (missing: `default`); anything but a whole number in range is a 400."""
+    value = request.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ROW:
+        raise BadRequest(f"{name} must be a whole number up to {MAX_ROW}")
+    return value
+
+
 def rows_response(request: dict | None, state: dict | None):
     """One block of rows for an infinite grid, and its count line: sort and column filters go into SQL."""
     if not request:
         return dash.no_update, dash.no_update
-    params = clean_query((state or {}).get("query") or {})
+    state = state or {}
+    if not isinstance(request, dict) or not isinstance(state, dict) or not isinstance(state.get("query") or {}, dict):
+        raise BadRequest("a grid row request and the grid's state are objects")
+    params = clean_query(state.get("query") or {})
     try:
         filters, only = Filters.parse(params, None), AccountFilters.parse(params)
     except BadParameter:
         return {"rowData": [], "rowCount": 0}, "The list's parameters are not valid; reload the page."
-    start = max(int(request.get("startRow") or 0), 0)
-    end = int(request.get("endRow") or start + BLOCK)
+    start = max(_row_number(request, "startRow", 0), 0)
+    end = _row_number(request, "endRow", start + BLOCK)
     limit = min(max(end - start, 0), MAX_BLOCK)
+    sort_model = request.get("sortModel")
     sort = [
         (item["colId"], item.get("sort") != "desc")
-        for item in request.get("sortModel") or []
-        if isinstance(item, dict) and item.get("colId") not in (None, *MASKED)
+        for item in (sort_model if isinstance(sort_model, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("colId"), str) and item["colId"] not in MASKED
     ]
     models = request.get("filterModel") or {}
     grid_filters = {k: v for k, v in models.items() if k not in MASKED} if isinstance(models, dict) else {}
     grid_filters = grid_filters or None
-    in_slice = (state or {}).get("total")
+    in_slice = state.get("total")
     in_slice = in_slice if isinstance(in_slice, int) else None
     rows, total = current_warehouse().accounts_page(
         filters,
