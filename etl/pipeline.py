@@ -34,6 +34,7 @@ from etl.transform import (
     no_quarantine,
     normalise_events,
     normalise_web_users,
+    number_copies,
     quarantine_rows,
 )
 from portal import rebuild, schema
@@ -243,11 +244,11 @@ def _with_repeated_ids(
     """
     kept = pd.concat(quarantined, ignore_index=True) if quarantined else no_quarantine()
     if not repeated:
-        return kept
+        return number_copies(kept)
     kept = kept[~kept["row_key"].isin(repeated)]
     rows = pd.concat(list(read_table(source, table, event_ids=repeated)), ignore_index=True)
     _, again = normalise_events(rows, config)
-    return pd.concat([kept, again], ignore_index=True).drop_duplicates("row_hash").reset_index(drop=True)
+    return number_copies(pd.concat([kept, again], ignore_index=True))
 
 
 def _as_datetime(value) -> datetime | None:
@@ -388,7 +389,7 @@ def _read_events(source, table: SourceTable, config: Config, window_start: datet
         empty, no_rows = normalise_events(pd.DataFrame(columns=list(table.columns)), config)
         return empty, no_rows, 0
     events_frame = pd.concat(events, ignore_index=True)
-    quarantine_frame = pd.concat(quarantined, ignore_index=True)
+    quarantine_frame = number_copies(pd.concat(quarantined, ignore_index=True))
     events_frame, cross = _cross_chunk_duplicates(events_frame, quarantine_frame)
     return events_frame, cross, read
 

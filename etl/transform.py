@@ -191,12 +191,29 @@ def quarantine_rows(rows: pd.DataFrame, reasons: pd.DataFrame, table: str, key: 
             "reason_codes": reasons["reason_codes"].to_numpy(),
         }
     )
-    frame["row_hash"] = [
+    return number_copies(frame)
+
+
+def number_copies(frame: pd.DataFrame) -> pd.DataFrame:
+    """Quarantine rows with their `row_hash` made from their table, reason and raw values.
+
+    Identical source rows are each a row set aside, so each keeps an entry: the first copy's hash is
+    that of revision 0004, the n-th copy's that hash and n hashed again. Made from the columns alone,
+    so numbering a load's batches together gives the same hashes as one batch would.
+    """
+    if frame.empty:
+        return no_quarantine()
+    frame = frame.reset_index(drop=True)
+    first = [
         hashlib.md5(f"{table}\0{reason}\0{raw}".encode()).hexdigest()
-        for reason, raw in zip(frame["reason"], frame["raw"], strict=True)
+        for table, reason, raw in zip(frame["source_table"], frame["reason"], frame["raw"], strict=True)
     ]
-    frame = frame.drop_duplicates("row_hash")
-    return frame[list(QUARANTINE_COLUMNS)].reset_index(drop=True)
+    copy = frame.groupby(["source_table", "reason", "raw"], sort=False, dropna=False).cumcount().to_numpy()
+    frame["row_hash"] = [
+        digest if n == 0 else hashlib.md5(f"{digest}\0{n}".encode()).hexdigest()
+        for digest, n in zip(first, copy, strict=True)
+    ]
+    return frame[list(QUARANTINE_COLUMNS)]
 
 
 def _plain(value: object) -> object:

@@ -71,6 +71,26 @@ def mariadb_server() -> str:
     return _reachable("MariaDB", MARIADB_SERVER, "PORTAL_REQUIRE_MARIADB")
 
 
+REQUIRED_BY = {"postgres": "PORTAL_REQUIRE_POSTGRES", "mariadb": "PORTAL_REQUIRE_MARIADB"}
+"""The variable that makes each server marker's tests mandatory (CI sets both)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test marked for a server fails, never skips, when that server is required.
+
+    The shared fixtures already fail then; this catches a test that connects and skips on its own,
+    which would pass in CI with the server down.
+    """
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        for marker, variable in REQUIRED_BY.items():
+            if item.get_closest_marker(marker) and os.environ.get(variable):
+                report.outcome = "failed"
+                report.longrepr = f"{item.nodeid} is marked {marker} and {variable} is set, but it skipped"
+    return report
+
+
 def _reachable(name: str, server: str, required_by: str) -> str:
     """The server's URL; skips the test when it does not answer, or fails it when `required_by` is set."""
     if not _answers(f"{server}/test"):

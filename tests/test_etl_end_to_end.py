@@ -543,6 +543,33 @@ def test_a_full_load_streamed_in_tiny_batches_equals_one_in_a_single_batch(datab
     assert dump(tiny) == tables
 
 
+def test_a_row_repeated_whole_in_the_source_is_quarantined_twice_and_nothing_is_reported_missing(sqlite_url):
+    # Regression (found by tests/test_properties.py): the two copies were one quarantine entry, so the
+    # reconciliation said a row was missing and told the operator to run a full load, which changed nothing.
+    source, warehouse = sqlite_url("source"), sqlite_url("warehouse")
+    copy = event("A1", "2024-02-01 10:00:00", "login_failed", event_id=7)
+    write_source(source, [web_user("A1")], [copy, dict(copy), event("A1", "2024-02-01 11:00:00", "login_failed")])
+    first = run(config_for(source, warehouse), full=True)
+    again = run(config_for(source, warehouse))
+    assert (first.rows_quarantined, first.rows_unloaded) == (2, 0)
+    assert again.rows_unloaded == 0
+    assert len(dump(warehouse)["quarantine"]) == 2
+
+
+def test_identical_rows_without_an_id_in_different_batches_load_as_in_one_batch(sqlite_url, make_source, monkeypatch):
+    # Regression (found by tests/test_properties.py): each batch gave its copy the same hash, and the
+    # full load failed on the quarantine's primary key.
+    no_id = event("A1", "2024-02-01 10:00:00", "login_failed", event_id="")
+    rows = [no_id, event("A1", "2024-02-01 10:30:00", "login_failed"), dict(no_id), event("A1", None, "login_failed")]
+    source = make_source([web_user("A1")], rows)
+    whole, tiny = sqlite_url("whole"), sqlite_url("tiny")
+    run(config_for(source, whole), full=True)
+    monkeypatch.setattr(etl.extract, "CHUNK_ROWS", 2)
+    run(config_for(source, tiny), full=True)
+    assert len(dump(whole)["quarantine"]) == 3
+    assert dump(tiny) == dump(whole)
+
+
 # --------------------------------------------------------------------------- incremental loads
 
 # Three batches, each later than the one before; the source is rewritten whole each time.
@@ -878,6 +905,15 @@ def _holds_write_lock(path: Path) -> bool:
         probe.close()
 
 
+def _last_run_id(path: Path) -> int | None:
+    """The newest load a reader of the SQLite warehouse sees (a write transaction still open is not seen)."""
+    reader = sqlite3.connect(path, timeout=5)
+    try:
+        return reader.execute("SELECT max(run_id) FROM etl_runs").fetchone()[0]
+    finally:
+        reader.close()
+
+
 def _cli_env() -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"PORTAL_CONFIG", "PORTAL_SOURCE_URL", "PORTAL_WAREHOUSE_URL"}
@@ -899,16 +935,26 @@ def test_a_killed_load_process_leaves_the_previous_load_served(tmp_path):
     config = tmp_path / "portal.toml"
     config.write_text(f'timezone = "{ZONE}"\n[source]\nurl = "{source}"\n[warehouse]\nurl = "{warehouse}"\n')
     command = [sys.executable, "-m", "etl", "run", "--config", str(config)]
+    last_run = _last_run_id(warehouse_path)
     load = subprocess.Popen(command, cwd=PROJECT_ROOT, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        # The warehouse already has its tables, so the only writer is the load's own transaction:
-        # kill only once it holds the write lock, and a little later while it still does.
+        # The warehouse already has its tables, so the only writer is the load's own transaction. Kill
+        # it inside that transaction: stop the process whenever it holds the write lock, and kill it
+        # only if, stopped, it still holds the lock and readers still see the last load's run, so the
+        # transaction has written and cannot commit before the kill lands.
         deadline = time.monotonic() + 60
-        while load.poll() is None and not _holds_write_lock(warehouse_path) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.3)
-        assert load.poll() is None and _holds_write_lock(warehouse_path), "the load ended before it could be killed"
-        os.kill(load.pid, signal.SIGKILL)
+        killed = False
+        while not killed and load.poll() is None and time.monotonic() < deadline:
+            if not _holds_write_lock(warehouse_path):
+                time.sleep(0.01)
+                continue
+            os.kill(load.pid, signal.SIGSTOP)
+            if _holds_write_lock(warehouse_path) and _last_run_id(warehouse_path) == last_run:
+                os.kill(load.pid, signal.SIGKILL)
+                killed = True
+            else:
+                os.kill(load.pid, signal.SIGCONT)
+        assert killed, "the load ended before it could be killed inside its transaction"
         assert load.wait(timeout=10) == -signal.SIGKILL
     finally:
         if load.poll() is None:

@@ -201,3 +201,12 @@ def test_an_account_enrolled_before_its_record_was_created_counts_as_enrolled_fr
     table = daily_account_counts(accounts).set_index("day")
     assert table.loc[pd.Timestamp("2025-01-05"), "enrolled"] == 1
     assert table.loc[pd.Timestamp("2024-12-30"), "new_enrollments"] == 1
+
+
+def test_identical_bad_rows_are_each_quarantined_under_a_hash_of_their_own():
+    # Regression (found by tests/test_properties.py): identical rows collapsed to one quarantine entry.
+    _, once = normalise_web_users(users(web_user(None)), CONFIG)
+    _, twice = normalise_web_users(users(web_user(None), web_user(None), web_user("A1")), CONFIG)
+    assert len(twice) == 2
+    assert twice["row_hash"].is_unique
+    assert twice["row_hash"].iloc[0] == once["row_hash"].iloc[0]  # the first copy keeps revision 0004's hash

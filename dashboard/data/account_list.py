@@ -58,14 +58,21 @@ def _lockout_count(filters: Filters):
     )
 
 
+_LARGEST_NUMBER = 2**53
+"""Numbers a filter compares with: beyond this a database integer overflows, and no count gets there."""
+
+
 def _grid_condition(column, model: dict):
     """One AG Grid column filter (text, number, or a combined pair) as SQL, or None to ignore it."""
     if "conditions" in model:
-        parts = [c for c in (_grid_condition(column, m) for m in model["conditions"]) if c is not None]
+        conditions = model["conditions"] if isinstance(model["conditions"], list) else []
+        parts = [_grid_condition(column, m) for m in conditions if isinstance(m, dict)]
+        parts = [c for c in parts if c is not None]
         if not parts:
             return None
         return or_(*parts) if model.get("operator") == "OR" else and_(*parts)
     kind, value = model.get("type"), model.get("filter")
+    kind = kind if isinstance(kind, str) else None
     if model.get("filterType") == "number":
         operators = {
             "equals": column.__eq__,
@@ -75,7 +82,8 @@ def _grid_condition(column, model: dict):
             "lessThan": column.__lt__,
             "lessThanOrEqual": column.__le__,
         }
-        return operators[kind](value) if kind in operators and isinstance(value, int | float) else None
+        usable = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) <= _LARGEST_NUMBER
+        return operators[kind](value) if kind in operators and usable else None
     if not isinstance(value, str) or not value:
         return None
     text = func.lower(func.coalesce(column, ""))

@@ -45,12 +45,18 @@ def _decimal(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
+LINE_END = "\r\n"
+"""RFC 4180's line ending. The csv module quotes a cell only for the characters of its line ending, so
+with "\n" alone a carriage return inside a cell went out unquoted and ended the row there for every
+reader: the rest of the cell became a row of its own, unneutralised (`x\r=HYPERLINK(...)`)."""
+
+
 def csv_chunks(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
     """The whole frame as CSV text, header first, in pieces a response can stream."""
-    yield ",".join(map(str, frame.columns)) + "\n"
+    yield ",".join(map(str, frame.columns)) + LINE_END
     for start in range(0, len(frame), chunk_rows):
         chunk = _formatted(neutralise(frame.iloc[start : start + chunk_rows]))
-        yield chunk.to_csv(index=False, header=False, lineterminator="\n")
+        yield chunk.to_csv(index=False, header=False, lineterminator=LINE_END)
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
