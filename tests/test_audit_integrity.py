@@ -1,5 +1,5 @@
 """The audit log cannot be rewritten unnoticed: a hash chain over its entries, checked by
-`python -m dashboard audit verify`,.
+`python -m dashboard audit verify`, and no way around the append-only triggers by REPLACE.
 
 Tampering is done as an attacker with the database in hand would: the triggers are set aside (or
 raw SQL run on the file), then rows changed or deleted.
@@ -8,8 +8,11 @@ raw SQL run on the file), then rows changed or deleted.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
+from contextlib import closing
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from dashboard.auth.store import UserStore, audit_log
@@ -146,3 +149,19 @@ def test_writers_in_many_connections_at_once_extend_one_chain(database_url, caps
     assert errors == []
     status, line = _verify(url, capsys)
     assert (status, line.split(",")[0]) == (0, "audit log OK: 91 entries")
+
+
+def test_insert_or_replace_cannot_rewrite_an_entry_on_sqlite(sqlite_url):
+    url = sqlite_url("warehouse")
+    _store(url, entries=2)
+    path = url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as connection:
+        before = connection.execute("SELECT * FROM audit_log ORDER BY entry_id").fetchall()
+        for verb in ("INSERT OR REPLACE", "REPLACE"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                connection.execute(
+                    f"{verb} INTO audit_log (entry_id, at_utc, actor, action) VALUES (1, '2020-01-01', 'x', 'forged')"
+                )
+            connection.rollback()
+        assert connection.execute("SELECT * FROM audit_log ORDER BY entry_id").fetchall() == before
+        connection.execute("INSERT INTO audit_log (entry_id, at_utc, actor, action) VALUES (3, '2020-01-01', 'x', 'y')")

@@ -176,6 +176,13 @@ def test_upgrading_chains_the_existing_audit_entries_in_order(schema_4):
     assert [prev for prev, _ in rows] == [auditchain.GENESIS] + [hash_ for _, hash_ in rows[:-1]]
 
 
+def test_an_upgraded_audit_log_refuses_insert_or_replace(schema_4):
+    upgrade(url_of(schema_4))
+    replace = "INSERT OR REPLACE INTO audit_log (entry_id, at_utc, actor, action) VALUES (1, 'x', 'y', 'z')"
+    with closing(sqlite3.connect(schema_4)) as connection, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        connection.execute(replace)
+
+
 def test_the_audit_log_still_refuses_update_and_delete_after_upgrading(schema_4):
     upgrade(url_of(schema_4))
     with closing(sqlite3.connect(schema_4)) as connection:
@@ -424,6 +431,8 @@ def at_revision_0003(url: str) -> None:
             connection.execute(text("ALTER TABLE quarantine DROP COLUMN reason_codes"))
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN prev_hash"))
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
+            if engine.dialect.name == "sqlite":
+                connection.execute(text("DROP TRIGGER audit_log_no_replace"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

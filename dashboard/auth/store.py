@@ -3,9 +3,10 @@
 They live in their own metadata so a full load, which empties portal.schema's data tables, never touches
 them; like every warehouse table they are created and changed by the migrations in portal/migrations.
 The audit log is append-only in the database itself: triggers (made by revision 0001) refuse UPDATE
-and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history. Each entry
-also carries a hash chained to the one before it (portal.auditchain), so a change made behind the
-triggers' back is found by `python -m dashboard audit verify`.
+and DELETE (and TRUNCATE on PostgreSQL), and on SQLite an insert over an existing entry (revision
+0006), so not even a bug in the app can rewrite history. Each entry also carries a hash chained to
+the one before it (portal.auditchain), so a change made behind the triggers' back is found by
+`python -m dashboard audit verify`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Audit entries carry a hash chain.
+"""Audit entries carry a hash chain; on SQLite an insert over an existing entry is refused.
 
 Each entry gets `prev_hash` (the hash of the entry before it) and `entry_hash` (portal.auditchain),
 so a rewritten, removed or inserted entry is found by `python -m dashboard audit verify`. Entries
 already written get theirs here, in id order, as if they had been chained when written: the
 update trigger is set aside for that and put back in the same transaction.
+
+SQLite's `INSERT OR REPLACE` (and `REPLACE INTO`) deletes the row it replaces without firing the
+delete trigger, so a new trigger refuses any insert whose `entry_id` is taken.
 
 Revision ID: 0006
 Revises: 0004
@@ -22,6 +25,11 @@ depends_on = None
 BATCH = 10_000
 SQLITE_UPDATE_TRIGGER = (
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+)
+SQLITE_NO_REPLACE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log "
+    "WHEN EXISTS (SELECT 1 FROM audit_log WHERE entry_id = NEW.entry_id) "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
 )
 
@@ -48,6 +56,7 @@ def upgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
         _chain_existing_entries()
         op.execute(SQLITE_UPDATE_TRIGGER)
+        op.execute(SQLITE_NO_REPLACE)
     elif dialect == "postgresql":
         op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
         _chain_existing_entries()
