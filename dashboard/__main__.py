@@ -1,4 +1,5 @@
-"""`python -m dashboard users ...` manages sign-in users from a shell; `python app.py` serves the dashboard."""
+"""`python -m dashboard users ...` manages sign-in users, `python -m dashboard audit verify` checks the audit
+log; `python app.py` serves the dashboard."""
 
 import sys
 

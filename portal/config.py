@@ -8,6 +8,7 @@ line naming the file and the key, because an operator reading a cron mail must s
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,15 @@ class AuthConfig(_Strict):
     slow_after: int = Field(default=3, ge=1)
     lock_after: int = Field(default=5, ge=2)
     lock_minutes: int = Field(default=15, ge=1)
+    audit_owner: str | None = None
+    """A PostgreSQL role to own the audit log, so the app's role may only add and read entries."""
+
+    @field_validator("audit_owner")
+    @classmethod
+    def _role_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            raise ValueError(f"{value!r} is not a PostgreSQL role name (a-z, 0-9, _; not starting with a digit)")
+        return value
 
 
 class Config(_Strict):

@@ -117,3 +117,13 @@ def test_a_file_that_is_not_toml_is_reported(tmp_path):
 def test_a_missing_file_is_reported(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_an_audit_owner_role_is_read(tmp_path):
+    assert load_config(write(tmp_path, "[auth]\naudit_owner = 'portal_audit'")).auth.audit_owner == "portal_audit"
+    assert load_config().auth.audit_owner is None
+
+
+def test_an_audit_owner_that_is_no_role_name_is_named(tmp_path):
+    message = error_of(tmp_path, "[auth]\naudit_owner = 'audit; DROP TABLE x'")
+    assert "auth.audit_owner" in message and "not a PostgreSQL role name" in message

@@ -26,7 +26,7 @@ import etl.pipeline
 from dashboard.auth.store import Outcome, UserStore, auth_metadata
 from dashboard.web.layout import REBUILD_NOTICE
 from etl.pipeline import run
-from portal import rebuild
+from portal import auditchain, rebuild
 from portal.db import warehouse_engine
 from portal.engine import WarehouseError
 from portal.migrate import head, upgrade
@@ -163,8 +163,24 @@ def test_users_sign_in_with_their_passwords_after_upgrading(schema_4):
 def test_upgrading_keeps_every_audit_entry(schema_4):
     before = tables_of(schema_4)["audit_log"]
     upgrade(url_of(schema_4))
-    assert tables_of(schema_4)["audit_log"] == before
+    assert [row[:8] for row in tables_of(schema_4)["audit_log"]] == before  # revision 0006 adds the hashes
     assert {row[3] for row in before} == {"user_added", "sign_in", "sign_in_failed", "user_role_set"}
+
+
+def test_upgrading_chains_the_existing_audit_entries_in_order(schema_4):
+    upgrade(url_of(schema_4))
+    verdict = UserStore(url_of(schema_4)).verify_audit()
+    assert (verdict.ok, verdict.entries) == (True, len(tables_of(schema_4)["audit_log"]))
+    with closing(sqlite3.connect(schema_4)) as connection:
+        rows = connection.execute("SELECT prev_hash, entry_hash FROM audit_log ORDER BY entry_id").fetchall()
+    assert [prev for prev, _ in rows] == [auditchain.GENESIS] + [hash_ for _, hash_ in rows[:-1]]
+
+
+def test_an_upgraded_audit_log_refuses_insert_or_replace(schema_4):
+    upgrade(url_of(schema_4))
+    replace = "INSERT OR REPLACE INTO audit_log (entry_id, at_utc, actor, action) VALUES (1, 'x', 'y', 'z')"
+    with closing(sqlite3.connect(schema_4)) as connection, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        connection.execute(replace)
 
 
 def test_the_audit_log_still_refuses_update_and_delete_after_upgrading(schema_4):
@@ -233,7 +249,7 @@ def test_a_full_run_rebuilds_an_older_warehouse_keeping_users_and_audit_log(sche
     assert result.returncode == 0, result.stderr
     after = tables_of(schema_4)
     assert after["portal_users"] == before["portal_users"]
-    assert after["audit_log"] == before["audit_log"]
+    assert [row[:8] for row in after["audit_log"]] == before["audit_log"]
     assert after["alembic_version"] == [(head(),)]
     assert sorted(row[0] for row in after["accounts"]) == ["A1", "A2"]
     assert len(after["etl_runs"]) == 1
@@ -407,11 +423,16 @@ REUSED_ID_EVENTS = [
 
 
 def at_revision_0003(url: str) -> None:
-    """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes."""
+    """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes, and
+    none of revision 0006's audit chain."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE quarantine DROP COLUMN reason_codes"))
+            connection.execute(text("ALTER TABLE audit_log DROP COLUMN prev_hash"))
+            connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
+            if engine.dialect.name == "sqlite":
+                connection.execute(text("DROP TRIGGER audit_log_no_replace"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

@@ -3,7 +3,10 @@
 They live in their own metadata so a full load, which empties portal.schema's data tables, never touches
 them; like every warehouse table they are created and changed by the migrations in portal/migrations.
 The audit log is append-only in the database itself: triggers (made by revision 0001) refuse UPDATE
-and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrite history.
+and DELETE (and TRUNCATE on PostgreSQL), and on SQLite an insert over an existing entry (revision
+0006), so not even a bug in the app can rewrite history. Each entry also carries a hash chained to
+the one before it (portal.auditchain), so a change made behind the triggers' back is found by
+`python -m dashboard audit verify`.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.auth.roles import parse_roles, permissions_of
+from portal import auditchain
 from portal.config import AuthConfig
 from portal.db import read_frame, warehouse_engine
 
@@ -65,8 +70,12 @@ audit_log = Table(
     Column("detail", Text),
     Column("rows", Integer),
     Column("remote_addr", String(64)),
+    Column("prev_hash", String(64)),
+    Column("entry_hash", String(64)),
 )
 
+AUDIT_CHAIN_LOCK = 0x617564697421
+"""The PostgreSQL advisory lock key ("audit!") that lets one transaction at a time extend the chain."""
 AUDIT_COLUMNS = ("entry_id", "at_utc", "actor", "action", "target", "detail", "rows", "remote_addr")
 NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 
@@ -314,6 +323,10 @@ class UserStore:
         with self.engine.begin() as connection:
             record(connection, actor, action, target, detail or {}, **extra)
 
+    def verify_audit(self) -> auditchain.Verdict:
+        """Whether the audit log's hash chain is whole, or where it first breaks."""
+        return verify_chain(self.engine)
+
     def audit_entries(
         self,
         *,
@@ -361,18 +374,70 @@ def record(
     remote_addr: str | None = None,
     rows: int | None = None,
 ) -> None:
-    """One audit entry, written in the caller's transaction so it stands or falls with the change."""
-    connection.execute(
-        insert(audit_log).values(
-            at_utc=_now(),
-            actor=(actor or "-")[:64],
-            action=action,
-            target=target,
-            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
-            rows=rows,
-            remote_addr=(remote_addr or None) and remote_addr[:64],
-        )
-    )
+    """One audit entry, written in the caller's transaction so it stands or falls with the change.
+
+    The entry is chained to the last one: the chain's lock is taken, the last entry's hash read and
+    the new entry inserted with its id and hash, so writers in any number of processes extend one
+    chain and never fork it. The lock is held until the caller's transaction ends (SQLite's write
+    lock; a PostgreSQL advisory transaction lock), so write entries last in a transaction that
+    also changes other rows: one that takes the chain's lock and then waits for a row another
+    writer holds while waiting for the chain could deadlock on PostgreSQL.
+    """
+    _lock_chain(connection)
+    last = connection.execute(
+        select(audit_log.c.entry_id, audit_log.c.entry_hash).order_by(audit_log.c.entry_id.desc()).limit(1)
+    ).first()
+    if connection.dialect.name == "postgresql":
+        entry_id = connection.execute(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'entry_id'))")).scalar()
+    else:
+        entry_id = (last.entry_id if last else 0) + 1
+    values = {
+        "entry_id": entry_id,
+        "at_utc": _now(),
+        "actor": (actor or "-")[:64],
+        "action": action,
+        "target": target,
+        "detail": json.dumps(detail, sort_keys=True, default=str) if detail else None,
+        "rows": rows,
+        "remote_addr": (remote_addr or None) and remote_addr[:64],
+    }
+    prev_hash = (last.entry_hash if last else None) or auditchain.GENESIS
+    values.update(prev_hash=prev_hash, entry_hash=auditchain.entry_hash(prev_hash, **values))
+    connection.execute(insert(audit_log).values(**values))
+
+
+def _lock_chain(connection: Connection) -> None:
+    """Hold the lock on the chain's end until the transaction ends.
+
+    On SQLite a transaction that has written holds the write lock already (and one that has only
+    read cannot write over a newer commit: WAL refuses it); one that has not begun is begun with
+    the write lock, or another process could append between our read of the last hash and our insert.
+    """
+    if connection.dialect.name == "sqlite":
+        if not connection.connection.driver_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+
+
+def verify_chain(engine, batch: int = 10_000) -> auditchain.Verdict:
+    """Walk the whole audit log in id order, a batch at a time, and say whether its chain is whole."""
+    columns = [audit_log.c[name] for name in (*auditchain.CONTENT_COLUMNS, "prev_hash", "entry_hash")]
+
+    def entries():
+        after = None
+        with engine.connect() as connection:
+            while True:
+                statement = select(*columns).order_by(audit_log.c.entry_id).limit(batch)
+                if after is not None:
+                    statement = statement.where(audit_log.c.entry_id > after)
+                rows = connection.execute(statement).all()
+                yield from rows
+                if len(rows) < batch:
+                    return
+                after = rows[-1].entry_id
+
+    return auditchain.verify(entries())
 
 
 FIRST_ADMIN = "admin"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template_string, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
+from dashboard.auth.guard import actor, audit_refusal, page_allowed, page_template, remote_addr
 from dashboard.auth.hardening import secure_cookies
 from dashboard.auth.store import Outcome, User, UserStore
 from portal.config import DATA_DIR, Config
@@ -143,6 +143,7 @@ def _gate():
         pages = current_app.config.get("PORTAL_PAGES", {})
         template = page_template(path, list(pages))
         if template is not None and not page_allowed(pages[template]):
+            audit_refusal("page", template, pages[template].get("permission"))
             return _refused_page()
     return None
 

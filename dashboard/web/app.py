@@ -10,7 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
-from dashboard.auth import hardening, web
+from dashboard.auth import audit_owner, hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
@@ -19,6 +19,7 @@ from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
 from dashboard.web.urls import account_href, slice_href
 from portal.config import Config, load_config
+from portal.db import warehouse_engine
 
 HERE = Path(__file__).resolve().parent
 
@@ -26,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 def create_app(config: Config | None = None) -> Dash:
     """Build the app for a configuration; the server's config carries the warehouse URL to routes."""
     config = config or load_config()
+    audit_owner.require(warehouse_engine(config.warehouse.url), config.auth.audit_owner)  # before any Dash state
     app = Dash(
         "dashboard",  # page modules are then named as imported: dashboard.pages.<name>
         use_pages=True,

@@ -1,12 +1,12 @@
 """The CSV exports over HTTP: `GET /export/<dataset>.csv` for the datasets of SPEC section 5, and
 `GET /admin/audit.csv` for the audit log, both served from the registry in `dashboard.data.datasets`.
 
-The routes call the same query-layer functions as the pages. Errors in the request are HTTP 400
-with one line of plain text; nothing else about the server is ever shown. Each export needs the
+The routes call the same query-layer functions as the pages. Errors in the request are HTTP 400 with
+one line of plain text; nothing else about the server is ever shown. Each export needs the
 permissions its registry entry names, checked here and not only by the page that links to it (a URL
-can be fetched without ever opening the page). Emails and usernames stay masked unless the user may
-also see them (support or admin), and every export is written to the audit log with its filters and
-row count, an export of the audit log included.
+can be fetched without ever opening the page); a refused export is audited as `refused`. Emails and
+usernames stay masked unless the user may also see them (support or admin), and every export is
+written to the audit log with its filters and row count, an export of the audit log included.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
 
-from dashboard.auth.guard import actor, can, remote_addr
+from dashboard.auth.guard import actor, audit_refusal, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import plain_response
 from dashboard.auth.web import store as users
@@ -41,13 +41,16 @@ LINKED = {"kpis": _kpis_with_pages}
 blueprint = Blueprint("export", __name__)
 
 
+def _missing(dataset: str) -> list[Permission]:
+    return [permission for permission in REGISTRY[dataset].permissions if not can(permission)]
+
+
 def refusal(dataset: str) -> str | None:
     """Why the signed-in user may not take this export, in one line; None when they may."""
-    spec = REGISTRY[dataset]
-    missing = [permission for permission in spec.permissions if not can(permission)]
+    missing = _missing(dataset)
     if not missing:
         return None
-    return spec.refusal or f"not allowed: {dataset} exports need the {missing[0].value} permission"
+    return REGISTRY[dataset].refusal or f"not allowed: {dataset} exports need the {missing[0].value} permission"
 
 
 @blueprint.get(EXPORT_PATH.format(name="<dataset>"))
@@ -61,6 +64,7 @@ def serve(dataset: str) -> Response:
     """The export as a streamed CSV file, after the permission check, and its audit entry."""
     denied = refusal(dataset)
     if denied:
+        audit_refusal("export", dataset, _missing(dataset)[0])
         return plain_response(403, denied)
     spec = REGISTRY[dataset]
     store = users()
