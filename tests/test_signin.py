@@ -175,6 +175,24 @@ def test_a_generated_secret_key_is_kept_owner_only_and_reused(tmp_path, monkeypa
     assert secret_key(path) == first
 
 
+def test_a_worker_starting_while_another_writes_the_key_reads_a_whole_key(tmp_path, monkeypatch):
+    """Two workers start together: the second looks while the first is writing; both get one whole key."""
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    path = tmp_path / "secret_key"
+    random_bytes, seen = os.urandom, []
+
+    def urandom_with_a_second_worker(count: int) -> bytes:
+        if count == 32 and not seen:  # the key's bytes: the other worker looks in the middle of this write
+            seen.append(None)
+            seen[0] = secret_key(path)
+        return random_bytes(count)
+
+    monkeypatch.setattr(os, "urandom", urandom_with_a_second_worker)
+    first = secret_key(path)
+    assert len(first) >= 64 and seen == [first]
+    assert [entry.name for entry in tmp_path.iterdir()] == ["secret_key"]
+
+
 def test_portal_secret_key_wins_over_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_SECRET_KEY", "from the environment")
     assert secret_key(tmp_path / "secret_key") == "from the environment"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,15 +68,25 @@ def secret_key(path: Path = SECRET_FILE) -> str:
     if configured:
         return configured
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            path.chmod(0o600)
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(os.urandom(32).hex())
+    if not path.exists():
+        _create_key_file(path)
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key beside `path`, then link it in: workers starting together all read one whole key,
+    never a file another worker has created but not yet written."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".secret_key.", delete=False) as handle:
+        handle.write(os.urandom(32).hex())
+        written = Path(handle.name)
+    try:
+        os.link(written, path)
+    except FileExistsError:
+        pass  # another worker linked its key first; everyone uses that one
+    finally:
+        written.unlink()
 
 
 def install(server: Flask, config: Config) -> None:
