@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format etl bench bench-pages clean
+.PHONY: run test lint format etl bench bench-pages loadtest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ bench: $(STAMP)  ## the ETL at BENCH_ACCOUNTS accounts against read_sql and ADBC
 
 bench-pages: $(STAMP)  ## first render of every page in headless Chromium, on the configured warehouse
 	$(PY) -m dashboard.cli.bench
+
+loadtest: $(STAMP)  ## 50 signed-in Locust users for 60 s against gunicorn on loopback; report in data/loadtest/last.md
+	$(PY) -m pip install --quiet -e '.[load]'
+	$(PY) -m dashboard.cli.loadtest
