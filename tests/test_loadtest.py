@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-
-import pytest
 
 from dashboard.cli.loadtest import MB, USERS_FILE, Targets, percentile, read_samples, report, verdicts
 
@@ -59,7 +56,6 @@ def test_the_report_tables_every_kind_the_workers_and_the_targets():
     assert "| p95 page first response | ≤ 500 ms | 200 ms | yes |" in text
 
 
-@pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is in the `load` extra")
 def test_the_locust_users_import_and_are_listed():
     # In a subprocess: importing Locust patches the standard library for gevent.
     listed = subprocess.run(
