@@ -8,7 +8,6 @@ import json
 import os
 import re
 import stat
-from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -19,14 +18,18 @@ from dashboard.auth.web import secret_key
 from portal.config import AuthConfig
 from tests.signin import client_as, make_user, password_of
 
-T0 = datetime(2026, 1, 5, 9, 0, 0)
+ADDRESS = "10.0.0.1"
 
 
 @pytest.fixture
-def users(tmp_path) -> UserStore:
+def users(tmp_path, clock) -> UserStore:
     store = UserStore(f"sqlite:///{tmp_path}/w.sqlite", AuthConfig(slow_after=3, lock_after=5, lock_minutes=15))
     store.add("alice", "viewer", "alice's long password", actor="tests")
     return store
+
+
+def attempt(store: UserStore, password: str, name: str = "alice"):
+    return store.authenticate(name, password, remote_addr=ADDRESS)
 
 
 def actions(store: UserStore, actor: str = "alice") -> list[str]:
@@ -34,14 +37,14 @@ def actions(store: UserStore, actor: str = "alice") -> list[str]:
 
 
 def test_the_right_password_signs_in_and_is_audited(users):
-    result = users.authenticate("alice", "alice's long password", now=T0)
+    result = attempt(users, "alice's long password")
     assert result.outcome is Outcome.OK
     assert result.user.roles == ("viewer",)
     assert actions(users)[-1] == "sign_in"
 
 
 def test_a_wrong_password_fails_and_is_audited_with_its_reason(users):
-    assert users.authenticate("alice", "guess", now=T0).outcome is Outcome.WRONG
+    assert attempt(users, "guess").outcome is Outcome.WRONG
     entry = users.audit_entries(actor="alice").iloc[0]
     assert (entry["action"], json.loads(entry["detail"])) == (
         "sign_in_failed",
@@ -50,53 +53,59 @@ def test_a_wrong_password_fails_and_is_audited_with_its_reason(users):
 
 
 def test_an_unknown_user_fails_like_a_wrong_password(users):
-    result = users.authenticate("mallory", "guess", now=T0)
+    result = attempt(users, "guess", name="mallory")
     assert result.outcome is Outcome.WRONG
     assert result.message == "Wrong username or password."
     assert actions(users, "mallory") == ["sign_in_failed"]
 
 
-def test_after_three_wrong_passwords_the_next_try_must_wait(users):
-    for second in range(3):
-        users.authenticate("alice", "guess", now=T0 + timedelta(seconds=second))
-    waiting = users.authenticate("alice", "alice's long password", now=T0 + timedelta(seconds=3))
+def test_after_three_wrong_passwords_the_next_try_must_wait(users, clock):
+    for _ in range(3):
+        clock.advance(1)
+        attempt(users, "guess")
+    clock.advance(1)
+    waiting = attempt(users, "alice's long password")
     assert waiting.outcome is Outcome.WAIT
     assert waiting.retry_after >= 1
-    later = users.authenticate("alice", "alice's long password", now=T0 + timedelta(seconds=30))
-    assert later.outcome is Outcome.OK
+    clock.advance(27)
+    assert attempt(users, "alice's long password").outcome is Outcome.OK
 
 
-def test_the_wait_grows_with_each_wrong_password(users):
-    for second in (0, 1, 2):
-        users.authenticate("alice", "guess", now=T0 + timedelta(seconds=second))
-    users.authenticate("alice", "guess", now=T0 + timedelta(seconds=10))
-    assert users.authenticate("alice", "guess", now=T0 + timedelta(seconds=13)).outcome is Outcome.WAIT
-    assert users.authenticate("alice", "guess", now=T0 + timedelta(seconds=15)).outcome is Outcome.LOCKED_NOW
+def test_the_wait_grows_with_each_wrong_password(users, clock):
+    for _ in range(3):
+        clock.advance(1)
+        attempt(users, "guess")
+    clock.advance(8)
+    attempt(users, "guess")
+    clock.advance(3)
+    assert attempt(users, "guess").outcome is Outcome.WAIT
+    clock.advance(2)
+    assert attempt(users, "guess").outcome is Outcome.LOCKED_NOW
 
 
-def test_five_wrong_passwords_lock_the_user_and_the_audit_log_says_so(users):
-    now = T0
+def test_five_wrong_passwords_lock_the_user_and_the_audit_log_says_so(users, clock):
     for _ in range(5):
-        now += timedelta(minutes=1)
-        result = users.authenticate("alice", "guess", now=now)
+        clock.advance(60)
+        result = attempt(users, "guess")
     assert result.outcome is Outcome.LOCKED_NOW
     assert "user_locked" in actions(users)
-    locked = users.authenticate("alice", "alice's long password", now=now + timedelta(minutes=5))
+    clock.advance(5 * 60)
+    locked = attempt(users, "alice's long password")
     assert locked.outcome is Outcome.LOCKED
-    assert "try again in 10 min" in locked.message
+    assert "try again in 6 min" in locked.message
 
 
-def test_a_lock_ends_after_its_minutes(users):
-    now = T0
+def test_a_lock_ends_after_its_minutes(users, clock):
     for _ in range(5):
-        now += timedelta(minutes=1)
-        users.authenticate("alice", "guess", now=now)
-    assert users.authenticate("alice", "alice's long password", now=now + timedelta(minutes=16)).outcome is Outcome.OK
+        clock.advance(60)
+        attempt(users, "guess")
+    clock.advance(11 * 60)
+    assert attempt(users, "alice's long password").outcome is Outcome.OK
 
 
 def test_a_disabled_user_cannot_sign_in(users):
     users.set_active("alice", False, actor="tests")
-    assert users.authenticate("alice", "alice's long password", now=T0).outcome is Outcome.DISABLED
+    assert attempt(users, "alice's long password").outcome is Outcome.DISABLED
 
 
 def test_passwords_are_stored_hashed(users):

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template_string, request, session
+from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template_string, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from dashboard.auth.guard import actor, page_allowed, page_template, remote_addr
@@ -28,6 +28,8 @@ SECRET_FILE = DATA_DIR / "secret_key"
 SCRIPT_PATHS = ("/export/", "/admin/audit.csv")
 """CSV routes scripts call: HTTP Basic is accepted there, and a signed-out caller gets 401, not a redirect."""
 REALM = 'Basic realm="Billing portal analytics", charset="UTF-8"'
+THROTTLED = frozenset({Outcome.WAIT, Outcome.LOCKED, Outcome.LOCKED_NOW})
+"""Refusals that answer 429 with Retry-After, alike for every name, real or not."""
 
 blueprint = Blueprint("auth", __name__)
 
@@ -111,6 +113,7 @@ def install(server: Flask, config: Config) -> None:
         result = users.authenticate(
             credentials.username or "", credentials.password or "", remote_addr=req.remote_addr, via="basic"
         )
+        g.portal_basic_sign_in = result
         return SignedInUser(result.user) if result.outcome is Outcome.OK else None
 
     server.register_blueprint(blueprint)
@@ -132,6 +135,9 @@ def _gate():
         return None
     if not current_user.is_authenticated:
         if path.startswith(SCRIPT_PATHS):
+            refused = g.get("portal_basic_sign_in")
+            if refused is not None and refused.outcome in THROTTLED:
+                return plain_response(429, refused.message, **{"Retry-After": str(refused.retry_after)})
             return plain_response(
                 401, "sign in required: use HTTP Basic with a portal user", **{"WWW-Authenticate": REALM}
             )
@@ -174,7 +180,9 @@ def login():
     result = store().authenticate(name, request.form.get("password") or "", remote_addr=request.remote_addr)
     if result.outcome is not Outcome.OK:
         page = render_template_string(LOGIN_PAGE, error=result.message, name=name, next=target)
-        return Response(page, status=429 if result.outcome is Outcome.WAIT else 401, mimetype="text/html")
+        if result.outcome in THROTTLED:
+            return Response(page, status=429, mimetype="text/html", headers={"Retry-After": str(result.retry_after)})
+        return Response(page, status=401, mimetype="text/html")
     session.clear()
     login_user(SignedInUser(result.user))
     session.permanent = True
