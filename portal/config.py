@@ -90,6 +90,7 @@ class AuthConfig(_Strict):
     """
 
     idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    absolute_hours: int = Field(default=12, ge=1, le=24 * 7)
     slow_after: int = Field(default=3, ge=1)
     lock_after: int = Field(default=5, ge=2)
     lock_minutes: int = Field(default=15, ge=1)

@@ -42,8 +42,12 @@ def signed_in(app: Dash, roles: str = "analyst", path: str = "/") -> Iterator[Da
 
 
 def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the login form the client is shown (bound to its session)."""
-    page = client.get("/login").get_data(as_text=True)
+    """The CSRF token of the login form the client is shown (bound to its session).
+
+    In an app context of its own: a request made inside a test's signed-in request would share its
+    `g`, and with it that request's signed-in user and cached token, as no browser's request does."""
+    with client.application.app_context():
+        page = client.get("/login").get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     return found.group(1) if found else ""
 
@@ -51,7 +55,8 @@ def csrf_token(client: FlaskClient) -> str:
 def post_login(client: FlaskClient, name: str, password: str, **data: str):
     """Send the login form as a browser would: the page first, then the form with its token."""
     form = {"csrf_token": csrf_token(client), "username": name, "password": password, **data}
-    return client.post("/login", data=form)
+    with client.application.app_context():
+        return client.post("/login", data=form)
 
 
 def client_as(app: Dash, roles: str = "analyst") -> FlaskClient:

@@ -117,3 +117,12 @@ def test_a_file_that_is_not_toml_is_reported(tmp_path):
 def test_a_missing_file_is_reported(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_the_sign_in_keys_are_read_and_checked(tmp_path):
+    read = load_config(write(tmp_path, "[auth]\nabsolute_hours = 8\naddress_lock_after = 40\n"))
+    assert (read.auth.absolute_hours, read.auth.address_lock_after) == (8, 40)
+    assert load_config().auth.absolute_hours == 12
+    for bad in ("absolute_hours = 0", "absolute_hours = 1000", 'absolute_hours = "12"', "address_lock_after = 1"):
+        with pytest.raises(ConfigError, match=r"auth\.(absolute_hours|address_lock_after)"):
+            load_config(write(tmp_path, f"[auth]\n{bad}\n"))

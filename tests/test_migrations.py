@@ -412,7 +412,8 @@ def at_revision_0003(url: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE quarantine DROP COLUMN reason_codes"))
-            connection.execute(text("DROP TABLE login_counters"))  # revision 0005's
+            for table in ("login_counters", "portal_sessions"):  # revision 0005's
+                connection.execute(text(f"DROP TABLE {table}"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from dashboard.auth.store import FIRST_ADMIN, Outcome, UserStore, ensure_admin
 from dashboard.auth.web import secret_key
 from portal.config import AuthConfig
-from tests.signin import client_as, make_user, password_of
+from tests.signin import client_as, make_user, password_of, post_login
 
 ADDRESS = "10.0.0.1"
 
@@ -185,7 +185,7 @@ def test_portal_secret_key_wins_over_the_file(tmp_path, monkeypatch):
 def test_the_login_page_signs_in_and_returns_to_the_asked_page(dash_app):
     name = make_user(dash_app, "viewer")
     client = dash_app.server.test_client()
-    response = client.post("/login", data={"username": name, "password": password_of(name), "next": "/lockouts"})
+    response = post_login(client, name, password_of(name), next="/lockouts")
     assert (response.status_code, response.headers["Location"]) == (302, "/lockouts")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -194,7 +194,7 @@ def test_the_login_page_signs_in_and_returns_to_the_asked_page(dash_app):
 
 def test_a_wrong_password_on_the_login_page_says_so_in_one_line(dash_app):
     name = make_user(dash_app, "viewer")
-    response = dash_app.server.test_client().post("/login", data={"username": name, "password": "nope"})
+    response = post_login(dash_app.server.test_client(), name, "nope")
     assert response.status_code == 401
     assert "Wrong username or password." in response.get_data(as_text=True)
 
@@ -203,9 +203,9 @@ def test_the_login_page_answers_429_while_a_guesser_must_wait(dash_app):
     users = dash_app.server.extensions["portal_users"]
     users.add("guessed", "viewer", password_of("guessed"), actor="tests")
     client = dash_app.server.test_client()
-    statuses = [client.post("/login", data={"username": "guessed", "password": "x"}).status_code for _ in range(4)]
+    statuses = [post_login(client, "guessed", "x").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    assert "wait" in client.post("/login", data={"username": "guessed", "password": "x"}).get_data(as_text=True)
+    assert "wait" in post_login(client, "guessed", "x").get_data(as_text=True)
 
 
 def test_signing_out_ends_the_session_and_is_audited(dash_app):
@@ -232,7 +232,7 @@ def signed_in_new_user(app, name: str, roles: str):
     users = app.server.extensions["portal_users"]
     users.add(name, roles, password_of(name), actor="tests")
     client = app.server.test_client()
-    client.post("/login", data={"username": name, "password": password_of(name)})
+    post_login(client, name, password_of(name))
     return users, client
 
 

@@ -8,6 +8,7 @@ and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in the app can rewrit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -63,6 +65,17 @@ login_counters = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 """Wrong-password counters (dashboard.auth.throttle) when no Redis is configured; seconds since the epoch."""
+
+portal_sessions = Table(
+    "portal_sessions",
+    auth_metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+"""Signed-in sessions, by the SHA-256 of their id (the cookie holds the id): deleted at sign-out, dead
+after `auth.absolute_hours` however busy. A copied cookie dies with its row."""
 
 audit_log = Table(
     "audit_log",
@@ -141,6 +154,10 @@ def check_password(password: str) -> str:
 
 
 _DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 class UserStore:
@@ -247,6 +264,40 @@ class UserStore:
         detail = {"address": address} if address else {}
         self._change(name, "user_unlocked", {"failed_logins": 0, "locked_until": None}, detail, actor, remote_addr)
         self.throttle.unlock(name, address)
+
+    def open_session(self, name: str) -> str:
+        """A new session of a signed-in user: its id, for the cookie; expired sessions are dropped."""
+        session_id, now = secrets.token_urlsafe(32), _now()
+        with self.engine.begin() as connection:
+            connection.execute(delete(portal_sessions).where(portal_sessions.c.expires_at <= now))
+            connection.execute(
+                insert(portal_sessions).values(
+                    id_hash=_session_hash(session_id),
+                    user_name=name,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=self.policy.absolute_hours),
+                )
+            )
+        return session_id
+
+    def session_user(self, name: str, session_id: str) -> User | None:
+        """The user of a live session (not ended, not past its absolute lifetime), or None."""
+        statement = (
+            select(users)
+            .join(portal_sessions, portal_sessions.c.user_name == users.c.name)
+            .where(
+                users.c.name == name,
+                portal_sessions.c.id_hash == _session_hash(session_id),
+                portal_sessions.c.expires_at > _now(),
+            )
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return self._user(row) if row else None
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(portal_sessions).where(portal_sessions.c.id_hash == _session_hash(session_id)))
 
     def password_matches(self, name: str, password: str) -> bool:
         with self.engine.connect() as connection:
