@@ -84,12 +84,19 @@ class WarehouseConfig(_Strict):
 
 
 class AuthConfig(_Strict):
-    """Sign-in policy: how long an idle session lives and how wrong passwords are met."""
+    """Sign-in policy: how long an idle session lives and how wrong passwords are met.
+
+    `slow_after` and `lock_after` count wrong passwords for one name from one address, and
+    `address_lock_after` those from one address whatever the name, each within `lock_minutes`.
+    """
 
     idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    absolute_hours: int = Field(default=12, ge=1, le=24 * 7)
     slow_after: int = Field(default=3, ge=1)
     lock_after: int = Field(default=5, ge=2)
     lock_minutes: int = Field(default=15, ge=1)
+    address_lock_after: int = Field(default=20, ge=2)
+
     audit_owner: str | None = None
     """A PostgreSQL role to own the audit log, so the app's role may only add and read entries."""
 

@@ -15,7 +15,7 @@ from dashboard.data.warehouse import Warehouse
 from portal.config import Config
 from tests.builders import write_source
 from tests.page_tree import render_page
-from tests.signin import signed_in
+from tests.signin import Clock, signed_in
 
 PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -225,3 +225,13 @@ def empty_warehouse(in_request, tmp_path, monkeypatch) -> Warehouse:
     url = f"sqlite:///{tmp_path}/empty.sqlite"
     monkeypatch.setitem(in_request.server.config, "PORTAL_WAREHOUSE_URL", url)
     return Warehouse(url)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """The sign-in throttle's clock (dashboard.auth.throttle.clock), stopped, moved by `clock.advance`."""
+    from dashboard.auth import throttle
+
+    stopped = Clock()
+    monkeypatch.setattr(throttle, "clock", stopped)
+    return stopped

@@ -6,8 +6,10 @@ Every test user is made once per warehouse, named for its roles (`test-analyst`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from dash import Dash
 from flask.testing import FlaskClient
@@ -39,10 +41,41 @@ def signed_in(app: Dash, roles: str = "analyst", path: str = "/") -> Iterator[Da
         yield app
 
 
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the login form the client is shown (bound to its session).
+
+    In an app context of its own: a request made inside a test's signed-in request would share its
+    `g`, and with it that request's signed-in user and cached token, as no browser's request does."""
+    with client.application.app_context():
+        page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return found.group(1) if found else ""
+
+
+def post_login(client: FlaskClient, name: str, password: str, **data: str):
+    """Send the login form as a browser would: the page first, then the form with its token."""
+    form = {"csrf_token": csrf_token(client), "username": name, "password": password, **data}
+    with client.application.app_context():
+        return client.post("/login", data=form)
+
+
 def client_as(app: Dash, roles: str = "analyst") -> FlaskClient:
     """A test client whose session belongs to a user of `roles`, signed in through the login page."""
     name = make_user(app, roles)
     client = app.server.test_client()
-    response = client.post("/login", data={"username": name, "password": password_of(name)})
+    response = post_login(client, name, password_of(name))
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+class Clock:
+    """The sign-in throttle's clock, moved by hand (the `clock` fixture)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC).timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

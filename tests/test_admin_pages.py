@@ -24,6 +24,7 @@ from dashboard.auth.roles import Permission
 from dashboard.auth.store import AUDIT_COLUMNS
 from dashboard.auth.web import SignedInUser, store
 from tests.page_tree import find, of_type, page_module, text_of
+from tests.signin import post_login
 
 PASSWORD = "a long enough password"
 
@@ -292,7 +293,7 @@ def client_with(server, roles: str):
     users = server.extensions["portal_users"]
     name = made_user(users, roles)
     client = server.test_client()
-    response = client.post("/login", data={"username": name, "password": PASSWORD})
+    response = post_login(client, name, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client, name, users
 

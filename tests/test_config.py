@@ -127,3 +127,12 @@ def test_an_audit_owner_role_is_read(tmp_path):
 def test_an_audit_owner_that_is_no_role_name_is_named(tmp_path):
     message = error_of(tmp_path, "[auth]\naudit_owner = 'audit; DROP TABLE x'")
     assert "auth.audit_owner" in message and "not a PostgreSQL role name" in message
+
+
+def test_the_sign_in_keys_are_read_and_checked(tmp_path):
+    read = load_config(write(tmp_path, "[auth]\nabsolute_hours = 8\naddress_lock_after = 40\n"))
+    assert (read.auth.absolute_hours, read.auth.address_lock_after) == (8, 40)
+    assert load_config().auth.absolute_hours == 12
+    for bad in ("absolute_hours = 0", "absolute_hours = 1000", 'absolute_hours = "12"', "address_lock_after = 1"):
+        with pytest.raises(ConfigError, match=r"auth\.(absolute_hours|address_lock_after)"):
+            load_config(write(tmp_path, f"[auth]\n{bad}\n"))

@@ -1,7 +1,8 @@
 """The packages import only downward, and no module imports itself back through others.
 
 portal (shared words, config, schema, connection) < etl (the loader), and on the dashboard's side
-portal < the permission table and user store (auth.roles, auth.store: the audit log is a dataset)
+portal < the permission table, the sign-in throttle and the user store (auth.roles, auth.throttle,
+auth.store: the audit log is a dataset)
 < dashboard.data (views, slices, metrics, reads) < the rest of dashboard.auth (sign-in, guard) <
 dashboard.charts < dashboard.web < dashboard.pages < dashboard.cli. Read statically from every
 module's source, so an import inside a function counts too: it would run upward just the same, later.
@@ -19,7 +20,8 @@ LAYERS = {
     "portal": {"portal"},
     "etl": {"portal", "etl"},
     "dashboard.auth.roles": {"portal"},
-    "dashboard.auth.store": {"portal", "dashboard.auth.roles"},
+    "dashboard.auth.throttle": {"portal"},
+    "dashboard.auth.store": {"portal", "dashboard.auth.roles", "dashboard.auth.throttle"},
     "dashboard.data": {"portal", "dashboard.auth.roles", "dashboard.auth.store", "dashboard.data"},
     "dashboard.auth": {"portal", "dashboard.data", "dashboard.auth"},
     "dashboard.charts": {"portal", "dashboard.data", "dashboard.charts"},

@@ -433,6 +433,8 @@ def at_revision_0003(url: str) -> None:
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
             if engine.dialect.name == "sqlite":
                 connection.execute(text("DROP TRIGGER audit_log_no_replace"))
+            for table in ("login_counters", "portal_sessions"):  # revision 0005's
+                connection.execute(text(f"DROP TABLE {table}"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import stat
-from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -17,16 +16,20 @@ from sqlalchemy.exc import DBAPIError
 from dashboard.auth.store import FIRST_ADMIN, Outcome, UserStore, ensure_admin
 from dashboard.auth.web import secret_key
 from portal.config import AuthConfig
-from tests.signin import client_as, make_user, password_of
+from tests.signin import client_as, make_user, password_of, post_login
 
-T0 = datetime(2026, 1, 5, 9, 0, 0)
+ADDRESS = "10.0.0.1"
 
 
 @pytest.fixture
-def users(tmp_path) -> UserStore:
+def users(tmp_path, clock) -> UserStore:
     store = UserStore(f"sqlite:///{tmp_path}/w.sqlite", AuthConfig(slow_after=3, lock_after=5, lock_minutes=15))
     store.add("alice", "viewer", "alice's long password", actor="tests")
     return store
+
+
+def attempt(store: UserStore, password: str, name: str = "alice"):
+    return store.authenticate(name, password, remote_addr=ADDRESS)
 
 
 def actions(store: UserStore, actor: str = "alice") -> list[str]:
@@ -34,14 +37,14 @@ def actions(store: UserStore, actor: str = "alice") -> list[str]:
 
 
 def test_the_right_password_signs_in_and_is_audited(users):
-    result = users.authenticate("alice", "alice's long password", now=T0)
+    result = attempt(users, "alice's long password")
     assert result.outcome is Outcome.OK
     assert result.user.roles == ("viewer",)
     assert actions(users)[-1] == "sign_in"
 
 
 def test_a_wrong_password_fails_and_is_audited_with_its_reason(users):
-    assert users.authenticate("alice", "guess", now=T0).outcome is Outcome.WRONG
+    assert attempt(users, "guess").outcome is Outcome.WRONG
     entry = users.audit_entries(actor="alice").iloc[0]
     assert (entry["action"], json.loads(entry["detail"])) == (
         "sign_in_failed",
@@ -50,53 +53,59 @@ def test_a_wrong_password_fails_and_is_audited_with_its_reason(users):
 
 
 def test_an_unknown_user_fails_like_a_wrong_password(users):
-    result = users.authenticate("mallory", "guess", now=T0)
+    result = attempt(users, "guess", name="mallory")
     assert result.outcome is Outcome.WRONG
     assert result.message == "Wrong username or password."
     assert actions(users, "mallory") == ["sign_in_failed"]
 
 
-def test_after_three_wrong_passwords_the_next_try_must_wait(users):
-    for second in range(3):
-        users.authenticate("alice", "guess", now=T0 + timedelta(seconds=second))
-    waiting = users.authenticate("alice", "alice's long password", now=T0 + timedelta(seconds=3))
+def test_after_three_wrong_passwords_the_next_try_must_wait(users, clock):
+    for _ in range(3):
+        clock.advance(1)
+        attempt(users, "guess")
+    clock.advance(1)
+    waiting = attempt(users, "alice's long password")
     assert waiting.outcome is Outcome.WAIT
     assert waiting.retry_after >= 1
-    later = users.authenticate("alice", "alice's long password", now=T0 + timedelta(seconds=30))
-    assert later.outcome is Outcome.OK
+    clock.advance(27)
+    assert attempt(users, "alice's long password").outcome is Outcome.OK
 
 
-def test_the_wait_grows_with_each_wrong_password(users):
-    for second in (0, 1, 2):
-        users.authenticate("alice", "guess", now=T0 + timedelta(seconds=second))
-    users.authenticate("alice", "guess", now=T0 + timedelta(seconds=10))
-    assert users.authenticate("alice", "guess", now=T0 + timedelta(seconds=13)).outcome is Outcome.WAIT
-    assert users.authenticate("alice", "guess", now=T0 + timedelta(seconds=15)).outcome is Outcome.LOCKED_NOW
+def test_the_wait_grows_with_each_wrong_password(users, clock):
+    for _ in range(3):
+        clock.advance(1)
+        attempt(users, "guess")
+    clock.advance(8)
+    attempt(users, "guess")
+    clock.advance(3)
+    assert attempt(users, "guess").outcome is Outcome.WAIT
+    clock.advance(2)
+    assert attempt(users, "guess").outcome is Outcome.LOCKED_NOW
 
 
-def test_five_wrong_passwords_lock_the_user_and_the_audit_log_says_so(users):
-    now = T0
+def test_five_wrong_passwords_lock_the_user_and_the_audit_log_says_so(users, clock):
     for _ in range(5):
-        now += timedelta(minutes=1)
-        result = users.authenticate("alice", "guess", now=now)
+        clock.advance(60)
+        result = attempt(users, "guess")
     assert result.outcome is Outcome.LOCKED_NOW
     assert "user_locked" in actions(users)
-    locked = users.authenticate("alice", "alice's long password", now=now + timedelta(minutes=5))
+    clock.advance(5 * 60)
+    locked = attempt(users, "alice's long password")
     assert locked.outcome is Outcome.LOCKED
-    assert "try again in 10 min" in locked.message
+    assert "try again in 6 min" in locked.message
 
 
-def test_a_lock_ends_after_its_minutes(users):
-    now = T0
+def test_a_lock_ends_after_its_minutes(users, clock):
     for _ in range(5):
-        now += timedelta(minutes=1)
-        users.authenticate("alice", "guess", now=now)
-    assert users.authenticate("alice", "alice's long password", now=now + timedelta(minutes=16)).outcome is Outcome.OK
+        clock.advance(60)
+        attempt(users, "guess")
+    clock.advance(11 * 60)
+    assert attempt(users, "alice's long password").outcome is Outcome.OK
 
 
 def test_a_disabled_user_cannot_sign_in(users):
     users.set_active("alice", False, actor="tests")
-    assert users.authenticate("alice", "alice's long password", now=T0).outcome is Outcome.DISABLED
+    assert attempt(users, "alice's long password").outcome is Outcome.DISABLED
 
 
 def test_passwords_are_stored_hashed(users):
@@ -204,7 +213,7 @@ def test_portal_secret_key_wins_over_the_file(tmp_path, monkeypatch):
 def test_the_login_page_signs_in_and_returns_to_the_asked_page(dash_app):
     name = make_user(dash_app, "viewer")
     client = dash_app.server.test_client()
-    response = client.post("/login", data={"username": name, "password": password_of(name), "next": "/lockouts"})
+    response = post_login(client, name, password_of(name), next="/lockouts")
     assert (response.status_code, response.headers["Location"]) == (302, "/lockouts")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -213,7 +222,7 @@ def test_the_login_page_signs_in_and_returns_to_the_asked_page(dash_app):
 
 def test_a_wrong_password_on_the_login_page_says_so_in_one_line(dash_app):
     name = make_user(dash_app, "viewer")
-    response = dash_app.server.test_client().post("/login", data={"username": name, "password": "nope"})
+    response = post_login(dash_app.server.test_client(), name, "nope")
     assert response.status_code == 401
     assert "Wrong username or password." in response.get_data(as_text=True)
 
@@ -222,9 +231,9 @@ def test_the_login_page_answers_429_while_a_guesser_must_wait(dash_app):
     users = dash_app.server.extensions["portal_users"]
     users.add("guessed", "viewer", password_of("guessed"), actor="tests")
     client = dash_app.server.test_client()
-    statuses = [client.post("/login", data={"username": "guessed", "password": "x"}).status_code for _ in range(4)]
+    statuses = [post_login(client, "guessed", "x").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    assert "wait" in client.post("/login", data={"username": "guessed", "password": "x"}).get_data(as_text=True)
+    assert "wait" in post_login(client, "guessed", "x").get_data(as_text=True)
 
 
 def test_signing_out_ends_the_session_and_is_audited(dash_app):
@@ -251,7 +260,7 @@ def signed_in_new_user(app, name: str, roles: str):
     users = app.server.extensions["portal_users"]
     users.add(name, roles, password_of(name), actor="tests")
     client = app.server.test_client()
-    client.post("/login", data={"username": name, "password": password_of(name)})
+    post_login(client, name, password_of(name))
     return users, client
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -178,12 +178,13 @@ def test_list_of_no_users_says_so(url, capsys):
     assert capsys.readouterr().out == "no users\n"
 
 
-def test_list_shows_a_lock_until_it_runs_out(url, capsys):
+def test_list_shows_a_lock_until_it_runs_out(url, capsys, clock):
     add(url, "alice", "viewer")
     store = UserStore(url)
-    start = datetime.now(UTC).replace(tzinfo=None)
-    for minute in range(store.policy.lock_after):
-        store.authenticate("alice", "wrong password", now=start + timedelta(minutes=minute))
+    clock.now = datetime.now(UTC).timestamp()
+    for _ in range(store.policy.lock_after):
+        clock.advance(60)
+        store.authenticate("alice", "wrong password", remote_addr="10.0.0.1")
     assert store.get("alice").locked_until is not None
     capsys.readouterr()
     users(url, "list")

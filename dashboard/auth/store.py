@@ -11,8 +11,8 @@ the one before it (portal.auditchain), so a change made behind the triggers' bac
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,11 +23,13 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -38,6 +40,7 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.auth.roles import parse_roles, permissions_of
+from dashboard.auth.throttle import Refusal, Throttle, counters_for
 from portal import auditchain
 from portal.config import AuthConfig
 from portal.db import read_frame, warehouse_engine
@@ -58,6 +61,26 @@ users = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+login_counters = Table(
+    "login_counters",
+    auth_metadata,
+    Column("key", String(255), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+"""Wrong-password counters (dashboard.auth.throttle) when no Redis is configured; seconds since the epoch."""
+
+portal_sessions = Table(
+    "portal_sessions",
+    auth_metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+"""Signed-in sessions, by the SHA-256 of their id (the cookie holds the id): deleted at sign-out, dead
+after `auth.absolute_hours` however busy. A copied cookie dies with its row."""
 
 audit_log = Table(
     "audit_log",
@@ -122,7 +145,7 @@ class SignIn:
             return f"Too many wrong passwords: wait {self.retry_after} s and try again."
         if self.outcome in (Outcome.LOCKED, Outcome.LOCKED_NOW):
             minutes = max(1, -(-self.retry_after // 60))
-            return f"This user is locked after repeated wrong passwords; try again in {minutes} min."
+            return f"Too many failed sign-ins; try again in {minutes} min."
         return "Wrong username or password."
 
 
@@ -142,12 +165,17 @@ def check_password(password: str) -> str:
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 class UserStore:
     """The users of one warehouse, and the audit trail of what they did."""
 
     def __init__(self, url: str, policy: AuthConfig | None = None) -> None:
         self.engine = warehouse_engine(url)
         self.policy = policy or AuthConfig()
+        self.throttle = Throttle(counters_for(self.engine, login_counters), self.policy)
 
     def _user(self, row) -> User:
         return User(
@@ -222,6 +250,8 @@ class UserStore:
         if active:
             values.update(failed_logins=0, locked_until=None)
         self._change(name, "user_enabled" if active else "user_disabled", values, {}, actor, remote_addr)
+        if active:
+            self.throttle.unlock(check_name(name))
 
     def set_password(
         self, name: str, password: str, *, actor: str, remote_addr: str | None = None, check: bool = True
@@ -235,6 +265,48 @@ class UserStore:
             "locked_until": None,
         }
         self._change(name, "user_password_reset", values, {}, actor, remote_addr)
+        self.throttle.unlock(check_name(name))
+
+    def unlock(self, name: str, *, actor: str, address: str | None = None, remote_addr: str | None = None) -> None:
+        """Clear a user's wrong-password counters at every address (and, given one, that address's own)."""
+        name = check_name(name)
+        detail = {"address": address} if address else {}
+        self._change(name, "user_unlocked", {"failed_logins": 0, "locked_until": None}, detail, actor, remote_addr)
+        self.throttle.unlock(name, address)
+
+    def open_session(self, name: str) -> str:
+        """A new session of a signed-in user: its id, for the cookie; expired sessions are dropped."""
+        session_id, now = secrets.token_urlsafe(32), _now()
+        with self.engine.begin() as connection:
+            connection.execute(delete(portal_sessions).where(portal_sessions.c.expires_at <= now))
+            connection.execute(
+                insert(portal_sessions).values(
+                    id_hash=_session_hash(session_id),
+                    user_name=name,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=self.policy.absolute_hours),
+                )
+            )
+        return session_id
+
+    def session_user(self, name: str, session_id: str) -> User | None:
+        """The user of a live session (not ended, not past its absolute lifetime), or None."""
+        statement = (
+            select(users)
+            .join(portal_sessions, portal_sessions.c.user_name == users.c.name)
+            .where(
+                users.c.name == name,
+                portal_sessions.c.id_hash == _session_hash(session_id),
+                portal_sessions.c.expires_at > _now(),
+            )
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return self._user(row) if row else None
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(portal_sessions).where(portal_sessions.c.id_hash == _session_hash(session_id)))
 
     def password_matches(self, name: str, password: str) -> bool:
         with self.engine.connect() as connection:
@@ -255,69 +327,59 @@ class UserStore:
         if admins == {check_name(name)}:
             raise UserError(f"{name!r} is the last active admin; make another admin first")
 
-    def authenticate(
-        self, name: str, password: str, *, remote_addr: str | None = None, via: str = "form", now=None
-    ) -> SignIn:
-        """Check a password, slowing down and then locking a user after repeated wrong ones.
+    def authenticate(self, name: str, password: str, *, remote_addr: str | None = None, via: str = "form") -> SignIn:
+        """Check a password, throttled per name and address and per address (dashboard.auth.throttle).
 
-        Every outcome is written to the audit log. A refused attempt while the user must wait or is
-        locked does not even look at the password, so guessing gains nothing.
+        Every outcome is written to the audit log. An attempt over a limit is refused before the
+        password is looked at, so guessing gains nothing; every other one, for a real name or not,
+        checks a password hash, so neither the answer nor its time tells which names exist.
         """
-        now = now or _now()
-        policy = self.policy
         key = (name or "").strip().lower()[:64]
-        with self.engine.begin() as connection:
+        address = remote_addr or "-"
+        refusal = self.throttle.refusal(key, address)
+        attempt = 0
+        if refusal is None:
+            attempt, refusal = self.throttle.reserve(key, address)
+        if refusal is not None:
+            return self._refused(key, refusal, remote_addr, via)
+        with self.engine.connect() as connection:
             row = connection.execute(select(users).where(users.c.name == key)).first()
-            if row is None:
-                check_password_hash(_DUMMY_HASH, password or "")
-                record(
-                    connection, key or "-", "sign_in_failed", key, {"reason": "unknown user", "via": via}, remote_addr
-                )
-                return SignIn(Outcome.WRONG)
-            if row.locked_until and now < row.locked_until:
-                left = math.ceil((row.locked_until - now).total_seconds())
-                record(
-                    connection, key, "sign_in_failed", key, {"reason": "locked", "via": via}, remote_addr=remote_addr
-                )
-                return SignIn(Outcome.LOCKED, retry_after=left)
-            failures = row.failed_logins or 0
-            if failures >= policy.slow_after and row.last_failed_at is not None:
-                ready_at = row.last_failed_at + timedelta(seconds=2 ** (failures - policy.slow_after + 1))
-                if now < ready_at:
-                    left = math.ceil((ready_at - now).total_seconds())
-                    record(
-                        connection,
-                        key,
-                        "sign_in_failed",
-                        key,
-                        {"reason": "too fast", "via": via},
-                        remote_addr=remote_addr,
-                    )
-                    return SignIn(Outcome.WAIT, retry_after=left)
-            if not check_password_hash(row.password_hash, password or ""):
-                return self._wrong(connection, key, failures + 1, now, remote_addr, via)
-            connection.execute(update(users).where(users.c.name == key).values(failed_logins=0, locked_until=None))
+        matches = check_password_hash(row.password_hash if row else _DUMMY_HASH, password or "")
+        if row is None or not matches:
+            return self._wrong(key, row is not None, attempt, remote_addr, via)
+        self.throttle.succeeded(key, address)
+        with self.engine.begin() as connection:
             if not row.active:
                 record(
                     connection, key, "sign_in_failed", key, {"reason": "disabled", "via": via}, remote_addr=remote_addr
                 )
                 return SignIn(Outcome.DISABLED)
             record(connection, key, "sign_in", key, {"via": via}, remote_addr=remote_addr)
-            return SignIn(Outcome.OK, self._user(row))
+        return SignIn(Outcome.OK, self._user(row))
 
-    def _wrong(self, connection: Connection, key: str, failures: int, now: datetime, remote_addr, via: str) -> SignIn:
-        policy = self.policy
-        detail = {"reason": "wrong password", "via": via}
-        record(connection, key, "sign_in_failed", key, detail, remote_addr=remote_addr)
-        if failures >= policy.lock_after:
-            until = now + timedelta(minutes=policy.lock_minutes)
-            connection.execute(
-                update(users).where(users.c.name == key).values(failed_logins=0, last_failed_at=now, locked_until=until)
-            )
-            record(connection, key, "user_locked", key, {"minutes": policy.lock_minutes}, remote_addr=remote_addr)
-            return SignIn(Outcome.LOCKED_NOW, retry_after=policy.lock_minutes * 60)
-        connection.execute(update(users).where(users.c.name == key).values(failed_logins=failures, last_failed_at=now))
-        return SignIn(Outcome.WRONG)
+    def _refused(self, key: str, refusal: Refusal, remote_addr: str | None, via: str) -> SignIn:
+        detail = {"reason": refusal.reason, "via": via}
+        with self.engine.begin() as connection:
+            record(connection, key or "-", "sign_in_failed", key, detail, remote_addr=remote_addr)
+        return SignIn(Outcome.WAIT if refusal.wait else Outcome.LOCKED, retry_after=refusal.retry_after)
+
+    def _wrong(self, key: str, known: bool, attempt: int, remote_addr: str | None, via: str) -> SignIn:
+        address = remote_addr or "-"
+        detail = {"reason": "wrong password" if known else "unknown user", "via": via}
+        locks = self.throttle.locks(attempt)
+        if not locks:  # counters first: on SQLite a second writer would wait for this transaction
+            self.throttle.failed(key, address, attempt)
+        left = self.throttle.lock_retry(key, address) if locks else 0
+        with self.engine.begin() as connection:
+            record(connection, key or "-", "sign_in_failed", key, detail, remote_addr=remote_addr)
+            if not locks:
+                return SignIn(Outcome.WRONG)
+            until = _now() + timedelta(seconds=left)
+            if known:  # shown on the Users page and by `users list`; the lock itself is the counter's
+                connection.execute(update(users).where(users.c.name == key).values(locked_until=until))
+            detail = {"minutes": self.policy.lock_minutes, "address": address}
+            record(connection, key or "-", "user_locked", key, detail, remote_addr=remote_addr)
+        return SignIn(Outcome.LOCKED_NOW, retry_after=left)
 
     def audit(self, actor: str, action: str, target: str | None = None, detail: dict | None = None, **extra) -> None:
         with self.engine.begin() as connection:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template_string, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
 
 from dashboard.auth.guard import actor, audit_refusal, page_allowed, page_template, remote_addr
 from dashboard.auth.hardening import secure_cookies
@@ -30,18 +32,28 @@ SECRET_FILE = DATA_DIR / "secret_key"
 SCRIPT_PATHS = ("/export/", "/admin/audit.csv")
 """CSV routes scripts call: HTTP Basic is accepted there, and a signed-out caller gets 401, not a redirect."""
 REALM = 'Basic realm="Billing portal analytics", charset="UTF-8"'
+BASIC_RESULT = "portal.basic_sign_in"
+"""Where the request keeps its HTTP Basic sign-in, for the gate to answer a throttled one 429."""
+CSRF_REFUSAL = "the sign-in form expired or did not come from this site: reload /login and sign in again"
+"""A login POST without the form's token (Flask-WTF's, bound to the session): a page elsewhere
+cannot sign a browser in as someone else. Dash's callbacks need none: they are same-origin XHR
+with a SameSite=Lax cookie, which a cross-site form or script cannot send."""
+THROTTLED = frozenset({Outcome.WAIT, Outcome.LOCKED, Outcome.LOCKED_NOW})
+"""Refusals that answer 429 with Retry-After, alike for every name, real or not."""
 
 blueprint = Blueprint("auth", __name__)
 
 
 class SignedInUser:
-    """The Flask-Login user: the stored user plus its session token, so a password reset, a role
-    change or disabling the user ends every session it had."""
+    """The Flask-Login user: the stored user, its session token (so a password reset, a role change or
+    disabling the user ends every session it had) and the server-side id of this session (so signing
+    out, or its absolute lifetime, ends it even for a copied cookie). HTTP Basic has no session id."""
 
     is_anonymous = False
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, session_id: str | None = None) -> None:
         self.user = user
+        self.session_id = session_id
         self.name = user.name
         self.roles = user.roles
         self.permissions = user.permissions
@@ -55,7 +67,7 @@ class SignedInUser:
         return self.user.active
 
     def get_id(self) -> str:
-        return f"{self.user.name}:{self.user.session_token}"
+        return f"{self.user.name}:{self.user.session_token}:{self.session_id}"
 
 
 def store() -> UserStore:
@@ -108,11 +120,11 @@ def install(server: Flask, config: Config) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> SignedInUser | None:
-        name, _, token = user_id.partition(":")
-        user = users.get(name)
+        name, token, session_id = ([*user_id.split(":", 2), "", ""])[:3]
+        user = users.session_user(name, session_id) if session_id else None
         if user is None or not user.active or user.session_token != token:
             return None
-        return SignedInUser(user)
+        return SignedInUser(user, session_id)
 
     @manager.request_loader
     def basic_user(req) -> SignedInUser | None:
@@ -123,6 +135,7 @@ def install(server: Flask, config: Config) -> None:
         result = users.authenticate(
             credentials.username or "", credentials.password or "", remote_addr=req.remote_addr, via="basic"
         )
+        req.environ[BASIC_RESULT] = result
         return SignedInUser(result.user) if result.outcome is Outcome.OK else None
 
     server.register_blueprint(blueprint)
@@ -144,6 +157,9 @@ def _gate():
         return None
     if not current_user.is_authenticated:
         if path.startswith(SCRIPT_PATHS):
+            refused = request.environ.get(BASIC_RESULT)
+            if refused is not None and refused.outcome in THROTTLED:
+                return plain_response(429, refused.message, **{"Retry-After": str(refused.retry_after)})
             return plain_response(
                 401, "sign in required: use HTTP Basic with a portal user", **{"WWW-Authenticate": REALM}
             )
@@ -182,22 +198,34 @@ def login():
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(target)
-        return render_template_string(LOGIN_PAGE, error=None, name="", next=target)
+        return render_template_string(LOGIN_PAGE, error=None, name="", next=target, csrf=generate_csrf())
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return plain_response(400, CSRF_REFUSAL)
     name = (request.form.get("username") or "").strip()
     result = store().authenticate(name, request.form.get("password") or "", remote_addr=request.remote_addr)
     if result.outcome is not Outcome.OK:
-        page = render_template_string(LOGIN_PAGE, error=result.message, name=name, next=target)
-        return Response(page, status=429 if result.outcome is Outcome.WAIT else 401, mimetype="text/html")
+        page = render_template_string(LOGIN_PAGE, error=result.message, name=name, next=target, csrf=generate_csrf())
+        if result.outcome in THROTTLED:
+            return Response(page, status=429, mimetype="text/html", headers={"Retry-After": str(result.retry_after)})
+        return Response(page, status=401, mimetype="text/html")
     session.clear()
-    login_user(SignedInUser(result.user))
+    login_user(SignedInUser(result.user, store().open_session(result.user.name)))
     session.permanent = True
     return redirect(target)
 
 
 @blueprint.route("/logout", methods=["GET", "POST"])
 def logout():
+    """POST only (the navbar's form): a link or an image elsewhere cannot sign anyone out. GET is
+    routed here only to answer 405, rather than fall through to Dash's catch-all page route."""
+    if request.method != "POST":
+        return plain_response(405, "sign out with POST (the Sign out button)", Allow="POST")
     if current_user.is_authenticated:
         store().audit(actor(), "sign_out", actor(), remote_addr=remote_addr())
+        if current_user.session_id:
+            store().end_session(current_user.session_id)
     logout_user()
     session.clear()
     return redirect("/login")
@@ -218,6 +246,7 @@ LOGIN_PAGE = """<!doctype html>
 <form method="post" action="/login" class="card card-body shadow-sm" id="login-form">
   {% if error %}<div class="alert alert-danger py-2" role="alert" id="login-error">{{ error }}</div>{% endif %}
   <input type="hidden" name="next" value="{{ next }}">
+  <input type="hidden" name="csrf_token" value="{{ csrf }}">
   <label class="form-label" for="username">Username</label>
   <input class="form-control mb-3" id="username" name="username" value="{{ name }}"
          autocomplete="username" autocapitalize="none" required autofocus>

@@ -1,7 +1,7 @@
 """Command line: `python -m dashboard users ...` manages who may sign in, from a shell on the server.
 
 It is the way back in when nobody can sign in as an admin (a forgotten password, the last admin
-locked out), and a way to script accounts. Every change goes through `UserStore`, so it is checked
+locked out: `users unlock admin`), and a way to script accounts. Every change goes through `UserStore`, so it is checked
 and audited exactly as on the Users page; the actor recorded is `cli:<OS user>`, so the audit log
 tells a shell change from a change made in the browser.
 
@@ -128,6 +128,13 @@ def _reset_password(args: argparse.Namespace, stdin: TextIO) -> int:
     return 0
 
 
+def _unlock(args: argparse.Namespace, _stdin: TextIO) -> int:
+    name = check_name(args.name)
+    open_store(args).unlock(name, actor=actor(), address=args.address)
+    print(f"unlocked {name}" + (f" and address {args.address}" if args.address else ""))
+    return 0
+
+
 def _when(value) -> str:
     return "-" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(TIME_FORMAT)
 
@@ -190,6 +197,10 @@ def _user_commands(users: argparse.ArgumentParser) -> None:
         toggle = commands.add_parser(name, help=text)
         toggle.add_argument("name", metavar="NAME")
         toggle.set_defaults(handler=_set_active(active))
+    unlock = commands.add_parser("unlock", help="clear a user's wrong-password counters at every address")
+    unlock.add_argument("name", metavar="NAME")
+    unlock.add_argument("--address", metavar="ADDR", help="also clear this address's own counter of wrong passwords")
+    unlock.set_defaults(handler=_unlock)
     reset = commands.add_parser("reset-password", help="set a new password (and unlock the user)")
     reset.add_argument("name", metavar="NAME")
     _password_source(reset, generate=True)

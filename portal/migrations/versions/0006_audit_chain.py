@@ -9,7 +9,7 @@ SQLite's `INSERT OR REPLACE` (and `REPLACE INTO`) deletes the row it replaces wi
 delete trigger, so a new trigger refuses any insert whose `entry_id` is taken.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from alembic import op
 from portal import auditchain
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
