@@ -370,13 +370,13 @@ class UserStore:
         if not locks:  # counters first: on SQLite a second writer would wait for this transaction
             self.throttle.failed(key, address, attempt)
         left = self.throttle.lock_retry(key, address) if locks else 0
-        with self.engine.begin() as connection:
+        with self.engine.begin() as connection:  # audit entries last: they take the audit log's lock
+            if locks and known:  # shown on the Users page and by `users list`; the lock itself is the counter's
+                until = _now() + timedelta(seconds=left)
+                connection.execute(update(users).where(users.c.name == key).values(locked_until=until))
             record(connection, key or "-", "sign_in_failed", key, detail, remote_addr=remote_addr)
             if not locks:
                 return SignIn(Outcome.WRONG)
-            until = _now() + timedelta(seconds=left)
-            if known:  # shown on the Users page and by `users list`; the lock itself is the counter's
-                connection.execute(update(users).where(users.c.name == key).values(locked_until=until))
             detail = {"minutes": self.policy.lock_minutes, "address": address}
             record(connection, key or "-", "user_locked", key, detail, remote_addr=remote_addr)
         return SignIn(Outcome.LOCKED_NOW, retry_after=left)
