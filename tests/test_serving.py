@@ -4,6 +4,7 @@ cookies by default when not bound to loopback, and HSTS with them."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import requests
 
 from dashboard.auth.hardening import secure_cookies
 from tests.conftest import config_for
+from tests.signin import csrf_token
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRANSPORT_VARIABLES = ("PORTAL_HOST", "PORTAL_SECURE_COOKIES", "PORTAL_PROXY_HOPS")
@@ -78,7 +80,10 @@ def test_loopback_serving_sends_no_hsts(make_app, demo_warehouse, transport):
 
 def failed_sign_in_address(app, **headers) -> str | None:
     name = f"proxy-test-{time.monotonic_ns()}"
-    app.server.test_client().post("/login", data={"username": name, "password": "wrong"}, headers=headers)
+    client = app.server.test_client()
+    form = {"csrf_token": csrf_token(client), "username": name, "password": "wrong"}
+    with app.server.app_context():
+        client.post("/login", data=form, headers=headers)
     entries = app.server.extensions["portal_users"].audit_entries(target=name)
     return entries["remote_addr"].iloc[0]
 
@@ -126,12 +131,16 @@ def test_gunicorn_serves_the_app_as_the_readme_runs_it(demo_warehouse, tmp_path)
         assert answer is not None, process.stdout.read() if process.poll() is not None else "no answer in 60 s"
         assert answer.status_code == 200 and "Sign in" in answer.text
         assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
-        session = requests.Session()
-        signed = session.post(
+        # As a browser behind the TLS proxy: the form's token, and its session cookie sent back though Secure.
+        form = requests.get(f"http://127.0.0.1:{port}/login", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in form.cookies)
+        signed = requests.post(
             f"http://127.0.0.1:{port}/login",
-            data={"username": "admin", "password": "a long admin password"},
-            headers={"X-Forwarded-Proto": "https"},
+            data={"username": "admin", "password": "a long admin password", "csrf_token": token},
+            headers={"X-Forwarded-Proto": "https", "Cookie": cookie},
             allow_redirects=False,
+            timeout=30,
         )
         assert signed.status_code == 302
         assert "secure" in signed.headers["Set-Cookie"].lower()
