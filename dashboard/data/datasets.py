@@ -34,7 +34,8 @@ def view_file_name(name: str, filters: Filters) -> str:
     """Names that say what the file holds, so a folder of exports stays legible."""
     parts = [name, filters.start.isoformat(), filters.end.isoformat(), filters.grain, filters.segment or "all-segments"]
     safe = "_".join(parts)
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in safe) + ".csv"
+    # ASCII only: a header is sent as latin-1, and a segment in another script failed the response
+    return "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "-" for ch in safe) + ".csv"
 
 
 class Dataset(NamedTuple):
