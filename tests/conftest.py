@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from dash import Dash
 from dash.development.base_component import Component
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from dashboard.data.warehouse import Warehouse
@@ -16,6 +17,17 @@ from portal.config import Config
 from tests.builders import write_source
 from tests.page_tree import render_page
 from tests.signin import Clock, signed_in
+
+settings.register_profile(
+    "portal",
+    max_examples=30,
+    deadline=None,
+    # the property tests share session-scoped apps and warehouses; nothing is reset between examples
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("thorough", parent=settings.get_profile("portal"), max_examples=1_000)
+settings.load_profile(os.environ.get("PORTAL_HYPOTHESIS_PROFILE", "portal"))
+"""A few dozen examples per property keeps the suite fast; PORTAL_HYPOTHESIS_PROFILE=thorough digs deeper."""
 
 PG_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 

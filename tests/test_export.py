@@ -215,6 +215,16 @@ def test_file_name_carries_dataset_range_grain_and_segment(client):
     )
 
 
+def test_a_segment_in_another_script_gives_an_ascii_header(client):
+    # Regression (found by tests/test_properties.py): headers go out as latin-1, so a WSGI server
+    # failed the response for a segment written in another script.
+    response = client.get("/export/lockouts.csv?start=2025-01-01&end=2025-01-31&segment=%E1%A8%80r%C3%A9s")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    disposition.encode("ascii")
+    assert "filename*=UTF-8''lockouts_2025-01-01_2025-01-31_day_%E1%A8%80r%C3%A9s.csv" in disposition
+
+
 @pytest.mark.parametrize(
     ("segment", "fallback", "encoded"),
     [("Geschäft", "Geschaft", "Gesch%C3%A4ft"), ("業務", "--", "%E6%A5%AD%E5%8B%99")],
@@ -245,6 +255,9 @@ def test_a_non_ascii_segment_names_the_file_in_rfc_6266_form(client, segment, fa
         ("/export/activity.csv", "needs an account parameter"),
         ("/export/most_locked.csv?limit=0", "limit must be a whole number from 1 to 100000, got '0'"),
         ("/export/most_locked.csv?limit=ten", "limit must be a whole number from 1 to 100000, got 'ten'"),
+        # a digit to str.isdigit, not to int(): was a 500 (found by tests/test_properties.py)
+        ("/export/most_locked.csv?limit=%C2%B2", "limit must be a whole number from 1 to 100000, got '²'"),
+        ("/export/accounts.csv?hour=%C2%B2", "hour must be a whole number from 0 to 23"),
     ],
 )
 def test_a_bad_parameter_is_a_400_with_one_line(client, query, message):

@@ -42,7 +42,8 @@ def parse_int(args: Mapping[str, str], name: str, low: int, high: int) -> int | 
     text = (args.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int()
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise BadParameter(f"{name} must be a whole number from {low} to {high}, got {text!r}")
     return int(text)
 
