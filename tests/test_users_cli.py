@@ -356,3 +356,16 @@ def test_without_portal_admin_password_no_admin_is_made_beside_existing_users(ur
     monkeypatch.delenv("PORTAL_ADMIN_PASSWORD", raising=False)
     make_app(config_for("sqlite://", url))
     assert UserStore(url).get(FIRST_ADMIN) is None
+
+
+def test_a_tools_user_gets_a_fresh_password_and_its_role_back_each_run(url):
+    """The page bench and the load test sign in as their own user: made once, re-enabled after."""
+    store = UserStore(url)
+    first = store.tool_password("bench", "analyst", actor="bench")
+    store.set_roles("bench", "viewer", actor="someone")
+    store.set_active("bench", False, actor="someone")
+    second = store.tool_password("bench", "analyst", actor="bench")
+    assert first != second
+    assert store.authenticate("bench", first).outcome is not Outcome.OK
+    signed = store.authenticate("bench", second)
+    assert signed.outcome is Outcome.OK and signed.user.roles == ("analyst",)

@@ -267,6 +267,18 @@ class UserStore:
         self._change(name, "user_password_reset", values, {}, actor, remote_addr)
         self.throttle.unlock(check_name(name))
 
+    def tool_password(self, name: str, roles: str, *, actor: str) -> str:
+        """A fresh random password for a tool's own user (the page bench, the load test), made or
+        re-enabled with `roles` for this run; every change is audited as any other."""
+        password = secrets.token_urlsafe(18)
+        if self.get(name) is None:
+            self.add(name, roles, password, actor=actor)
+        else:
+            self.set_roles(name, roles, actor=actor)
+            self.set_password(name, password, actor=actor)
+            self.set_active(name, True, actor=actor)
+        return password
+
     def unlock(self, name: str, *, actor: str, address: str | None = None, remote_addr: str | None = None) -> None:
         """Clear a user's wrong-password counters at every address (and, given one, that address's own)."""
         name = check_name(name)

@@ -14,7 +14,6 @@ and a fresh random password; the user is disabled again when the run ends.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import threading
 import time
@@ -74,17 +73,6 @@ def bench_pages(account: str) -> list[str]:
     return [*(page["path"] for page in nav_pages() if page.get("permission") in allowed), account_href(account)]
 
 
-def bench_password(users) -> str:
-    """A fresh password for the bench user, made or re-enabled for this run only."""
-    password = secrets.token_urlsafe(16)
-    if users.get(BENCH_USER) is None:
-        users.add(BENCH_USER, BENCH_ROLE, password, actor="bench")
-    else:
-        users.set_password(BENCH_USER, password, actor="bench")
-        users.set_active(BENCH_USER, True, actor="bench")
-    return password
-
-
 def sign_in(driver, base: str, password: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -141,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     driver = _browser()
     try:
         base = f"http://127.0.0.1:{args.port}"
-        sign_in(driver, base, bench_password(users))
+        sign_in(driver, base, users.tool_password(BENCH_USER, BENCH_ROLE, actor="bench"))
         print(f"warehouse {config.warehouse.url}: {accounts:,} accounts; medians of {args.repeat} loads of each page")
         print(f"{'page':<28}{'first render (s)':>18}{'just after a load (s)':>24}")
         for page in pages:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -203,21 +202,6 @@ def choose_warehouse() -> str:
     return prepare_demo(load_config()).warehouse.url
 
 
-def load_user_password(warehouse_url: str) -> str:
-    """A fresh random password for the load-test analyst, made or re-enabled for this run."""
-    from dashboard.auth.store import UserStore
-
-    users = UserStore(warehouse_url)
-    password = secrets.token_urlsafe(18)
-    if users.get(LOAD_USER) is None:
-        users.add(LOAD_USER, LOAD_ROLE, password, actor="loadtest")
-    else:
-        users.set_roles(LOAD_USER, LOAD_ROLE, actor="loadtest")
-        users.set_password(LOAD_USER, password, actor="loadtest")
-        users.set_active(LOAD_USER, True, actor="loadtest")
-    return password
-
-
 def wait_healthy(base: str, server: subprocess.Popen, timeout: float = 180) -> None:
     began = time.monotonic()
     while time.monotonic() - began < timeout:
@@ -243,8 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
+    from dashboard.auth.store import UserStore
+
     warehouse_url = choose_warehouse()
-    password = load_user_password(warehouse_url)
+    password = UserStore(warehouse_url).tool_password(LOAD_USER, LOAD_ROLE, actor="loadtest")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
