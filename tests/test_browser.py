@@ -111,10 +111,19 @@ def wait_for_url(browser, predicate, seconds: float = 10) -> str:
     raise AssertionError(f"URL never matched; still {browser.driver.current_url}")
 
 
-def choose(browser, dropdown_id: str, value: str) -> None:
-    browser.find_element(f"#{dropdown_id}").click()
-    option = browser.find_element(f"[role=option] input[value='{value}']")
-    option.find_element(By.XPATH, "./../..").click()
+def choose(browser, dropdown_id: str, value: str, tries: int = 3) -> None:
+    """Pick a dropdown option once the page has settled; a re-render that replaces the dropdown under
+    the click (the page redrawn for the previous choice) is waited out and the choice made again."""
+    for attempt in range(tries):
+        settle(browser)
+        try:
+            browser.find_element(f"#{dropdown_id}").click()
+            option = browser.find_element(f"[role=option] input[value='{value}']")
+            option.find_element(By.XPATH, "./../..").click()
+            return
+        except StaleElementReferenceException:
+            if attempt == tries - 1:
+                raise
 
 
 @pytest.mark.parametrize("name", list(PAGES))
