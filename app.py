@@ -50,13 +50,15 @@ def main() -> int:
 
 
 def served_app(config: Config):
-    """The app as a server runs it: with the daily tables kept in memory, re-read after each load."""
+    """The app as a server runs it: the daily tables kept in memory and the default pages drawn, after each load."""
     from dashboard.data import daily_cache
     from dashboard.data.warehouse import Warehouse
+    from dashboard.web import page_cache
     from dashboard.web.app import create_app
 
     app = create_app(config)
-    daily_cache.keep_warm(Warehouse(config.warehouse.url).engine)
+    warehouse = Warehouse(config.warehouse.url)
+    daily_cache.keep_warm(warehouse.engine, after_new_load=lambda: page_cache.warm(app.server, warehouse))
     return app
 
 

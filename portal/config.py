@@ -22,6 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WAREHOUSE_URL = f"sqlite:///{DATA_DIR / 'warehouse.sqlite'}"
 DEMO_SOURCE_URL = f"sqlite:///{DATA_DIR / 'demo_source.sqlite'}"
+REDIS_URL_VARIABLE = "PORTAL_REDIS_URL"
+"""Where the state every server worker must share lives (sign-in throttle, rendered pages); unset: none."""
 
 WEB_USER_COLUMNS = (
     "account_number",
@@ -193,3 +195,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         return Config.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_one_line(error, origin)) from None
+
+
+def redis_url() -> str | None:
+    """The Redis every worker shares, from `PORTAL_REDIS_URL`; None when unset (each falls back on its own)."""
+    return os.environ.get(REDIS_URL_VARIABLE) or None

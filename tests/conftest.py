@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from dashboard.data.warehouse import Warehouse
+from dashboard.web import page_cache
 from portal.config import Config
 from tests.builders import write_source
 from tests.page_tree import render_page
@@ -46,6 +47,22 @@ def _answers(url: str) -> bool:
         return True
     except Exception:
         return False
+
+
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable() -> str:
+    """The test Redis URL, skipping the test when Redis does not answer (failing it where CI requires Redis)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("PORTAL_REQUIRE_REDIS"):
+            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +217,9 @@ def dash_app(demo_warehouse):
 
     app = create_app(config_for("sqlite://", demo_warehouse))
     app.server.test_client().get("/login")  # the first request: Dash sets the server up, Pages adds its router
+    # Page tests read the component tree a layout draws; a kept page comes back as its JSON instead, so
+    # this app draws every time (tests/test_page_cache.py covers keeping, on apps of its own).
+    app.server.extensions.pop(page_cache.EXTENSION)
     return app
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import threading
 import time
@@ -22,22 +21,10 @@ from sqlalchemy import create_engine, text
 from dashboard.auth.store import Outcome, UserStore
 from dashboard.cli import users as users_cli
 from portal.config import AuthConfig
+from tests.conftest import REDIS_URL, redis_reachable
 from tests.signin import Clock, csrf_token, make_user, password_of
 
 PASSWORD = "alice's long password"
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def redis_reachable() -> str:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("PORTAL_REQUIRE_REDIS"):
-            pytest.fail(f"Redis is required but not reachable at {REDIS_URL}")
-        pytest.skip("Redis not reachable")
-    return REDIS_URL
 
 
 @pytest.fixture(params=["warehouse", "redis"])

@@ -24,7 +24,6 @@ on the warehouse's `login_counters` table, for deployments without Redis.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -34,9 +33,8 @@ from sqlalchemy import Table, case, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.config import AuthConfig
+from portal.config import AuthConfig, redis_url
 
-REDIS_URL_VARIABLE = "PORTAL_REDIS_URL"
 REDIS_PREFIX = "portal-sign-in"
 PRUNE_EVERY = 256
 """Expired counter rows are deleted on every this many increments (by one worker)."""
@@ -147,7 +145,7 @@ class RedisCounters(RedisStorage):
 
 def counters_for(engine: Engine, table: Table) -> WarehouseCounters | RedisCounters:
     """Redis when `PORTAL_REDIS_URL` is set (shared by every worker and host), else the warehouse."""
-    url = os.environ.get(REDIS_URL_VARIABLE)
+    url = redis_url()
     if url:
         return RedisCounters(url, key_prefix=REDIS_PREFIX, socket_timeout=5)
     return WarehouseCounters(engine, table)

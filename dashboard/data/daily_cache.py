@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 from cachetools import LRUCache, cached
@@ -49,24 +49,34 @@ def whole_table(engine: Engine, table: Table, token: tuple) -> pd.DataFrame:
         return read_frame(connection, select(*table.columns))
 
 
-def warm(engine: Engine, tables: Iterable[Table] = DAILY_TABLES) -> None:
-    """Read the daily tables ahead of the first page view, so nobody waits for the first reads."""
+def warm(engine: Engine, tables: Iterable[Table] = DAILY_TABLES) -> tuple:
+    """Read the daily tables ahead of the first page view, so nobody waits for the first reads.
+
+    Returns the load token warmed (its run id is None before the first load: nothing to read)."""
     token = load_token(engine)
     if token[0] is None:
-        return
+        return token
     for table in tables:
         whole_table(engine, table, token)
+    return token
 
 
-def keep_warm(engine: Engine, every_seconds: float = 30.0) -> threading.Thread:
-    """Warm now and after each new load, from a daemon thread, so the first view after a load is quick too."""
+def keep_warm(
+    engine: Engine, every_seconds: float = 30.0, after_new_load: Callable[[], object] | None = None
+) -> threading.Thread:
+    """Warm now and after each new load, from a daemon thread, so the first view after a load is quick too;
+    `after_new_load` then runs once per load (the dashboard draws its default pages there)."""
 
     def loop() -> None:
+        seen = None
         while True:
             try:
-                warm(engine)
+                token = warm(engine)
+                if after_new_load is not None and token[0] is not None and token != seen:
+                    after_new_load()
+                seen = token
             except SQLAlchemyError as error:  # a load holding a lock, a restarting server: try again later
-                logger.warning("warming the daily tables failed: %s", first_line(error))
+                logger.warning("warming after a load failed: %s", first_line(error))
             time.sleep(every_seconds)
 
     thread = threading.Thread(target=loop, name="daily-cache-warmer", daemon=True)

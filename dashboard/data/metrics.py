@@ -7,6 +7,7 @@ account rows); every day column is a naive datetime at midnight, local to the co
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import date
 
@@ -40,14 +41,23 @@ def period_start(days: pd.Series, grain: str) -> pd.Series:
 
 
 def periods(filters: Filters) -> pd.DataFrame:
-    """Every calendar period overlapping start..end, labelled by its own first day, with its last day."""
-    first = period_start(pd.Series([filters.start_ts]), filters.grain).iloc[0]
-    step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1)}[
-        filters.grain
-    ]
-    starts = pd.date_range(first, filters.end_ts, freq=step)
+    """Every calendar period overlapping start..end, labelled by its own first day, with its last day.
+
+    A copy each call, since callers add their columns to it; the periods themselves are worked out
+    once per range and grain (a chart asks for them per trace)."""
+    return _periods(filters.start, filters.end, filters.grain).copy()
+
+
+_PERIOD_STARTS = {"day": "D", "week": "7D", "month": "MS"}
+_PERIOD_LENGTHS = {"day": pd.offsets.Day(0), "week": pd.offsets.Day(6), "month": pd.offsets.MonthEnd(0)}
+
+
+@functools.lru_cache(maxsize=512)
+def _periods(start: date, end: date, grain: str) -> pd.DataFrame:
+    first = period_start(pd.Series([pd.Timestamp(start)]), grain).iloc[0]
+    starts = pd.date_range(first, pd.Timestamp(end), freq=_PERIOD_STARTS[grain])
     frame = pd.DataFrame({"period_start": starts.astype("datetime64[us]")})
-    frame["period_end"] = (frame["period_start"] + step - pd.Timedelta(days=1)).astype("datetime64[us]")
+    frame["period_end"] = (starts + _PERIOD_LENGTHS[grain]).astype("datetime64[us]")
     return frame
 
 

@@ -8,10 +8,14 @@ no output path can leak what a role may not see.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
+from typing import TypeVar
 
 import pandas as pd
+from cachetools import LRUCache
 from sqlalchemy import Engine, func, literal, select
 
 from dashboard.data import daily_cache, metrics
@@ -48,6 +52,11 @@ HEATMAP_TYPES = ("password_reset", "password_reset_by_staff")
 """The heatmap shows resets of both kinds: the load on the portal and on the phones."""
 
 
+T = TypeVar("T")
+_per_load: LRUCache = LRUCache(maxsize=64)
+_per_load_lock = threading.Lock()
+
+
 class Warehouse:
     """Read access to one warehouse; cheap to create, the engine is shared per URL."""
 
@@ -61,6 +70,9 @@ class Warehouse:
 
     def extent(self) -> tuple[date, date] | None:
         """The first and last day with any data, the default range of every view."""
+        return self._once_per_load("extent", self._read_extent)
+
+    def _read_extent(self) -> tuple[date, date] | None:
         bounds = []
         with self.engine.connect() as connection:
             for column in (schema.daily_accounts.c.day, schema.daily_events.c.day):
@@ -71,14 +83,35 @@ class Warehouse:
     def segments(self) -> list[str]:
         """Every account's segment, read from daily_accounts: the same set, since each load counts every
         account there by its creation day, in ten thousand rows instead of a million (every page asks)."""
+        return list(self._once_per_load("segments", self._read_segments))
+
+    def _read_segments(self) -> tuple[str, ...]:
         da = schema.daily_accounts
         with self.engine.connect() as connection:
             rows = connection.execute(select(da.c.segment).distinct().order_by(da.c.segment))
-            return [row[0] for row in rows]
+            return tuple(row[0] for row in rows)
+
+    def _once_per_load(self, name: str, read: Callable[[], T]) -> T:
+        """What only a load changes, read once per load (a page asks for the extent three times)."""
+        token = self.load_token()
+        if token[0] is None:
+            return read()
+        key = (self.url, name, token)
+        with _per_load_lock:
+            if key in _per_load:
+                return _per_load[key]
+        value = read()
+        with _per_load_lock:
+            _per_load[key] = value
+        return value
 
     def last_load(self) -> datetime | None:
         with self.engine.connect() as connection:
             return connection.execute(select(func.max(schema.etl_runs.c.finished_at))).scalar_one_or_none()
+
+    def load_token(self) -> tuple:
+        """Which load the warehouse holds (see daily_cache.load_token): what every kept figure is keyed by."""
+        return daily_cache.load_token(self.engine)
 
     def rebuild_pending(self) -> bool:
         """Whether a migration asked for the figures to be loaded again and no full load has done it yet."""
@@ -87,7 +120,7 @@ class Warehouse:
 
     def _daily(self, table, filters: Filters, *, from_start: bool = True) -> pd.DataFrame:
         """A daily table's rows in the view (from its start, or from the first day for stocks)."""
-        rows = daily_cache.whole_table(self.engine, table, daily_cache.load_token(self.engine))
+        rows = daily_cache.whole_table(self.engine, table, self.load_token())
         keep = rows["day"] <= pd.Timestamp(filters.end)
         if from_start:
             keep &= rows["day"] >= pd.Timestamp(filters.start)

@@ -26,7 +26,7 @@ from dashboard.web.grids import ACCOUNT_GRID, account_columns, count_text, grid,
 from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import ACCOUNTS, clean_query, list_href
 
-register_page(__name__, ACCOUNTS, "Accounts", 6, Permission.VIEW_ACCOUNTS)
+register_page(__name__, ACCOUNTS, "Accounts", 6, Permission.VIEW_ACCOUNTS, warm=True)
 
 GRID_ID = {"type": ACCOUNT_GRID, "name": "accounts"}
 STATE_ID = "accounts-state"

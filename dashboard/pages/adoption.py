@@ -8,7 +8,7 @@ from dashboard.charts import adoption as charts
 from dashboard.web.layout import chart_card, download_link, drill_graph, page_layout, register_page
 from dashboard.web.urls import ADOPTION
 
-register_page(__name__, ADOPTION, "Adoption", 1, Permission.VIEW_CHARTS)
+register_page(__name__, ADOPTION, "Adoption", 1, Permission.VIEW_CHARTS, warm=True)
 
 SEGMENT_NOTE = (
     "Share of each segment's accounts with portal access as on the range's end (segment size in brackets). "

@@ -10,7 +10,7 @@ from dashboard.data.metrics import previous_range
 from dashboard.web.layout import SPARKLINE_CONFIG, chart_card, download_link, page_layout, register_page
 from dashboard.web.urls import KPI_PAGES, OVERVIEW, page_href
 
-register_page(__name__, OVERVIEW, "Overview", 0, Permission.VIEW_CHARTS)
+register_page(__name__, OVERVIEW, "Overview", 0, Permission.VIEW_CHARTS, warm=True)
 
 
 def _page_name(path: str) -> str:

@@ -9,7 +9,7 @@ from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
 from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import LOCKOUTS
 
-register_page(__name__, LOCKOUTS, "Lockouts", 5, Permission.VIEW_CHARTS)
+register_page(__name__, LOCKOUTS, "Lockouts", 5, Permission.VIEW_CHARTS, warm=True)
 
 
 def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) -> html.Div:

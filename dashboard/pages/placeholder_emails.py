@@ -17,7 +17,7 @@ from dashboard.web.grids import paged_grid
 from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page_layout, register_page
 from dashboard.web.urls import PLACEHOLDER_EMAILS, clean_query, slice_href
 
-register_page(__name__, PLACEHOLDER_EMAILS, "Placeholder emails", 2, Permission.VIEW_CHARTS)
+register_page(__name__, PLACEHOLDER_EMAILS, "Placeholder emails", 2, Permission.VIEW_CHARTS, warm=True)
 
 
 class AccountList(NamedTuple):

@@ -22,7 +22,7 @@ from dashboard.web.layout import chart_card, download_link, page, register_page
 from dashboard.web.urls import QUALITY, clean_query
 from portal.vocabulary import unloaded_warning
 
-register_page(__name__, QUALITY, "Data quality", 7, Permission.VIEW_QUALITY)
+register_page(__name__, QUALITY, "Data quality", 7, Permission.VIEW_QUALITY, warm=True)
 
 LIST_LIMIT = 1_000
 """Rows shown in a list on the page; the page says when a list holds more, and the CSV has them all."""

@@ -20,7 +20,7 @@ from dashboard.web.grids import paged_grid
 from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import RECOVERY
 
-register_page(__name__, RECOVERY, "Recovery", 3, Permission.VIEW_CHARTS)
+register_page(__name__, RECOVERY, "Recovery", 3, Permission.VIEW_CHARTS, warm=True)
 
 
 REPEAT_COLUMNS = (

@@ -7,7 +7,7 @@ from dashboard.charts.resets import heatmap_figure, resets_figure
 from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
 from dashboard.web.urls import RESETS
 
-register_page(__name__, RESETS, "Resets", 4, Permission.VIEW_CHARTS)
+register_page(__name__, RESETS, "Resets", 4, Permission.VIEW_CHARTS, warm=True)
 
 
 def body(warehouse, filters):

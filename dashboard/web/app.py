@@ -14,7 +14,7 @@ from dashboard.auth import audit_owner, hardening, web
 from dashboard.auth.guard import guard_layout, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
-from dashboard.web import export, grids, plotly_bundle
+from dashboard.web import export, grids, page_cache, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
 from dashboard.web.layout import navbar, not_allowed
 from dashboard.web.urls import account_href, slice_href
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Dash:
     web.install(app.server, config)
     plotly_bundle.install(app.server)  # after the sign-in gate, which answers anonymous callers first
     hardening.install(app)
+    page_cache.install(app.server)
     app.server.register_blueprint(export.blueprint)
     _guard_pages(app)
     app.layout = shell

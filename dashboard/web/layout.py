@@ -13,6 +13,7 @@ from dashboard.auth.guard import actor, page_allowed
 from dashboard.auth.roles import Permission
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
+from dashboard.web import page_cache
 from dashboard.web.export import refusal
 from dashboard.web.urls import OVERVIEW, clean_query, export_href
 
@@ -162,6 +163,7 @@ PRODUCT = "Billing portal analytics"
 def register_page(module: str, path: str, name: str, order: int | None, permission: Permission, **extra) -> None:
     """Register a page with Dash: its path, its navbar name and place (None: not in the navbar), and the
     permission that opens it, which the navbar, the page guard and the sign-in gate all read from here.
+    `warm=True`: its default view is drawn for every role after each load (dashboard/web/page_cache.py).
 
     Named as Dash's own: Dash imports only the page files whose text contains `register_page`."""
     extra.setdefault("title", f"{name} · {PRODUCT}")
@@ -178,9 +180,16 @@ def page_layout(title: str, purpose: str, body, datasets: tuple[str, ...] = ()) 
     return layout
 
 
-def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None) -> html.Div:
-    """The frame of every page: title, freshness, filter bar, exports, then the page's own body."""
+def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None):
+    """The frame of every page: title, freshness, filter bar, exports, then the page's own body;
+    drawn once per view, permission set and load (dashboard/web/page_cache.py)."""
     warehouse = current_warehouse()
+    return page_cache.drawn(warehouse, title, query, lambda: _framed(warehouse, title, purpose, datasets, query, body))
+
+
+def _framed(
+    warehouse: Warehouse, title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body
+) -> html.Div:
     filters, problem = Filters.read(query, warehouse.extent())
     children = [
         html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2"),
