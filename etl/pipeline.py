@@ -40,7 +40,7 @@ from etl.transform import (
 from portal import rebuild, schema
 from portal.config import Config
 from portal.db import insert_frame, read_frame, warehouse_engine
-from portal.engine import WarehouseError, first_line, safe_url
+from portal.engine import WarehouseError, first_line, loading_page_cache, safe_url
 from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, QuarantineReason, unloaded_warning
 
 KEY_BATCH = 500
@@ -97,7 +97,8 @@ def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Pr
     accounts, web_quarantine = normalise_web_users(web_raw, config)
     load = _Load(config, source, log_table, warehouse, accounts, web_quarantine, len(web_raw), progress, began)
     try:
-        return _full_load(load) if watermark is None else _incremental_load(load, watermark)
+        with loading_page_cache():
+            return _full_load(load) if watermark is None else _incremental_load(load, watermark)
     except SQLAlchemyError as error:
         raise WarehouseError(
             f"loading warehouse {safe_url(config.warehouse.url)} failed: {first_line(error)}"

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -52,7 +55,33 @@ def open_engine(url: str) -> Engine:
         raise WarehouseError(f"cannot open warehouse {safe_url(url)}: {first_line(error)}") from None
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkout", _size_page_cache)
     return engine
+
+
+SERVING_CACHE_KIB = 16 * 1024
+"""The pages an SQLite connection keeps while serving. A server worker holds a connection per thread,
+and at 256 MiB each, counts over a million accounts grew every worker past 1 GB."""
+LOADING_CACHE_KIB = 256 * 1024
+"""The pages a load's connections keep: its reads and rewrites of whole tables are faster for it."""
+_cache_kib: ContextVar[int] = ContextVar("sqlite_cache_kib", default=SERVING_CACHE_KIB)
+
+
+@contextmanager
+def loading_page_cache() -> Iterator[None]:
+    """SQLite connections taken inside this block (by this thread: a load) keep 256 MiB of pages, and
+    give them back when the next holder takes them, since the size is set at every checkout."""
+    token = _cache_kib.set(LOADING_CACHE_KIB)
+    try:
+        yield
+    finally:
+        _cache_kib.reset(token)
+
+
+def _size_page_cache(dbapi_connection, _record, _proxy) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA cache_size=-{_cache_kib.get()}")
+    cursor.close()
 
 
 def _create_owner_only(path: Path) -> None:
@@ -72,7 +101,6 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages per connection
     cursor.execute("PRAGMA threads=2")  # a full load's index builds sort on both cores
     cursor.close()
 

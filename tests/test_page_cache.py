@@ -140,11 +140,32 @@ def test_warming_draws_each_roles_default_views_once_per_load(loaded, make_app):
     app = make_app(loaded)
     warehouse = Warehouse(loaded.warehouse.url)
     # viewer and support open the six chart pages and the account list; analyst and admin also /quality
-    assert page_cache.warm(app.server, warehouse) == 7 + 7 + 8 + 8
-    assert page_cache.warm(app.server, warehouse) == 0
+    assert page_cache.warm(app.server, warehouse, views=[{}]) == 7 + 7 + 8 + 8
+    assert page_cache.warm(app.server, warehouse, views=[{}]) == 0
 
     forget_lockouts_behind_the_apps_back(loaded.warehouse.url)
     assert "accounts locked in this range" in content(client_as(app, "viewer"), LOCKOUTS)
+
+
+def test_the_views_warmed_are_the_default_then_each_grain_and_segment_of_the_default_range():
+    assert page_cache.views_to_warm(["business"]) == [
+        {},
+        {"grain": "day"},
+        {"grain": "day", "segment": "business"},
+        {"grain": "week"},
+        {"grain": "week", "segment": "business"},
+        {"grain": "month"},
+        {"grain": "month", "segment": "business"},
+    ]
+
+
+def test_a_view_chosen_in_the_filter_bar_is_served_as_warmed(loaded, make_app):
+    app = make_app(loaded)
+    page_cache.warm(app.server, Warehouse(loaded.warehouse.url), views=[{"grain": "day", "segment": "business"}])
+    forget_lockouts_behind_the_apps_back(loaded.warehouse.url)
+    start, end = Warehouse(loaded.warehouse.url).extent()
+    spelled_out = f"?start={start}&end={end}&grain=day&segment=business"  # as the filter bar writes it
+    assert "The only account locked in this range" in content(client_as(app, "analyst"), LOCKOUTS, spelled_out)
 
 
 def test_nothing_is_kept_before_the_first_load(tmp_path, make_app, backend):

@@ -2,13 +2,18 @@
 
 The warehouse is `data/perf/warehouse.sqlite` (the 1M-account demo) when it exists, else the
 configured one (`PORTAL_WAREHOUSE_URL` or the config file), else the default `data/warehouse.sqlite`,
-written and loaded from the demo source first if it was never loaded (as `make run` does). A
-`loadtest` user with the analyst role gets a fresh random password; gunicorn serves `app:server`
-on a free loopback port with `PORTAL_SECURE_COOKIES=0` (plain HTTP on loopback); Locust runs
-headless against 127.0.0.1 only (`dashboard/cli/loadtest_users.py` says what each user does).
-Every gunicorn worker's RSS is sampled twice a second. The report (requests, failures, p50/p95/p99
-per kind, each worker's peak RSS, each target met or not) is printed and written to
-`data/loadtest/last.md`; the exit status is 0 when every target is met, 1 when one is not.
+written and loaded from the demo source first if it was never loaded (as `make run` does).
+
+Each simulated person signs in as a `loadtest-NN` analyst of their own with a fresh random password:
+fifty sign-ins of one name at once from one address are throttled as the parallel guessing they look
+like. gunicorn serves `app:server` on a free loopback port with `PORTAL_SECURE_COOKIES=0` (plain HTTP
+on loopback); Locust runs headless against 127.0.0.1 only (`dashboard/cli/loadtest_users.py` says
+what each user does). The workers share a Redis as in production (`PORTAL_REDIS_URL`, else the local
+one when it answers), emptied of kept pages first. Every worker's RSS is sampled twice a second.
+
+The report (requests, failures, p50/p95/p99 per kind, each worker's peak RSS, each target met or
+not) is printed and written to `data/loadtest/last.md`; the exit status is 0 when every target is
+met, 1 when one is not.
 """
 
 from __future__ import annotations
@@ -27,15 +32,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from portal.config import DATA_DIR, PROJECT_ROOT, load_config
+from dashboard.web.page_cache import KEY_PREFIX
+from portal.config import DATA_DIR, PROJECT_ROOT, load_config, redis_url
 
-LOAD_USER = "loadtest"
+LOAD_USER = "loadtest-{:02d}"
 LOAD_ROLE = "analyst"
 PERF_WAREHOUSE = DATA_DIR / "perf" / "warehouse.sqlite"
 REPORT = DATA_DIR / "loadtest" / "last.md"
 USERS_FILE = Path(__file__).with_name("loadtest_users.py")
 KINDS = ("page", "callback", "grid", "export", "login")
 MB = 1024 * 1024
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,38 @@ def wait_healthy(base: str, server: subprocess.Popen, timeout: float = 180) -> N
     raise TimeoutError(f"gunicorn did not answer {base}/health in {timeout:.0f}s")
 
 
+def shared_cache() -> str | None:
+    """The Redis the workers share, as in production: `PORTAL_REDIS_URL`, else the local one when it answers.
+
+    Its kept pages are emptied first, so every run starts as the first hour after a load does."""
+    import redis
+
+    url = redis_url() or LOCAL_REDIS
+    try:
+        connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+        stale = list(connection.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+        if stale:
+            connection.delete(*stale)
+    except redis.RedisError:
+        return None
+    return url
+
+
+def wait_warmed(cache: str, timeout: float = 900) -> str:
+    """Wait until a worker has drawn the pages every role opens first after a load; how long that took.
+
+    The people of this test arrive after the warming, as an office's do after a night's load."""
+    import redis
+
+    connection = redis.Redis.from_url(cache, socket_connect_timeout=2)
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if next(connection.scan_iter(match=f"{KEY_PREFIX}warmed:*", count=1000), None):
+            return f"{time.monotonic() - began:.0f}"
+        time.sleep(1)
+    raise TimeoutError(f"the workers did not finish warming in {timeout:.0f}s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.cli.loadtest", description=__doc__)
     parser.add_argument("--users", type=int, default=50)
@@ -230,11 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard.auth.store import UserStore
 
     warehouse_url = choose_warehouse()
-    password = UserStore(warehouse_url).tool_password(LOAD_USER, LOAD_ROLE, actor="loadtest")
+    store = UserStore(warehouse_url)
+    people = [LOAD_USER.format(n) for n in range(1, args.users + 1)]
+    credentials = "".join(f"{name}\t{store.tool_password(name, LOAD_ROLE, actor='loadtest')}\n" for name in people)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    cache = shared_cache()
+    warmed = "not waited for (no shared cache)"
     env = {
         **os.environ,
+        **({"PORTAL_REDIS_URL": cache} if cache else {}),
         "PORTAL_WAREHOUSE_URL": warehouse_url,
         "PORTAL_HOST": "127.0.0.1",
         "PORTAL_PROXY_HOPS": "0",
@@ -249,19 +293,24 @@ def main(argv: list[str] | None = None) -> int:
     sampler = RssSampler(server.pid)
     try:
         wait_healthy(base, server)
+        if cache:
+            print("waiting for a worker to warm the pages every role opens first ...", flush=True)
+            warmed = wait_warmed(cache)
         sampler.sample()
         idle = dict(sampler.peak)
         sampler.start()
         with tempfile.TemporaryDirectory(prefix="loadtest-") as folder:
             samples = Path(folder) / "samples.tsv"
+            accounts = Path(folder) / "accounts.tsv"
+            accounts.write_text(credentials)
+            accounts.chmod(0o600)
             locust = [sys.executable, "-m", "locust", "-f", str(USERS_FILE), "--headless", "--only-summary"]
             locust += ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration, "--host", base]
             locust += ["--stop-timeout", "10", "--exit-code-on-error", "0"]
             print(f"locust: {args.users} users, {args.spawn_rate:g}/s, {args.duration}", flush=True)
             locust_env = {
                 **os.environ,
-                "LOADTEST_USER": LOAD_USER,
-                "LOADTEST_PASSWORD": password,
+                "LOADTEST_ACCOUNTS": str(accounts),
                 "LOADTEST_SAMPLES": str(samples),
             }
             subprocess.run(locust, cwd=PROJECT_ROOT, env=locust_env, check=True)
@@ -277,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "warehouse": warehouse_url,
         "server": f"gunicorn app:server, {args.workers} workers x {args.threads} threads, 127.0.0.1",
+        "shared cache": f"Redis {cache} (emptied of kept pages first)" if cache else "none: each worker keeps its own",
+        "warming before the first user": f"{warmed} s" if cache else warmed,
         "load": f"{args.users} analysts started at {args.spawn_rate:g}/s, 5-15 s between actions, {args.duration}",
         "machine": f"{os.cpu_count()} cores; figures measured on a shared machine, other work running",
         "workers' RSS when idle": ", ".join(f"{rss / MB:.0f} MB" for _, rss in sorted(idle.items())) or "n/a",

@@ -1,9 +1,9 @@
 """The Locust users of `make loadtest` (run by `dashboard.cli.loadtest`, never imported by the app).
 
-Each user signs in through the login form once, then, reading 5-15 s between actions, does what a
-person in a browser does: opens a page (its shell, then the Pages router callback that renders its
-content), changes a filter (the same callback with another query string), drills down to the
-account list, pages a server-side grid, or downloads a CSV export. Every request is named
+Each user signs in through the login form once, under a name of their own, then, reading 5-15 s
+between actions, does what a person in a browser does: opens a page (its shell, then the Pages
+router callback that renders its content), changes a filter (the same callback with another query
+string), drills down to the account list, pages a server-side grid, or downloads a CSV export. Every request is named
 `kind: what`, kind being one of page, callback, grid, export or login, and its time and outcome are
 appended to the file named by `LOADTEST_SAMPLES`, so that the runner computes percentiles per kind
 from every sample rather than merging Locust's per-name figures.
@@ -14,6 +14,7 @@ in the Locust process (the test suite checks it with `locust --list` in a subpro
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -126,6 +127,16 @@ def _query(search: str) -> dict:
 
 
 _samples = None
+_credentials = None
+
+
+def _accounts():
+    """Each simulated person's own name and password (`LOADTEST_ACCOUNTS`: name TAB password lines), in turn."""
+    global _credentials
+    if _credentials is None:
+        with open(os.environ["LOADTEST_ACCOUNTS"]) as lines:
+            _credentials = itertools.cycle([tuple(line.rstrip("\n").split("\t", 1)) for line in lines if line.strip()])
+    return _credentials
 
 
 @events.init.add_listener
@@ -159,7 +170,8 @@ class Analyst(HttpUser):
     def on_start(self):
         form = self.client.get("/login", name="login: form")
         fields = hidden_inputs(form.text)
-        fields.update(username=os.environ["LOADTEST_USER"], password=os.environ["LOADTEST_PASSWORD"])
+        name, password = next(_accounts())
+        fields.update(username=name, password=password)
         with self.client.post("/login", data=fields, name="login: post", catch_response=True) as response:
             if response.url.rstrip("/").endswith("/login") or response.status_code != 200:
                 response.failure(f"sign-in refused ({response.status_code})")

@@ -73,7 +73,7 @@ def keep_warm(
             try:
                 token = warm(engine)
                 if after_new_load is not None and token[0] is not None and token != seen:
-                    after_new_load()
+                    _run_after_load(after_new_load)
                 seen = token
             except SQLAlchemyError as error:  # a load holding a lock, a restarting server: try again later
                 logger.warning("warming after a load failed: %s", first_line(error))
@@ -82,6 +82,14 @@ def keep_warm(
     thread = threading.Thread(target=loop, name="daily-cache-warmer", daemon=True)
     thread.start()
     return thread
+
+
+def _run_after_load(action: Callable[[], object]) -> None:
+    """Run the after-load step; whatever it raises is logged, since a dead warmer thread warms nothing again."""
+    try:
+        action()
+    except Exception:
+        logger.exception("the step after a load failed")
 
 
 def clear() -> None:

@@ -21,6 +21,7 @@ ADOPTION_COLUMNS = ("period_start", "total_accounts", "enrolled_accounts", "adop
 RECOVERY_COLUMNS = ("period_start", "attempts", *OUTCOMES, *RECOVERY_FAILURES)
 RESET_COLUMNS = ("period_start", "self_service_resets", "staff_resets", "password_changes")
 LOCKOUT_COLUMNS = ("period_start", "lockout_events", "accounts_locked")
+MOST_LOCKED_COLUMNS = ("account_number", "segment", "lockouts", "last_locked_day")
 RESET_TYPES = {
     "self_service_resets": "password_reset",
     "staff_resets": "password_reset_by_staff",
@@ -139,6 +140,27 @@ def lockouts(daily_events: pd.DataFrame, daily_lockouts: pd.DataFrame, filters: 
     table = table.merge(distinct, left_on="period_start", right_index=True, how="left")
     table["accounts_locked"] = table["accounts_locked"].fillna(0).astype("int64")
     return table[list(LOCKOUT_COLUMNS)]
+
+
+def most_locked(daily_lockouts: pd.DataFrame, filters: Filters, limit: int) -> pd.DataFrame:
+    """The `limit` accounts with the most lockouts in the view, most first, ties by account number,
+    each with its segment and the last day it was locked."""
+    rows = _in_view(daily_lockouts, filters)
+    codes, accounts = pd.factorize(rows["account_number"])
+    totals = np.bincount(codes, weights=rows["lockouts"].to_numpy(), minlength=len(accounts)).astype("int64")
+    if len(totals) > limit:  # only accounts tied with the limit-th total or above can be in the top
+        kept = np.flatnonzero(totals >= np.partition(totals, len(totals) - limit)[len(totals) - limit])
+    else:
+        kept = np.arange(len(totals))
+    top = pd.DataFrame({"account_number": np.asarray(accounts)[kept], "lockouts": totals[kept]})
+    top = top.sort_values(["lockouts", "account_number"], ascending=[False, True]).head(limit)
+    details = (
+        rows[rows["account_number"].isin(top["account_number"])]
+        .groupby("account_number")
+        .agg(segment=("segment", "first"), last_locked_day=("day", "max"))
+    )
+    table = top.join(details, on="account_number")
+    return table[list(MOST_LOCKED_COLUMNS)].reset_index(drop=True)
 
 
 def placeholder_summary(accounts: pd.DataFrame) -> dict[str, int]:

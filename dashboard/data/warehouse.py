@@ -172,18 +172,7 @@ class Warehouse:
 
     def most_locked(self, filters: Filters, limit: int = 20) -> pd.DataFrame:
         """The accounts locked most often inside the range."""
-        lk = schema.daily_lockouts
-        total = func.sum(lk.c.lockouts).label("lockouts")
-        statement = (
-            select(lk.c.account_number, lk.c.segment, total, func.max(lk.c.day).label("last_locked_day"))
-            .where(lk.c.day.between(filters.start, filters.end), filters.segment_condition(lk.c.segment))
-            .group_by(lk.c.account_number, lk.c.segment)
-            .order_by(total.desc(), lk.c.account_number)
-            .limit(limit)
-        )
-        frame = self._read(statement)
-        frame["lockouts"] = frame["lockouts"].astype("int64")
-        return frame
+        return metrics.most_locked(self._daily(schema.daily_lockouts, filters), filters, limit)
 
     def account(self, account_number: str, *, unmasked: bool = False) -> dict | None:
         """One web user record with its derived flags, or None when there is no such account."""

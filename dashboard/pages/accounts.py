@@ -187,4 +187,5 @@ def layout(**query):
         (),
         query,
         body(query),
+        drawn_for=query,  # the slice, and the list's own link back, are read from the query as given
     )

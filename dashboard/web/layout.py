@@ -180,17 +180,38 @@ def page_layout(title: str, purpose: str, body, datasets: tuple[str, ...] = ()) 
     return layout
 
 
-def page(title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body=None):
-    """The frame of every page: title, freshness, filter bar, exports, then the page's own body;
-    drawn once per view, permission set and load (dashboard/web/page_cache.py)."""
+def page(
+    title: str,
+    purpose: str,
+    datasets: tuple[str, ...],
+    query: Mapping[str, str],
+    body=None,
+    *,
+    drawn_for: Mapping[str, str] | None = None,
+):
+    """The frame of every page: title, freshness, filter bar, exports, then the page's own body.
+
+    Drawn once per view, permission set and load (dashboard/web/page_cache.py). The view is keyed as
+    parsed, so `?grain=week` and the same view with its dates spelled out, as the filter bar writes
+    it, are one drawing; a page whose body reads more of the query passes it as `drawn_for`.
+    """
     warehouse = current_warehouse()
-    return page_cache.drawn(warehouse, title, query, lambda: _framed(warehouse, title, purpose, datasets, query, body))
+    filters, problem = Filters.read(query, warehouse.extent())
+    key = drawn_for if drawn_for is not None else {**filters.query(), "problem": problem or ""}
+    return page_cache.drawn(
+        warehouse, title, key, lambda: _framed(warehouse, title, purpose, datasets, filters, problem, body)
+    )
 
 
 def _framed(
-    warehouse: Warehouse, title: str, purpose: str, datasets: tuple[str, ...], query: Mapping[str, str], body
+    warehouse: Warehouse,
+    title: str,
+    purpose: str,
+    datasets: tuple[str, ...],
+    filters: Filters,
+    problem: str | None,
+    body,
 ) -> html.Div:
-    filters, problem = Filters.read(query, warehouse.extent())
     children = [
         html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2"),
         html.P(purpose, className="text-muted"),

@@ -9,8 +9,9 @@ worker drew), else in the process. The load token and the permission set are par
 new load is never answered from an old one and no role is shown another role's masking or links.
 An unreachable Redis costs the drawing, never the page.
 
-After each load the default view of every page registered with `warm=True` is drawn for each role,
-by one worker (the one that claims the load's warming key), so the first visitor does not wait.
+After each load every page registered with `warm=True` is drawn for each role in its default view and
+in the default range at every grain and segment, by one worker (the one that claims the load's
+warming key), so the first visitors do not wait.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from redis.exceptions import RedisError
 
 from dashboard.auth.guard import page_allowed, permissions
 from dashboard.auth.roles import ROLES, Permission
+from dashboard.data.view import GRAINS
 from dashboard.data.warehouse import Warehouse
 from portal.config import redis_url
 
@@ -119,29 +122,54 @@ class _StandIn:
         return ROLES[self.roles[0]]
 
 
-def warm(server: Flask, warehouse: Warehouse) -> int:
-    """Draw the default view of every `warm=True` page for each role, once per load across workers.
+def views_to_warm(segments: list[str]) -> list[dict[str, str]]:
+    """The default view, then the default range in every grain and segment: the views the filter bar
+    opens from a page's landing view in one choice."""
+    variants = [
+        {"grain": grain, **({"segment": segment} if segment else {})}
+        for grain in GRAINS
+        for segment in [None, *segments]
+    ]
+    return [{}, *variants]
 
-    Returns how many pages were drawn (0 when another worker claimed this load's warming).
+
+def warm(server: Flask, warehouse: Warehouse, views: list[dict[str, str]] | None = None) -> int:
+    """Draw every `warm=True` page for each role in the views a visitor opens first, once per load
+    across workers: each role's default views first, then their grain and segment variants.
+
+    Returns how many pages were drawn (0 when another worker claimed this load's warming). A key
+    `warmed:` marks the end (the load test waits for it).
     """
     cache = server.extensions.get(EXTENSION)
     token = warehouse.load_token()
     if cache is None or token[0] is None:
         return 0
-    claim = "warming:" + hashlib.sha256(f"{warehouse.url}|{token}".encode()).hexdigest()
+    load = hashlib.sha256(f"{warehouse.url}|{token}".encode()).hexdigest()
     try:
-        if not cache.add(claim, WARMER, timeout=KEEP_SECONDS):
+        if not cache.add(f"warming:{load}", WARMER, timeout=KEEP_SECONDS):
             return 0
     except RedisError as error:
         logger.warning("page cache unavailable, pages not warmed: %s", error)
         return 0
+    began = time.monotonic()
     pages = [page for page in dash.page_registry.values() if page.get("warm")]
+    views = views_to_warm(warehouse.segments()) if views is None else views
     drawn_count = 0
-    for role in ROLES:
-        for page in pages:
-            with server.test_request_context(page["path"]):
-                g._login_user = _StandIn((role,))  # what Flask-Login's current_user reads
-                if page_allowed(page):
-                    page["layout"]()
-                    drawn_count += 1
+    for view in (views[:1], views[1:]):
+        for role in ROLES:
+            for page in pages:
+                for query in view:
+                    drawn_count += _draw_as(server, page, role, query)
+    _set(cache, f"warmed:{load}", WARMER)
+    logger.info("drew %d pages after the load in %.1f s", drawn_count, time.monotonic() - began)
     return drawn_count
+
+
+def _draw_as(server: Flask, page: dict, role: str, query: dict[str, str]) -> int:
+    """Draw one page view as a stand-in of `role` (1), or nothing if the role may not open it (0)."""
+    with server.test_request_context(page["path"]):
+        g._login_user = _StandIn((role,))  # what Flask-Login's current_user reads
+        if not page_allowed(page):
+            return 0
+        page["layout"](**query)
+        return 1
