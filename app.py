@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from etl.extract import SourceError
-from etl.pipeline import WarehouseError, has_loaded, run
 from portal.config import DEMO_SOURCE_URL, Config, ConfigError, load_config
+from portal.engine import WarehouseError
 
 DEMO_ACCOUNTS = int(os.environ.get("PORTAL_DEMO_ACCOUNTS", "20000"))
 DEMO_SEED = 7
@@ -22,6 +21,7 @@ def prepare_demo(config: Config) -> Config:
     if config.source.url:
         return config
     from etl.demo import DEMO_TIMEZONE, generate_demo
+    from etl.pipeline import has_loaded, run
 
     config = config.model_copy(
         update={"source": config.source.model_copy(update={"url": DEMO_SOURCE_URL}), "timezone": DEMO_TIMEZONE}
@@ -34,6 +34,8 @@ def prepare_demo(config: Config) -> Config:
 
 
 def main() -> int:
+    from etl.extract import SourceError  # the loader is imported only where it loads: a server worker never does
+
     try:
         config = prepare_demo(load_config())
         app = served_app(config)  # opening the warehouse migrates it, or refuses one made by a newer version

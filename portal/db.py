@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -93,6 +93,16 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
     from the driver's cursor too (types are fixed up column by column below), since building a
     SQLAlchemy row for each of a daily table's hundred thousand rows took as long as the query.
     """
+    frames = read_frames(connection, statement, rows=None)
+    try:
+        return next(frames)
+    finally:
+        frames.close()
+
+
+def read_frames(connection: Connection, statement, rows: int | None = 50_000) -> Iterator[pd.DataFrame]:
+    """`read_frame` in frames of at most `rows` rows (None: one frame), read from a server-side cursor
+    as they are consumed, so an export of a million rows never holds them all; at least one frame."""
     kinds = {column.key: python_type(column) for column in statement.selected_columns}
     raw = statement.with_only_columns(
         *(
@@ -101,11 +111,27 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
         ),
         maintain_column_froms=True,
     )
-    result = connection.execute(raw)
+    if not rows:
+        result = connection.execute(raw)
+        batch = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        yield _typed(pd.DataFrame.from_records(batch, columns=list(result.keys())), kinds)
+        return
+    # A server-side cursor; its rows are taken through SQLAlchemy, which has read the first ones ahead.
+    result = connection.execution_options(stream_results=True).execute(raw)
     columns = list(result.keys())
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    frame = pd.DataFrame.from_records(rows, columns=columns)
+    try:
+        first = True
+        while (batch := result.fetchmany(rows)) or first:
+            yield _typed(pd.DataFrame.from_records(batch, columns=columns), kinds)
+            first = False
+            if len(batch) < rows:
+                return
+    finally:
+        result.close()
+
+
+def _typed(frame: pd.DataFrame, kinds: dict[str, type | None]) -> pd.DataFrame:
     for name, kind in kinds.items():
         if name not in frame:
             continue

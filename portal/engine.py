@@ -59,9 +59,10 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
-SERVING_CACHE_KIB = 16 * 1024
-"""The pages an SQLite connection keeps while serving. A server worker holds a connection per thread,
-and at 256 MiB each, counts over a million accounts grew every worker past 1 GB."""
+SERVING_CACHE_KIB = 4 * 1024
+"""The pages an SQLite connection keeps while serving (the operating system caches the file anyway).
+A server worker's pool holds several connections, and at 256 MiB each, counts over a million
+accounts grew every worker past 1.3 GB; at 16 MiB each, to 450 MB."""
 LOADING_CACHE_KIB = 256 * 1024
 """The pages a load's connections keep: its reads and rewrites of whole tables are faster for it."""
 _cache_kib: ContextVar[int] = ContextVar("sqlite_cache_kib", default=SERVING_CACHE_KIB)

@@ -65,6 +65,17 @@ def redis_reachable() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(params=["without-redis", "redis"])
+def backend(request, monkeypatch) -> str:
+    """Where the state every worker shares lives: Redis (`PORTAL_REDIS_URL` set) or, without it, the
+    warehouse (sign-in counters) and each process (drawn pages)."""
+    if request.param == "redis":
+        monkeypatch.setenv("PORTAL_REDIS_URL", redis_reachable())
+    else:
+        monkeypatch.delenv("PORTAL_REDIS_URL", raising=False)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The PostgreSQL server URL; CI sets PORTAL_REQUIRE_POSTGRES so a missing server fails."""

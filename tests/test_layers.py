@@ -11,6 +11,8 @@ module's source, so an import inside a function counts too: it would run upward 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,14 @@ def test_the_layer_rules_see_every_package():
     """A new package must be given its place here, or it would slip past the rules above."""
     assert {layer_of(name) for name in ALL} - {None} == set(LAYERS)
     assert all(layer_of(name) for name in ALL if name.count(".") >= 1 and name.split(".")[1] != "__main__")
+
+
+def test_a_server_worker_does_not_import_the_loader():
+    """`gunicorn app:server` imports app and the dashboard only: the loader's DuckDB and ADBC drivers
+    would cost every worker some 50 MB it never uses."""
+    probe = (
+        "import sys, app, dashboard.web.app; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('etl', 'duckdb', 'adbc_driver_sqlite')))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "[]"

@@ -18,7 +18,7 @@ from dashboard.web import page_cache
 from etl.pipeline import run
 from portal import schema
 from tests.builders import event, web_user, write_source
-from tests.conftest import config_for, redis_reachable
+from tests.conftest import config_for
 from tests.signin import client_as
 
 USERS = [web_user("A1", segment="residential"), web_user("A2", segment="business")]
@@ -46,15 +46,6 @@ def content(client, path: str, search: str = "") -> str:
     answer = client.post("/_dash-update-component", json=payload)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
     return json.dumps(answer.get_json()["response"]["_pages_content"], ensure_ascii=False)
-
-
-@pytest.fixture(params=["in-process", "redis"])
-def backend(request, monkeypatch) -> str:
-    if request.param == "redis":
-        monkeypatch.setenv("PORTAL_REDIS_URL", redis_reachable())
-    else:
-        monkeypatch.delenv("PORTAL_REDIS_URL", raising=False)
-    return request.param
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from functools import partial
 from urllib.parse import parse_qsl, urlencode
@@ -149,7 +151,8 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(view, usernam
     for name, (link, only) in links.items():
         assert link.href == f"/export/accounts.csv?{urlencode({**VIEW, **only.query()})}", name
         response = client.get(link.href)
-        assert int(response.headers["X-Row-Count"]) == len(warehouse.accounts(FILTERS, only)), name
+        sent = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        assert len(sent) == len(warehouse.accounts(FILTERS, only)), name
     for dataset in ("email_status_breakdown", "email_statuses"):
         assert find(view, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 

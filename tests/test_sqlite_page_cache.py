@@ -14,9 +14,9 @@ def cache_kib(engine) -> int:
         return -connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
 
 
-def test_a_serving_connection_keeps_sixteen_mebibytes_of_pages(tmp_path):
+def test_a_serving_connection_keeps_four_mebibytes_of_pages(tmp_path):
     engine = open_engine(f"sqlite:///{tmp_path}/w.sqlite")
-    assert cache_kib(engine) == SERVING_CACHE_KIB == 16 * 1024
+    assert cache_kib(engine) == SERVING_CACHE_KIB == 4 * 1024
 
 
 def test_a_connection_taken_by_a_load_keeps_more_and_gives_it_back_after(tmp_path):

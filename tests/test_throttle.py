@@ -27,16 +27,6 @@ from tests.signin import Clock, csrf_token, make_user, password_of
 PASSWORD = "alice's long password"
 
 
-@pytest.fixture(params=["warehouse", "redis"])
-def backend(request, monkeypatch) -> str:
-    """Where the counters live: the warehouse (no PORTAL_REDIS_URL) or Redis."""
-    if request.param == "redis":
-        monkeypatch.setenv("PORTAL_REDIS_URL", redis_reachable())
-    else:
-        monkeypatch.delenv("PORTAL_REDIS_URL", raising=False)
-    return request.param
-
-
 def unique(name: str) -> str:
     """A name of this test run alone: Redis outlives the test's warehouse."""
     return f"{name}-{uuid.uuid4().hex[:8]}"

@@ -3,8 +3,8 @@
 First render = from navigation (a full page load, as from a bookmark or a typed URL) until Dash has
 no callback in flight, every chart is drawn and every grid shows its first rows, as a person would
 wait for it; medians of `--repeat` loads. The browser keeps the library scripts cached, as it does
-for anyone who has opened the dashboard before. Each page is timed twice: with the daily tables in
-the server's memory (as the server keeps them, re-reading after each load), and with that memory
+for anyone who has opened the dashboard before. Each page is timed twice: as kept (the page drawn
+before and the daily tables in the server's memory, as after the warmer has run), and with both
 emptied first, as in the seconds after a load before the warmer has run. The server is this app
 under waitress, as `make run` serves it. The browser signs in first, through
 the login page, as a `bench` user with the analyst role (every chart page and the quality page)
@@ -110,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from dashboard.data import daily_cache
     from dashboard.data.warehouse import Warehouse
+    from dashboard.web import page_cache
     from dashboard.web.app import create_app
 
     config = load_config()
     app = create_app(config)
     users = app.server.extensions["portal_users"]
+    kept_pages = app.server.extensions[page_cache.EXTENSION]
     server = create_server(app.server, host="127.0.0.1", port=args.port, threads=8)
     threading.Thread(target=server.run, daemon=True).start()
     warehouse = Warehouse(config.warehouse.url)
@@ -145,13 +147,14 @@ def main(argv: list[str] | None = None) -> int:
                 daily_cache.warm(warehouse.engine)
                 warm_times.append(first_render(driver, url))
                 daily_cache.clear()
+                kept_pages.clear()  # just after a load nothing is drawn yet: the page is drawn on demand
                 cold_times.append(first_render(driver, url))
             warm, cold = statistics.median(warm_times), statistics.median(cold_times)
             worst = {"warm": max(worst["warm"], warm), "cold": max(worst["cold"], cold)}
             print(f"{page:<28}{warm:>18.2f}{cold:>24.2f}")
         print(
             f"slowest page: {worst['warm']:.2f}s with the daily tables in memory (target: under 2s), "
-            f"{worst['cold']:.2f}s in the first seconds after a load, before the server has read them"
+            f"{worst['cold']:.2f}s in the first seconds after a load, before the server has read them or drawn the page"
         )
     finally:
         driver.quit()

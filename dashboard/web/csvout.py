@@ -6,7 +6,7 @@ Excel or LibreOffice; such text cells get a leading apostrophe, the form both sh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
@@ -53,10 +53,20 @@ reader: the rest of the cell became a row of its own, unneutralised (`x\r=HYPERL
 
 def csv_chunks(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
     """The whole frame as CSV text, header first, in pieces a response can stream."""
-    yield ",".join(map(str, frame.columns)) + LINE_END
-    for start in range(0, len(frame), chunk_rows):
-        chunk = _formatted(neutralise(frame.iloc[start : start + chunk_rows]))
-        yield chunk.to_csv(index=False, header=False, lineterminator=LINE_END)
+    return csv_stream([frame], chunk_rows)
+
+
+def csv_stream(frames: Iterable[pd.DataFrame], chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
+    """Frames of the same columns as one CSV text, the first frame's header first, formatted piece by
+    piece as the frames come (from a database cursor: an export never holds all its rows)."""
+    header = False
+    for frame in frames:
+        if not header:
+            yield ",".join(map(str, frame.columns)) + LINE_END
+            header = True
+        for start in range(0, len(frame), chunk_rows):
+            chunk = _formatted(neutralise(frame.iloc[start : start + chunk_rows]))
+            yield chunk.to_csv(index=False, header=False, lineterminator=LINE_END)
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:

@@ -11,7 +11,10 @@ written to the audit log with its filters and row count, an export of the audit 
 
 from __future__ import annotations
 
+import functools
+import itertools
 import unicodedata
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pandas as pd
@@ -21,10 +24,10 @@ from dashboard.auth.guard import actor, audit_refusal, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import plain_response
 from dashboard.auth.web import store as users
-from dashboard.data.datasets import DATASETS, EXPORT_PATH, REGISTRY, dataset_frame
+from dashboard.data.datasets import DATASETS, EXPORT_PATH, REGISTRY, dataset_frames
 from dashboard.data.params import BadParameter
 from dashboard.data.warehouse import Warehouse
-from dashboard.web.csvout import csv_chunks
+from dashboard.web.csvout import csv_chunks, csv_stream
 from dashboard.web.urls import KPI_PAGES
 
 
@@ -61,7 +64,11 @@ def export(dataset: str) -> Response:
 
 
 def serve(dataset: str) -> Response:
-    """The export as a streamed CSV file, after the permission check, and its audit entry."""
+    """The export as a streamed CSV file, after the permission check, and its audit entry.
+
+    The large datasets stream from a database cursor, so their size is known only when the last row
+    has gone: they are audited then, with the rows sent (and `complete: false` if the client left
+    early); the others are audited before they are sent and carry `X-Row-Count`."""
     denied = refusal(dataset)
     if denied:
         audit_refusal("export", dataset, _missing(dataset)[0])
@@ -71,15 +78,32 @@ def serve(dataset: str) -> Response:
     source = store if spec.source == "users" else Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
     unmasked = can(Permission.UNMASK)
     try:
-        frame, filters = dataset_frame(source, dataset, request.args, unmasked=unmasked)
-        frame = LINKED.get(dataset, lambda table: table)(frame)
+        frames, filters, streamed = dataset_frames(source, dataset, request.args, unmasked=unmasked)
+        first = next(frames)
     except BadParameter as error:
         return plain_response(400, str(error))
+    link = LINKED.get(dataset, lambda table: table)
     detail = {"filters": dict(request.args)}
     if spec.source == "warehouse":
         detail["unmasked"] = unmasked and spec.unmaskable
-    store.audit(actor(), "export", dataset, detail, rows=len(frame), remote_addr=remote_addr())
-    return csv_response(frame, spec.file_name(dataset, filters))
+    audit = functools.partial(store.audit, actor(), "export", dataset, remote_addr=remote_addr())
+    name = spec.file_name(dataset, filters)
+    if not streamed:
+        audit(detail, rows=len(first))
+        return csv_response(link(first), name)
+    return _csv_file(csv_stream(_counted(map(link, itertools.chain([first], frames)), audit, detail)), name)
+
+
+def _counted(frames: Iterator[pd.DataFrame], audit, detail: dict) -> Iterator[pd.DataFrame]:
+    """The frames as they go, then the audit entry with the rows sent, also when the client leaves early."""
+    rows, complete = 0, False
+    try:
+        for frame in frames:
+            rows += len(frame)
+            yield frame
+        complete = True
+    finally:
+        audit(detail if complete else {**detail, "complete": False}, rows=rows)
 
 
 for _name, _spec in REGISTRY.items():
@@ -88,9 +112,14 @@ for _name, _spec in REGISTRY.items():
 
 
 def csv_response(frame: pd.DataFrame, name: str) -> Response:
-    response = Response(csv_chunks(frame), mimetype="text/csv")
-    response.headers["Content-Disposition"] = content_disposition(name)
+    response = _csv_file(csv_chunks(frame), name)
     response.headers["X-Row-Count"] = str(len(frame))
+    return response
+
+
+def _csv_file(text: Iterator[str], name: str) -> Response:
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = content_disposition(name)
     return response
 
 
