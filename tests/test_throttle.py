@@ -21,8 +21,8 @@ from sqlalchemy import create_engine, text
 from dashboard.auth.store import Outcome, UserStore
 from dashboard.cli import users as users_cli
 from portal.config import AuthConfig
-from tests.conftest import REDIS_URL, redis_reachable
-from tests.signin import Clock, csrf_token, make_user, password_of
+from tests.conftest import REDIS_URL, config_for, redis_reachable
+from tests.signin import Clock, csrf_token, make_user, password_of, post_login
 
 PASSWORD = "alice's long password"
 
@@ -247,3 +247,17 @@ def test_users_unlock_lets_a_locked_admin_in_again(tmp_path, clock, monkeypatch,
         assert store.authenticate("admin", PASSWORD, remote_addr=address).outcome is Outcome.OK
     assert store.get("admin").locked_until is None
     assert store.audit_entries(action="user_unlocked").iloc[0]["actor"] == "cli:tester"
+
+
+def test_sign_in_with_redis_down_answers_503_in_one_line_and_lets_nobody_in(tmp_path, monkeypatch, make_app):
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    app = make_app(config_for("sqlite://", f"sqlite:///{tmp_path}/warehouse.sqlite"))
+    client = app.server.test_client()
+    answer = post_login(client, make_user(app, "analyst"), password_of("test-analyst"))
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "30"
+    assert (
+        answer.get_data(as_text=True)
+        == "503 Service Unavailable: sign-in is unavailable for a moment; try again shortly\n"
+    )
+    assert client.get("/").status_code == 302  # still signed out: sent to the login page

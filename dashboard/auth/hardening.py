@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dash import Dash
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -111,6 +112,18 @@ def install(app: Dash) -> None:
     @server.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         return Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
+
+    @server.errorhandler(RedisError)
+    def shared_store_down(_error: RedisError) -> Response:
+        """Redis holds the sign-in counters: without them no attempt can be counted, so none is let in,
+        and the person learns it is the server's trouble and passing, not their password."""
+        server.logger.exception("Redis (PORTAL_REDIS_URL) did not answer")
+        return Response(
+            "503 Service Unavailable: sign-in is unavailable for a moment; try again shortly\n",
+            status=503,
+            mimetype="text/plain",
+            headers={"Retry-After": "30"},
+        )
 
     @server.errorhandler(Exception)
     def server_error(_error: Exception) -> Response:
