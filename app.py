@@ -53,11 +53,16 @@ def main() -> int:
 
 def served_app(config: Config):
     """The app as a server runs it: the daily tables kept in memory and the default pages drawn, after each load."""
+    import pyarrow
+
     from dashboard.data import daily_cache
     from dashboard.data.warehouse import Warehouse
     from dashboard.web import page_cache
     from dashboard.web.app import create_app
 
+    # pandas keeps text in Arrow arrays; Arrow's own allocator (mimalloc) held on to what reading the
+    # daily tables and each request's frames had freed, 20-40 MB a worker; the system allocator gives it back.
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     app = create_app(config)
     warehouse = Warehouse(config.warehouse.url)
     daily_cache.keep_warm(warehouse.engine, after_new_load=lambda: page_cache.warm(app.server, warehouse))

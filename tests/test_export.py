@@ -272,3 +272,23 @@ def test_an_unknown_dataset_is_a_404_naming_the_datasets(client):
     response = client.get("/export/passwords.csv")
     assert response.status_code == 404
     assert "adoption" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("dataset", ["accounts", "lockouts"])  # streamed from a cursor, and whole
+def test_bom_1_starts_the_file_with_the_byte_order_mark_excel_reads_utf8_by(client, dataset):
+    body = client.get(f"/export/{dataset}.csv?bom=1").get_data()
+    assert body.startswith("\ufeff".encode())
+    plain = client.get(f"/export/{dataset}.csv").get_data()
+    assert body == "\ufeff".encode() + plain
+
+
+def test_a_masked_address_survives_the_round_trip_through_utf8_sig(client):
+    text = client.get("/export/accounts.csv?bom=1").get_data().decode("utf-8-sig")
+    by_number = {r["account_number"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert by_number["A1"]["email"] == "j•••@example.com"
+
+
+def test_a_bad_bom_value_is_a_400_in_one_line(client):
+    answer = client.get("/export/lockouts.csv?bom=yes")
+    assert answer.status_code == 400
+    assert answer.get_data(as_text=True) == "bom must be 1 (a byte order mark for Excel) or 0, got 'yes'\n"

@@ -147,3 +147,16 @@ def test_gunicorn_serves_the_app_as_the_readme_runs_it(demo_warehouse, tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_served_app_gives_freed_arrow_memory_back_to_the_system(demo_warehouse):
+    """pandas keeps text in Arrow arrays; Arrow's own allocator kept what a worker had freed."""
+    probe = (
+        "import app, pyarrow; from portal.config import load_config; "
+        "app.served_app(load_config()); print(pyarrow.default_memory_pool().backend_name)"
+    )
+    environment = {**os.environ, "PORTAL_WAREHOUSE_URL": demo_warehouse}
+    found = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip().splitlines()[-1] == "system"

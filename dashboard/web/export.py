@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import MultiDict
 
 from dashboard.auth.guard import actor, audit_refusal, can, remote_addr
 from dashboard.auth.roles import Permission
@@ -77,8 +78,10 @@ def serve(dataset: str) -> Response:
     store = users()
     source = store if spec.source == "users" else Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
     unmasked = can(Permission.UNMASK)
+    args = MultiDict(request.args)
     try:
-        frames, filters, streamed = dataset_frames(source, dataset, request.args, unmasked=unmasked)
+        for_excel = _byte_order_mark(args.pop(EXCEL_PARAMETER, None))
+        frames, filters, streamed = dataset_frames(source, dataset, args, unmasked=unmasked)
         first = next(frames)
     except BadParameter as error:
         return plain_response(400, str(error))
@@ -90,8 +93,22 @@ def serve(dataset: str) -> Response:
     name = spec.file_name(dataset, filters)
     if not streamed:
         audit(detail, rows=len(first))
-        return csv_response(link(first), name)
-    return _csv_file(csv_stream(_counted(map(link, itertools.chain([first], frames)), audit, detail)), name)
+        return csv_response(link(first), name, for_excel)
+    text = csv_stream(_counted(map(link, itertools.chain([first], frames)), audit, detail))
+    return _csv_file(text, name, for_excel)
+
+
+EXCEL_PARAMETER = "bom"
+"""`bom=1`: the file starts with UTF-8's byte order mark, without which Excel reads it as Windows-1252
+and a masked `j•••@example.com` as `jâ€¢â€¢â€¢@example.com`. Every export takes it."""
+
+
+def _byte_order_mark(value: str | None) -> bool:
+    if value in (None, "", "0"):
+        return False
+    if value == "1":
+        return True
+    raise BadParameter(f"{EXCEL_PARAMETER} must be 1 (a byte order mark for Excel) or 0, got {value!r}")
 
 
 def _counted(frames: Iterator[pd.DataFrame], audit, detail: dict) -> Iterator[pd.DataFrame]:
@@ -111,13 +128,15 @@ for _name, _spec in REGISTRY.items():
         blueprint.add_url_rule(_spec.path, _name, lambda name=_name: serve(name), methods=["GET"])
 
 
-def csv_response(frame: pd.DataFrame, name: str) -> Response:
-    response = _csv_file(csv_chunks(frame), name)
+def csv_response(frame: pd.DataFrame, name: str, for_excel: bool = False) -> Response:
+    response = _csv_file(csv_chunks(frame), name, for_excel)
     response.headers["X-Row-Count"] = str(len(frame))
     return response
 
 
-def _csv_file(text: Iterator[str], name: str) -> Response:
+def _csv_file(text: Iterator[str], name: str, for_excel: bool = False) -> Response:
+    if for_excel:
+        text = itertools.chain(["\ufeff"], text)
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = content_disposition(name)
     return response
