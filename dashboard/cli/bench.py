@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             worst = {"warm": max(worst["warm"], warm), "cold": max(worst["cold"], cold)}
             print(f"{page:<28}{warm:>18.2f}{cold:>24.2f}")
         print(
-            f"slowest page: {worst['warm']:.2f}s with the daily tables in memory (target: under 2s), "
+            f"slowest page: {worst['warm']:.2f}s as kept (target: under 2s), "
             f"{worst['cold']:.2f}s in the first seconds after a load, before the server has read them or drawn the page"
         )
     finally:
