@@ -164,3 +164,12 @@ def test_nothing_is_kept_before_the_first_load(tmp_path, make_app, backend):
     app = make_app(empty)
     assert page_cache.warm(app.server, Warehouse(empty.warehouse.url)) == 0
     assert "No data loaded yet" in content(client_as(app, "analyst"), LOCKOUTS)
+
+
+def test_every_unmasked_view_of_an_account_page_is_audited_however_often_it_is_opened(loaded, make_app):
+    app = make_app(loaded)
+    support = client_as(app, "support")
+    for _ in range(2):
+        assert "Recovery attempts" in content(support, "/accounts/A1")
+    views = app.server.extensions["portal_users"].audit_entries(action="account_viewed_unmasked", target="A1")
+    assert len(views) == 2

@@ -188,19 +188,25 @@ def page(
     body=None,
     *,
     drawn_for: Mapping[str, str] | None = None,
+    kept: bool = True,
 ):
     """The frame of every page: title, freshness, filter bar, exports, then the page's own body.
 
     Drawn once per view, permission set and load (dashboard/web/page_cache.py). The view is keyed as
     parsed, so `?grain=week` and the same view with its dates spelled out, as the filter bar writes
-    it, are one drawing; a page whose body reads more of the query passes it as `drawn_for`.
+    it, are one drawing; a page whose body reads more of the query passes it as `drawn_for`. A page
+    whose drawing does more than draw (an account page audits each unmasked view) is not `kept`.
     """
     warehouse = current_warehouse()
     filters, problem = Filters.read(query, warehouse.extent())
+
+    def draw() -> html.Div:
+        return _framed(warehouse, title, purpose, datasets, filters, problem, body)
+
+    if not kept:
+        return draw()
     key = drawn_for if drawn_for is not None else {**filters.query(), "problem": problem or ""}
-    return page_cache.drawn(
-        warehouse, title, key, lambda: _framed(warehouse, title, purpose, datasets, filters, problem, body)
-    )
+    return page_cache.drawn(warehouse, title, key, draw)
 
 
 def _framed(
