@@ -151,7 +151,21 @@ def callback_requests() -> dict[str, dict]:
             ],
         ),
         PAGED_GRID_OUTPUT: paged_grid_payload(),
+        FIND_OUTPUT: find_payload("A0000001"),
     }
+
+
+FIND_OUTPUT = "..find-nav.href...find-account-result.children.."
+
+
+def find_payload(text: str) -> dict:
+    """Enter in the navbar's find box, as the browser sends it."""
+    return update_payload(
+        FIND_OUTPUT,
+        [{"id": "find-nav", "property": "href"}, {"id": "find-account-result", "property": "children"}],
+        [{"id": "find-account", "property": "n_submit", "value": 1}],
+        [{"id": "find-account", "property": "value", "value": text}],
+    )
 
 
 PAGED_GRID_OUTPUT = (

@@ -48,6 +48,8 @@ ACTIVITY_EXPORT_COLUMNS = (
     "detail",
 )
 QUALITY_COLUMNS = ("issue", "source_table", "row_key", "detail", "rows")
+FIND_LIMIT = 10
+"""The most accounts a lookup lists (a placeholder address is shared by thousands)."""
 EXPORT_ROWS = 10_000
 """Rows per frame of a streamed export: a 1M-account export peaked 70 MB above the idle worker (50,000: 180 MB)."""
 HEATMAP_TYPES = ("password_reset", "password_reset_by_staff")
@@ -186,6 +188,35 @@ class Warehouse:
             frame["email"] = mask_emails(frame["email"])
             frame["username"] = mask_usernames(frame["username"])
         return frame.drop(columns=["row_hash", "created_day", "enrolled_day"]).iloc[0].to_dict()
+
+    def find_accounts(self, text: str, *, by_contact: bool, limit: int = FIND_LIMIT) -> list[str]:
+        """The accounts a caller names: by account number (any case), and when `by_contact` (a role that
+        may see customers' details) by exact email or username, case aside; at most `limit`, in order."""
+        wanted = text.strip()
+        if not wanted:
+            return []
+        a = schema.accounts
+        by_number = func.upper(a.c.account_number) == wanted.upper()
+        with self.engine.connect() as connection:
+            found = (
+                connection.execute(select(a.c.account_number).where(a.c.account_number == wanted).limit(1))
+                .scalars()
+                .all()
+                or connection.execute(
+                    select(a.c.account_number).where(by_number).order_by(a.c.account_number).limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            if found or not by_contact:
+                return list(found)
+            lowered = wanted.lower()
+            contact = (func.lower(a.c.email) == lowered) | (func.lower(a.c.username) == lowered)
+            return list(
+                connection.execute(select(a.c.account_number).where(contact).order_by(a.c.account_number).limit(limit))
+                .scalars()
+                .all()
+            )
 
     def attempts_of(self, account_number: str) -> pd.DataFrame:
         """Every recovery attempt of one account, newest first."""

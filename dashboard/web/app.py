@@ -11,12 +11,14 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html
 
 from dashboard.auth import audit_owner, hardening, web
-from dashboard.auth.guard import guard_layout, requires
+from dashboard.auth.guard import actor, can, guard_layout, remote_addr, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
+from dashboard.auth.web import store as users
+from dashboard.data.warehouse import FIND_LIMIT
 from dashboard.web import export, grids, page_cache, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
-from dashboard.web.layout import navbar, not_allowed
+from dashboard.web.layout import FIND_ACCOUNT_ID, FIND_RESULT_ID, current_warehouse, navbar, not_allowed
 from dashboard.web.urls import account_href, slice_href
 from portal.config import Config, load_config
 from portal.db import warehouse_engine
@@ -50,6 +52,7 @@ def create_app(config: Config | None = None) -> Dash:
     app.layout = shell
     _register_filter_callback(app)
     _register_drill_callbacks(app)
+    _register_find_callback(app)
     grids.register_callbacks(app)
     _announce_admin(app)
     return app
@@ -62,8 +65,9 @@ def shell() -> html.Div:
             dcc.Location(id="view-url", refresh="callback-nav"),
             dcc.Location(id="drill-nav", refresh="callback-nav"),
             dcc.Location(id="row-nav", refresh="callback-nav"),
+            dcc.Location(id="find-nav", refresh="callback-nav"),
             navbar(),
-            dbc.Container(dash.page_container, fluid=True),
+            dbc.Container([html.Div(id=FIND_RESULT_ID), dash.page_container], fluid=True),
         ]
     )
 
@@ -127,6 +131,53 @@ def _register_drill_callbacks(app: Dash) -> None:
         """A click on a row of any account table opens that account."""
         href = row_href(ctx.triggered[0]["value"]) if ctx.triggered else None
         return href or dash.no_update
+
+
+def _register_find_callback(app: Dash) -> None:
+    @app.callback(
+        Output("find-nav", "href"),
+        Output(FIND_RESULT_ID, "children"),
+        Input(FIND_ACCOUNT_ID, "n_submit"),
+        State(FIND_ACCOUNT_ID, "value"),
+        prevent_initial_call=True,
+    )
+    @requires(Permission.VIEW_ACCOUNTS)
+    def find_account(_submitted, text):
+        """One account found opens it; none or several say so. A lookup by email or username reads
+        customers' details, so only a role that may see them makes one, and each is audited."""
+        wanted = str(text or "").strip()[:FIND_LONGEST]
+        if not wanted:
+            return dash.no_update, None
+        by_contact = can(Permission.UNMASK)
+        found = current_warehouse().find_accounts(wanted, by_contact=by_contact)
+        if by_contact and not (len(found) == 1 and found[0].upper() == wanted.upper()):
+            detail = {"by": "email or username", "matches": len(found)}
+            users().audit(actor(), "account_lookup", ", ".join(found), detail, remote_addr=remote_addr())
+        if len(found) == 1:
+            return account_href(found[0]), None
+        return dash.no_update, find_result(wanted, found, by_contact)
+
+
+def find_result(wanted: str, found: list[str], by_contact: bool) -> dbc.Alert:
+    """What a lookup that opened nothing says: nothing found, or the accounts to choose from."""
+    if not found:
+        named = "account number, email or username" if by_contact else "account number"
+        return dbc.Alert(f"No account has the {named} “{wanted}”.", color="warning", dismissable=True, id="find-none")
+    more = " (the first ten)" if len(found) >= FIND_LIMIT else ""
+    links = [dcc.Link(number, href=account_href(number)) for number in found]
+    return dbc.Alert(
+        [
+            html.Div(f"{len(found)} accounts match “{wanted}”{more}:"),
+            html.Div(links, className="d-flex flex-wrap gap-2"),
+        ],
+        color="info",
+        dismissable=True,
+        id="find-several",
+    )
+
+
+FIND_LONGEST = 320
+"""The longest text a lookup reads (an email address is at most 320 characters)."""
 
 
 def _register_filter_callback(app: Dash) -> None:

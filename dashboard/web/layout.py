@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.auth.guard import actor, page_allowed
+from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
@@ -51,6 +51,7 @@ def navbar() -> dbc.Navbar:
             [
                 dbc.NavbarBrand("Billing portal analytics", href=OVERVIEW),
                 dbc.Nav(links, navbar=True, className="flex-wrap"),
+                find_account_box(),
                 who,
             ],
             fluid=True,
@@ -58,6 +59,28 @@ def navbar() -> dbc.Navbar:
         color="dark",
         dark=True,
         className="mb-3",
+    )
+
+
+FIND_ACCOUNT_ID = "find-account"
+FIND_RESULT_ID = "find-account-result"
+
+
+def find_account_box() -> html.Div | None:
+    """Where support types what a caller gives: an account number, or (for a role that may see
+    customers' details) their email or username. Enter opens the account."""
+    if not can(Permission.VIEW_ACCOUNTS):
+        return None
+    wording = "Account, email or username" if can(Permission.UNMASK) else "Account number"
+    return html.Div(
+        [
+            html.Label(f"Find an account by {wording.lower()}", htmlFor=FIND_ACCOUNT_ID, className="visually-hidden"),
+            dbc.Input(
+                id=FIND_ACCOUNT_ID, type="search", placeholder=f"Find: {wording.lower()}", size="sm", autoComplete="off"
+            ),
+        ],
+        className="ms-lg-3 my-1",
+        style={"minWidth": "14rem"},
     )
 
 
