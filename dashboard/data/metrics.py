@@ -8,6 +8,7 @@ account rows); every day column is a naive datetime at midnight, local to the co
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -161,6 +162,42 @@ def most_locked(daily_lockouts: pd.DataFrame, filters: Filters, limit: int) -> p
     )
     table = top.join(details, on="account_number")
     return table[list(MOST_LOCKED_COLUMNS)].reset_index(drop=True)
+
+
+STATUS_EVENTS = (
+    "account_locked",
+    "account_unlocked",
+    "password_reset",
+    "password_reset_by_staff",
+    "login_failed",
+    "login_succeeded",
+)
+UNLOCKING_EVENTS = ("account_unlocked", "password_reset", "password_reset_by_staff", "login_succeeded")
+"""What ends a lockout, as far as the log shows: an unlock, a reset (by the portal or staff), or a sign-in."""
+
+
+def account_status(last_at: Mapping[str, pd.Timestamp], attempts: pd.DataFrame) -> dict:
+    """Where one account stands now: locked or not (its last lockout is later than anything that ends
+    one), its last lockout, failed and successful logins, and how its newest recovery attempt ended.
+
+    `last_at`: the time of the account's last event of each STATUS_EVENTS type it has; `attempts`:
+    its recovery attempts, newest first."""
+    locked_at = last_at.get("account_locked")
+    ended = [last_at[kind] for kind in UNLOCKING_EVENTS if last_at.get(kind) is not None]
+    newest = attempts.iloc[0] if len(attempts) else None
+    return {
+        "locked_now": locked_at is not None and all(locked_at > when for when in ended),
+        "last_lockout": locked_at,
+        "last_failed_login": last_at.get("login_failed"),
+        "last_login": last_at.get("login_succeeded"),
+        "last_recovery": None
+        if newest is None
+        else {
+            "started_at": newest["started_at"],
+            "outcome": newest["outcome"],
+            "failure_reason": newest.get("failure_reason"),
+        },
+    }
 
 
 def placeholder_summary(accounts: pd.DataFrame) -> dict[str, int]:

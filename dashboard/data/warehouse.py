@@ -218,6 +218,18 @@ class Warehouse:
                 .all()
             )
 
+    def account_status(self, account_number: str) -> dict:
+        """Where one account stands now (metrics.account_status), from its last events of each kind."""
+        e = schema.events
+        statement = (
+            select(e.c.event_type, func.max(e.c.occurred_at).label("last_at"))
+            .where(e.c.account_number == account_number, e.c.event_type.in_(metrics.STATUS_EVENTS))
+            .group_by(e.c.event_type)
+        )
+        last = self._read(statement)
+        last_at = dict(zip(last["event_type"], pd.to_datetime(last["last_at"]), strict=True))
+        return metrics.account_status(last_at, self.attempts_of(account_number))
+
     def attempts_of(self, account_number: str) -> pd.DataFrame:
         """Every recovery attempt of one account, newest first."""
         r = schema.recovery_attempts

@@ -15,11 +15,12 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
+from flask import current_app
 
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
-from dashboard.charts.common import COLORS
+from dashboard.charts.common import COLORS, LABELS
 from dashboard.charts.timeline import timeline_figure
 from dashboard.data.account_list import account_warnings
 from dashboard.data.slices import yes_no
@@ -57,6 +58,10 @@ def _when(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
+def _zone() -> str:
+    return current_app.config["PORTAL_SETTINGS"].timezone
+
+
 def back_href(query: dict[str, str]) -> str:
     """The list with the view's query string when the page was opened with one.
 
@@ -75,6 +80,46 @@ def _flag(value, yes: str = "success", no: str = "secondary") -> dbc.Badge:
 def _status_badge(status: str | None) -> dbc.Badge:
     colour = {"valid": "success", "placeholder": "danger", "missing": "secondary", "invalid": "warning"}
     return dbc.Badge(status or "unknown", color=colour.get(status or "", "secondary"), className="fw-normal")
+
+
+def status_card(status: dict, zone: str) -> dbc.Card:
+    """Where the account stands now, first thing a support person reads: locked or not, in words."""
+    locked = status["locked_now"]
+    badge = dbc.Badge(
+        "Locked now" if locked else "Not locked",
+        color="danger" if locked else "success",
+        className="fs-6 fw-normal",
+        id="account-locked-now",
+    )
+    recovery = status["last_recovery"]
+    if recovery is None:
+        last_recovery = "none on record"
+    else:
+        reason = recovery.get("failure_reason")
+        ended = recovery["outcome"] + (f" ({LABELS.get(reason, reason).lower()})" if isinstance(reason, str) else "")
+        last_recovery = f"{ended}, started {_when(recovery['started_at'])}"
+    fields = [
+        ("Last lockout", _when(status["last_lockout"])),
+        ("Last failed login", _when(status["last_failed_login"])),
+        ("Last successful login", _when(status["last_login"])),
+        ("Last recovery attempt", last_recovery),
+    ]
+    items = []
+    for label, value in fields:
+        items += [html.Dt(label, className="col-sm-5 fw-normal text-muted"), html.Dd(value, className="col-sm-7 mb-1")]
+    note = (
+        f"Times in {zone}. Locked now: the last lockout on record is later than the last unlock, "
+        "password reset and successful login."
+    )
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Div([html.H3("Now", className="h6 mb-0"), badge], className="d-flex gap-2")),
+            dbc.CardBody(
+                [html.Dl(items, className="row mb-1", id="account-status"), html.Small(note, className="text-muted")]
+            ),
+        ],
+        className="mb-3 shadow-sm",
+    )
 
 
 def record_card(record: dict, unmasked: bool = False) -> dbc.Card:
@@ -241,7 +286,10 @@ def body(number: str, query: dict[str, str]):
                 html.Div(back, className="mb-3"),
                 dbc.Row(
                     [
-                        dbc.Col(record_card(record, unmasked), xl=4),
+                        dbc.Col(
+                            [status_card(warehouse.account_status(number), _zone()), record_card(record, unmasked)],
+                            xl=4,
+                        ),
                         dbc.Col(attempts_card(attempts, number, filters), xl=8),
                     ]
                 ),
