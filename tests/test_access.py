@@ -115,7 +115,7 @@ def paged_grid_rows(client, query: dict | None = None):
 
 def callback_requests() -> dict[str, dict]:
     """One well-formed request per server-side callback of the app."""
-    row_click = {"rowId": "A0000001", "colId": "account_number"}
+    row_click = {"rowId": "A0000001", "colId": "segment"}
     return {
         "view-url.search": update_payload(
             "view-url.search",

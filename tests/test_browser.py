@@ -263,6 +263,25 @@ def test_clicking_an_account_row_opens_its_page(browser):
     assert browser.get_logs() == []
 
 
+def test_an_account_number_in_a_grid_is_a_link_to_its_page(browser):
+    open_page(browser, "/accounts?outcome=failed&start=2025-01-01&end=2025-06-30")
+    link_css = ".ag-pinned-left-cols-container .ag-row[row-index='0'] a.account-link"
+    for attempt in range(3):  # the grid may draw its first rows again once their count arrives
+        try:
+            browser.wait_for_element(link_css, timeout=15)
+            link = browser.find_element(link_css)
+            number, href = link.text, link.get_attribute("href")
+            link.click()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+    assert urlparse(href).path == f"/accounts/{number}"  # a real link: Ctrl-click and Enter work on it
+    wait_for_url(browser, lambda url: url.path == f"/accounts/{number}")
+    browser.wait_for_contains_text("body", "Last successful login", timeout=15)
+    assert browser.get_logs() == []
+
+
 def paged_grid(name: str) -> str:
     return f"""[id='{{"name":"{name}","type":"paged-grid"}}']"""
 

@@ -128,9 +128,12 @@ def _register_drill_callbacks(app: Dash) -> None:
     )
     @requires(Permission.VIEW_ACCOUNTS)
     def open_account(_cells, _paged_cells):
-        """A click on a row of any account table opens that account."""
-        href = row_href(ctx.triggered[0]["value"]) if ctx.triggered else None
-        return href or dash.no_update
+        """A click on a row of any account table opens that account; on the account number itself
+        the link does it (and Ctrl-click must leave this tab where it is)."""
+        cell = ctx.triggered[0]["value"] if ctx.triggered else None
+        if (cell or {}).get("colId") == "account_number":
+            return dash.no_update
+        return row_href(cell) or dash.no_update
 
 
 def _register_find_callback(app: Dash) -> None:

@@ -117,6 +117,7 @@ def frame_columns(frame: pd.DataFrame) -> list[dict]:
                 "headerName": name.replace("_", " "),
                 "filter": "agNumberColumnFilter" if numeric else "agTextColumnFilter",
                 "type": "numericColumn" if numeric else None,
+                **(ACCOUNT_LINK if name == "account_number" else {}),
             }
         )
     return [{k: v for k, v in d.items() if v is not None} for d in defs]
@@ -154,13 +155,17 @@ def _number(field: str, header: str) -> dict:
     return _filtered(field, header, "Number", NUMBER_OPTIONS, type="numericColumn", width=125)
 
 
+ACCOUNT_LINK = {"cellRenderer": "AccountLink"}
+"""An account number drawn as a link to its page (assets/account_links.js): Ctrl-click, Enter, a new tab."""
+
+
 def _unfiltered(field: str, header: str, **extra) -> dict:
     """Sortable, no column filter: flags have their own controls, dates and masked text have none."""
     return {"field": field, "headerName": header, "filter": False, **extra}
 
 
 ACCOUNT_COLUMNS = [
-    _text("account_number", "Account", pinned="left", width=125),
+    _text("account_number", "Account", pinned="left", width=125, **ACCOUNT_LINK),
     _text("segment", "Segment", width=130),
     _unfiltered("portal_access", "Portal access", valueFormatter=YES_NO, width=100),
     _text("email_status", "Email status", width=130),
