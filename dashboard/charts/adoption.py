@@ -89,7 +89,7 @@ def new_enrollments(table: pd.DataFrame, filters: Filters) -> go.Figure:
     figure = go.Figure(period_bar(table, filters, "new_enrollments", NEWLY_ENROLLED))
     figure.update_traces(
         hovertemplate=(
-            f"{GRAIN_TITLES[filters.grain]} %{{x|%Y-%m-%d}}<br>New enrollments: %{{y:,}} accounts"
+            f"{GRAIN_TITLES[filters.grain]} %{{x|%Y-%m-%d}}%{{hovertext}}<br>New enrollments: %{{y:,}} accounts"
             "<br><i>Click for these accounts</i><extra></extra>"
         )
     )

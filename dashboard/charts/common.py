@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard.data.metrics import periods
+from dashboard.data.metrics import partial_periods, periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -149,15 +149,24 @@ def period_bar(
     *,
     stack: str | None = None,
 ) -> go.Bar:
-    """Bars of one count column over periods; clickable to the accounts behind each bar when `only` is given."""
+    """Bars of one count column over periods; clickable to the accounts behind each bar when `only` is given.
+
+    A period the range covers only in part is hatched, and its hover says which days it holds
+    (`%{hovertext}`, empty for whole periods), so a half month never passes for a month."""
+    partial = partial_periods(filters)
+    cut = table["period_start"].map(partial)
     return go.Bar(
         x=table["period_start"],
         y=table[column],
         name=LABELS.get(column, column),
-        marker_color=COLORS.get(column, BLUE),
+        marker={
+            "color": COLORS.get(column, BLUE),
+            "pattern": {"shape": ["/" if isinstance(days, str) else "" for days in cut]},
+        },
+        hovertext=["<br>" + days if isinstance(days, str) else "" for days in cut],
         offsetgroup=stack,
         customdata=period_drills(table, filters, only) if only is not None else None,
-        hovertemplate=f"%{{x|%Y-%m-%d}}<br>{LABELS.get(column, column)}: %{{y:,}}<extra></extra>",
+        hovertemplate=f"%{{x|%Y-%m-%d}}%{{hovertext}}<br>{LABELS.get(column, column)}: %{{y:,}}<extra></extra>",
     )
 
 

@@ -34,7 +34,7 @@ class Series:
 def hover(filters: Filters, label: str, unit: str, *, clickable: bool = True) -> str:
     """Hover text naming the period, the series and the unit of the count."""
     hint = CLICK_HINT if clickable else ""
-    return f"{PERIOD_HOVER[filters.grain]}<br>{label}: %{{y:,}} {unit}{hint}<extra></extra>"
+    return f"{PERIOD_HOVER[filters.grain]}%{{hovertext}}<br>{label}: %{{y:,}} {unit}{hint}<extra></extra>"
 
 
 def bars_over_time(

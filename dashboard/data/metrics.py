@@ -50,6 +50,26 @@ def periods(filters: Filters) -> pd.DataFrame:
     return _periods(filters.start, filters.end, filters.grain).copy()
 
 
+def partial_periods(filters: Filters) -> pd.Series:
+    """For each period of the view that the range covers only in part, the days it covers, as the
+    hover says them ("1-15 Nov, partial"), by period start; a bar of half a month is not a month's.
+    Whole periods are not in the series."""
+    table = periods(filters)
+    first = table["period_start"].clip(lower=filters.start_ts)
+    last = table["period_end"].clip(upper=filters.end_ts)
+    cut = (first > table["period_start"]) | (last < table["period_end"])
+    labels = [_covered(a, b) for a, b in zip(first[cut], last[cut], strict=True)]
+    return pd.Series(labels, index=table.loc[cut, "period_start"], dtype=object)
+
+
+def _covered(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    if first == last:
+        return f"{first.day} {first:%b}, partial"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}-{last.day} {last:%b}, partial"
+    return f"{first.day} {first:%b}-{last.day} {last:%b}, partial"
+
+
 _PERIOD_STARTS = {"day": "D", "week": "7D", "month": "MS"}
 _PERIOD_LENGTHS = {"day": pd.offsets.Day(0), "week": pd.offsets.Day(6), "month": pd.offsets.MonthEnd(0)}
 
