@@ -113,9 +113,9 @@ def test_a_previous_range_before_the_first_data_is_not_compared(in_module_reques
 EXPLAINED_BY = {
     ("/adoption", "Adoption"): ("adoption_rate", "enrolled_accounts"),
     ("/placeholder-emails", "Placeholder emails"): ("placeholder_accounts", "at_risk_accounts"),
-    ("/recovery", "Recovery"): ("failed_recovery_attempts",),
-    ("/resets", "Resets"): ("self_service_resets", "staff_resets"),
-    ("/lockouts", "Lockouts"): ("lockout_events",),
+    ("/recovery", "Recovery"): ("failed_recovery_attempts", "recovery_success_rate"),
+    ("/resets", "Resets"): ("self_service_resets", "staff_resets", "staff_share_of_resets"),
+    ("/lockouts", "Lockouts"): ("lockout_events", "lockouts_per_1000_enrolled"),
 }
 """The KPIs each page explains, by the page's path and its name in the navbar."""
 

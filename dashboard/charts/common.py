@@ -49,6 +49,10 @@ COLORS = {
     "enrolled_accounts": BLUE,
     "adoption_rate": NAVY,
     "new_enrollments": SKY,
+    # rates
+    "recovery_success_rate": GREEN,
+    "staff_share_of_resets": ORANGE,
+    "lockouts_per_1000_enrolled": VERMILLION,
     # email status
     "valid": GREEN,
     "placeholder": VERMILLION,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.common import GRAIN_TITLES, LABELS, base_layout, period_bar
+from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, NAVY, base_layout, empty_figure, period_bar
+from dashboard.data.metrics import partial_periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -66,4 +67,36 @@ def bars_over_time(
         figure.update_xaxes(tick0=table["period_start"].iloc[0], dtick=every * WEEK_MS)
     if table[[one.column for one in series]].to_numpy().max(initial=0) <= 5:
         figure.update_yaxes(dtick=1)  # small counts: whole-number ticks only
+    return figure
+
+
+RATE_TITLES = {
+    "recovery_success_rate": ("Recovery success rate", "Share of attempts that succeeded", ".0%", ".1%"),
+    "staff_share_of_resets": ("Staff share of resets", "Share of resets done by staff", ".0%", ".1%"),
+    "lockouts_per_1000_enrolled": ("Lockouts per 1,000 enrolled", "Lockouts per 1,000 enrolled accounts", ",", ",.1f"),
+}
+"""Each rate of `metrics.RATE_COLUMNS`: its name, its axis title, its tick and its hover number format."""
+
+
+def rate_figure(rates: pd.DataFrame, column: str, filters: Filters) -> go.Figure:
+    """One rate per period as a line: a count that grows with enrollment hides what the rate shows.
+    A period with nothing to divide has no point, and the line breaks there."""
+    name, axis, ticks, number = RATE_TITLES[column]
+    if rates[column].isna().all():
+        return empty_figure(f"No {name.lower()} in this range: nothing to divide")
+    partial = rates["period_start"].map(partial_periods(filters))
+    figure = go.Figure(
+        go.Scatter(
+            x=rates["period_start"],
+            y=rates[column],
+            name=name,
+            mode="lines+markers",
+            line={"color": COLORS.get(column, NAVY), "width": 2},
+            marker={"symbol": ["circle-open" if isinstance(days, str) else "circle" for days in partial], "size": 7},
+            hovertext=["<br>" + days if isinstance(days, str) else "" for days in partial],
+            hovertemplate=f"{PERIOD_HOVER[filters.grain]}%{{hovertext}}<br>{name}: %{{y:{number}}}<extra></extra>",
+        )
+    )
+    base_layout(figure, y_title=axis, x_title=GRAIN_TITLES[filters.grain], height=280)
+    figure.update_yaxes(tickformat=ticks)
     return figure

@@ -23,9 +23,12 @@ TREND_SOURCES = {
     "placeholder_accounts": ("email_statuses", "placeholder"),
     "at_risk_accounts": ("email_statuses", "at_risk"),
     "failed_recovery_attempts": ("recovery", "failed"),
+    "recovery_success_rate": ("rates", "recovery_success_rate"),
     "self_service_resets": ("resets", "self_service_resets"),
     "staff_resets": ("resets", "staff_resets"),
+    "staff_share_of_resets": ("rates", "staff_share_of_resets"),
     "lockout_events": ("lockouts", "lockout_events"),
+    "lockouts_per_1000_enrolled": ("rates", "lockouts_per_1000_enrolled"),
 }
 GOOD_WHEN = {
     # +1: a rise is good news, -1: a rise is bad news, 0: neither (more self-service resets mean more
@@ -35,9 +38,12 @@ GOOD_WHEN = {
     "placeholder_accounts": -1,
     "at_risk_accounts": -1,
     "failed_recovery_attempts": -1,
+    "recovery_success_rate": 1,
     "self_service_resets": 0,
     "staff_resets": -1,
+    "staff_share_of_resets": -1,
     "lockout_events": -1,
+    "lockouts_per_1000_enrolled": -1,
 }
 TREND_COLORS = {
     "adoption_rate": COLORS["adoption_rate"],
@@ -45,14 +51,20 @@ TREND_COLORS = {
     "placeholder_accounts": COLORS["placeholder"],
     "at_risk_accounts": COLORS["at_risk"],
     "failed_recovery_attempts": COLORS["failed"],
+    "recovery_success_rate": COLORS["succeeded"],
     "self_service_resets": COLORS["self_service_resets"],
     "staff_resets": COLORS["staff_resets"],
+    "staff_share_of_resets": COLORS["staff_resets"],
     "lockout_events": COLORS["lockout_events"],
+    "lockouts_per_1000_enrolled": COLORS["lockout_events"],
 }
 VERDICT_COLORS = {"better": GREEN, "worse": VERMILLION, "neutral": GREY, "unchanged": GREY, "none": GREY}
 TREND_MAX_POINTS = 200
 """A sparkline is a hand's width: past this many periods it uses the next coarser grain."""
-RATE_KPIS = frozenset({"adoption_rate"})
+RATE_KPIS = frozenset({"adoption_rate", "recovery_success_rate", "staff_share_of_resets"})
+"""Shares, shown as percentages and changing in percentage points."""
+PER_THOUSAND_KPIS = frozenset({"lockouts_per_1000_enrolled"})
+"""Counts per 1,000 accounts, shown to one decimal."""
 STOCK_KPIS = frozenset({"adoption_rate", "enrolled_accounts", "placeholder_accounts", "at_risk_accounts"})
 """Standing counts change by a few percent a quarter: their lines follow the data, not a zero baseline."""
 
@@ -66,6 +78,8 @@ def format_value(kpi: str, value) -> str:
         return "–"
     if kpi in RATE_KPIS:
         return f"{value:.1%}"
+    if kpi in PER_THOUSAND_KPIS:
+        return f"{value:,.1f}"
     return f"{int(value):,}"
 
 
@@ -105,7 +119,12 @@ def describe_change(kpi: str, change, *, comparable: bool = True) -> Change:
     arrow = "▲" if change > 0 else "▼"
     sign = "+" if change > 0 else "−"
     size = abs(change)
-    text = f"{sign}{size * 100:.1f} pp" if kpi in RATE_KPIS else f"{sign}{int(size):,}"
+    if kpi in RATE_KPIS:
+        text = f"{sign}{size * 100:.1f} pp"
+    elif kpi in PER_THOUSAND_KPIS:
+        text = f"{sign}{size:,.1f}"
+    else:
+        text = f"{sign}{int(size):,}"
     direction = GOOD_WHEN.get(kpi, 0)
     verdict = "neutral" if direction == 0 else "better" if (change > 0) == (direction > 0) else "worse"
     return Change(arrow, text, verdict)
@@ -135,8 +154,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
     if trend.empty or not values.fillna(0).to_numpy().any():
         figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": GREY})
     else:
-        rate = kpi in RATE_KPIS
-        value_format = "%{y:.1%}" if rate else "%{y:,}"
+        value_format = "%{y:.1%}" if kpi in RATE_KPIS else "%{y:,.1f}" if kpi in PER_THOUSAND_KPIS else "%{y:,}"
         figure.add_trace(
             go.Scatter(
                 x=trend["period_start"],

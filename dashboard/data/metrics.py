@@ -184,6 +184,36 @@ def most_locked(daily_lockouts: pd.DataFrame, filters: Filters, limit: int) -> p
     return table[list(MOST_LOCKED_COLUMNS)].reset_index(drop=True)
 
 
+RATE_COLUMNS = ("period_start", "recovery_success_rate", "staff_share_of_resets", "lockouts_per_1000_enrolled")
+
+
+def share(part, whole):
+    """`part / whole` to six places; empty where `whole` is 0, since there is no rate of nothing."""
+    if isinstance(whole, pd.Series):
+        return (part / whole.replace(0, np.nan)).round(6)
+    return round(part / whole, 6) if whole else None
+
+
+def rates(recovery: pd.DataFrame, resets: pd.DataFrame, lockouts: pd.DataFrame, adoption: pd.DataFrame) -> pd.DataFrame:
+    """The support rates per period, from the period tables of one view (every period in each):
+
+    - recovery success rate: attempts that succeeded / attempts started in the period;
+    - staff share of resets: staff resets / (self-service resets + staff resets), the calls the portal
+      did not absorb;
+    - lockouts per 1,000 enrolled accounts: lockout events / enrolled accounts at the period's last
+      day (or the view's end) x 1,000, so a lockout count that rises only with enrollment reads flat.
+    """
+    resets_done = resets["self_service_resets"] + resets["staff_resets"]
+    return pd.DataFrame(
+        {
+            "period_start": recovery["period_start"],
+            "recovery_success_rate": share(recovery["succeeded"], recovery["attempts"]),
+            "staff_share_of_resets": share(resets["staff_resets"], resets_done),
+            "lockouts_per_1000_enrolled": share(lockouts["lockout_events"] * 1000, adoption["enrolled_accounts"]),
+        }
+    )[list(RATE_COLUMNS)]
+
+
 STATUS_EVENTS = (
     "account_locked",
     "account_unlocked",
@@ -350,9 +380,12 @@ KPIS = (
     ("placeholder_accounts", "Placeholder-email accounts"),
     ("at_risk_accounts", "At risk (placeholder with access)"),
     ("failed_recovery_attempts", "Failed recovery attempts"),
+    ("recovery_success_rate", "Recovery success rate"),
     ("self_service_resets", "Self-service resets"),
     ("staff_resets", "Staff resets"),
+    ("staff_share_of_resets", "Staff share of resets"),
     ("lockout_events", "Lockouts"),
+    ("lockouts_per_1000_enrolled", "Lockouts per 1,000 enrolled"),
 )
 """Each headline figure: its key and its label. Which page explains it is the web layer's (`urls.KPI_PAGES`)."""
 
@@ -365,13 +398,19 @@ def kpi_values(
     attempts = _in_view(daily_attempts, filters)
     by_type = _in_view(daily_events, filters).groupby("event_type")["events"].sum()
     total = stocks["total_accounts"]
+    outcomes = attempts.groupby("outcome")["attempts"].sum()
+    self_service, staff = int(by_type.get("password_reset", 0)), int(by_type.get("password_reset_by_staff", 0))
+    locked = int(by_type.get("account_locked", 0))
     return {
-        "adoption_rate": round(stocks["enrolled_accounts"] / total, 6) if total else None,
+        "adoption_rate": share(stocks["enrolled_accounts"], total),
         **stocks,
-        "failed_recovery_attempts": int(attempts.loc[attempts["outcome"] == "failed", "attempts"].sum()),
-        "self_service_resets": int(by_type.get("password_reset", 0)),
-        "staff_resets": int(by_type.get("password_reset_by_staff", 0)),
-        "lockout_events": int(by_type.get("account_locked", 0)),
+        "failed_recovery_attempts": int(outcomes.get("failed", 0)),
+        "recovery_success_rate": share(int(outcomes.get("succeeded", 0)), int(outcomes.sum())),
+        "self_service_resets": self_service,
+        "staff_resets": staff,
+        "staff_share_of_resets": share(staff, self_service + staff),
+        "lockout_events": locked,
+        "lockouts_per_1000_enrolled": share(locked * 1000, stocks["enrolled_accounts"]),
     }
 
 

@@ -164,6 +164,11 @@ class Warehouse:
     def reset_heatmap(self, filters: Filters, event_types: tuple[str, ...] = HEATMAP_TYPES) -> pd.DataFrame:
         return metrics.reset_heatmap(self._daily(schema.hourly_events, filters), filters, event_types)
 
+    def rates(self, filters: Filters) -> pd.DataFrame:
+        """The support rates per period (metrics.rates) of the view."""
+        tables = (self.recovery(filters), self.resets(filters), self.lockouts(filters), self.adoption(filters))
+        return metrics.rates(*tables)
+
     def kpis(self, filters: Filters) -> pd.DataFrame:
         """Headline figures for the range against the previous range of equal length."""
         both = replace(filters, start=metrics.previous_range(filters).start)
@@ -463,6 +468,7 @@ class Warehouse:
             "resets": metrics.resets(events, trend),
             "lockouts": metrics.lockouts(events, locked, trend),
         }
+        tables["rates"] = metrics.rates(tables["recovery"], tables["resets"], tables["lockouts"], tables["adoption"])
         return metrics.kpis(accounts, attempts, events, filters), tables
 
 

@@ -6,7 +6,7 @@ from dash import html
 from dashboard.auth.roles import Permission
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure
 from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, rate_card, register_page
 from dashboard.web.urls import LOCKOUTS
 
 register_page(__name__, LOCKOUTS, "Lockouts", 5, Permission.VIEW_CHARTS, warm=True)
@@ -51,7 +51,7 @@ def body(warehouse, filters):
         download_link("most_locked", filters, limit=str(MOST_LOCKED_LIMIT)),
         note="Lockouts in the range per account. Click a row to open the account.",
     )
-    return html.Div([over_time, most])
+    return html.Div([over_time, rate_card(warehouse.rates(filters), "lockouts_per_1000_enrolled", filters), most])
 
 
 layout = page_layout(

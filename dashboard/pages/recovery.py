@@ -17,7 +17,7 @@ from dashboard.charts.recovery import (
 )
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, rate_card, register_page
 from dashboard.web.urls import RECOVERY
 
 register_page(__name__, RECOVERY, "Recovery", 3, Permission.VIEW_CHARTS, warm=True)
@@ -118,7 +118,7 @@ def body(warehouse, filters):
         download_link("accounts", filters, **REPEATS.query()),
         note="Failed attempts started in the range. Click a row to open the account. " + NO_ACCOUNT_NOTE,
     )
-    return html.Div([over_time, steps, repeated])
+    return html.Div([over_time, rate_card(warehouse.rates(filters), "recovery_success_rate", filters), steps, repeated])
 
 
 layout = page_layout(

@@ -4,7 +4,7 @@ from dash import html
 
 from dashboard.auth.roles import Permission
 from dashboard.charts.resets import heatmap_figure, resets_figure
-from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, register_page
+from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, rate_card, register_page
 from dashboard.web.urls import RESETS
 
 register_page(__name__, RESETS, "Resets", 4, Permission.VIEW_CHARTS, warm=True)
@@ -26,7 +26,7 @@ def body(warehouse, filters):
         note="Self-service and staff resets in the whole range, by local weekday and hour. Click a cell to list "
         "the accounts reset then.",
     )
-    return html.Div([volumes, heatmap])
+    return html.Div([volumes, rate_card(warehouse.rates(filters), "staff_share_of_resets", filters), heatmap])
 
 
 layout = page_layout(

@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
+from dashboard.charts.over_time import RATE_TITLES, rate_figure
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
@@ -325,3 +326,22 @@ def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
 def drill_chart(name: str, figure):
     """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
     return drill_graph(name, figure, clickable=bool(figure.data))
+
+
+RATE_NOTES = {
+    "recovery_success_rate": "Attempts that succeeded, of the attempts started in each period.",
+    "staff_share_of_resets": "Resets done by staff, of all resets (self-service and staff) in each period: the calls "
+    "the portal did not absorb.",
+    "lockouts_per_1000_enrolled": "Lockout events in each period per 1,000 accounts enrolled at its end: a count that "
+    "grows with enrollment reads flat here unless lockouts grow faster.",
+}
+
+
+def rate_card(rates, column: str, filters: Filters) -> dbc.Card:
+    """One support rate over the view's periods, with the rates CSV; an open point is a partial period."""
+    return chart_card(
+        RATE_TITLES[column][0],
+        dcc.Graph(id=f"rate-{column}", figure=rate_figure(rates, column, filters), config=GRAPH_CONFIG),
+        download_link("rates", filters, id_extra={"chart": column}),
+        note=RATE_NOTES[column] + " An open point is a period the range covers only in part.",
+    )

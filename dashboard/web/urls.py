@@ -33,9 +33,12 @@ KPI_PAGES: dict[str, str] = {
     "placeholder_accounts": PLACEHOLDER_EMAILS,
     "at_risk_accounts": PLACEHOLDER_EMAILS,
     "failed_recovery_attempts": RECOVERY,
+    "recovery_success_rate": RECOVERY,
     "self_service_resets": RESETS,
     "staff_resets": RESETS,
+    "staff_share_of_resets": RESETS,
     "lockout_events": LOCKOUTS,
+    "lockouts_per_1000_enrolled": LOCKOUTS,
 }
 """The page that explains each headline figure of `metrics.KPIS`: the overview's cards link to it, and the
 `kpis` export names it in its `page` column."""
