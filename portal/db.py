@@ -93,30 +93,20 @@ def read_frame(connection: Connection, statement) -> pd.DataFrame:
     from the driver's cursor too (types are fixed up column by column below), since building a
     SQLAlchemy row for each of a daily table's hundred thousand rows took as long as the query.
     """
-    frames = read_frames(connection, statement, rows=None)
-    try:
-        return next(frames)
-    finally:
-        frames.close()
+    kinds, raw = _times_as_text(statement)
+    result = connection.execute(raw)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return _typed(pd.DataFrame.from_records(rows, columns=list(result.keys())), kinds)
 
 
 def read_frames(connection: Connection, statement, rows: int | None = 50_000) -> Iterator[pd.DataFrame]:
     """`read_frame` in frames of at most `rows` rows (None: one frame), read from a server-side cursor
     as they are consumed, so an export of a million rows never holds them all; at least one frame."""
-    kinds = {column.key: python_type(column) for column in statement.selected_columns}
-    raw = statement.with_only_columns(
-        *(
-            type_coerce(column, String).label(column.key) if kinds[column.key] in (date, datetime) else column
-            for column in statement.selected_columns
-        ),
-        maintain_column_froms=True,
-    )
     if not rows:
-        result = connection.execute(raw)
-        batch = result.cursor.fetchall() if result.cursor is not None else []
-        result.close()
-        yield _typed(pd.DataFrame.from_records(batch, columns=list(result.keys())), kinds)
+        yield read_frame(connection, statement)
         return
+    kinds, raw = _times_as_text(statement)
     # A server-side cursor; its rows are taken through SQLAlchemy, which has read the first ones ahead.
     result = connection.execution_options(stream_results=True).execute(raw)
     columns = list(result.keys())
@@ -129,6 +119,19 @@ def read_frames(connection: Connection, statement, rows: int | None = 50_000) ->
                 return
     finally:
         result.close()
+
+
+def _times_as_text(statement) -> tuple[dict[str, type | None], object]:
+    """Each selected column's Python type, and the select with its dates and times read as text."""
+    kinds = {column.key: python_type(column) for column in statement.selected_columns}
+    raw = statement.with_only_columns(
+        *(
+            type_coerce(column, String).label(column.key) if kinds[column.key] in (date, datetime) else column
+            for column in statement.selected_columns
+        ),
+        maintain_column_froms=True,
+    )
+    return kinds, raw
 
 
 def _typed(frame: pd.DataFrame, kinds: dict[str, type | None]) -> pd.DataFrame:

@@ -145,6 +145,14 @@ def period_drills(table: pd.DataFrame, filters: Filters, only: AccountFilters) -
     return [f"start={start}&end={end}&{rest}" for start, end in zip(starts, ends, strict=True)]
 
 
+def partial_marks(table: pd.DataFrame, filters: Filters) -> tuple[list[bool], list[str]]:
+    """For each period row: whether the range covers it only in part, and the hover line that says
+    which days it holds (empty for a whole period), for `%{hovertext}` in a hover template."""
+    days = table["period_start"].map(partial_periods(filters))
+    cut = [isinstance(covered, str) for covered in days]
+    return cut, ["<br>" + covered if partial else "" for covered, partial in zip(days, cut, strict=True)]
+
+
 def period_bar(
     table: pd.DataFrame,
     filters: Filters,
@@ -157,17 +165,13 @@ def period_bar(
 
     A period the range covers only in part is hatched, and its hover says which days it holds
     (`%{hovertext}`, empty for whole periods), so a half month never passes for a month."""
-    partial = partial_periods(filters)
-    cut = table["period_start"].map(partial)
+    partial, hovertext = partial_marks(table, filters)
     return go.Bar(
         x=table["period_start"],
         y=table[column],
         name=LABELS.get(column, column),
-        marker={
-            "color": COLORS.get(column, BLUE),
-            "pattern": {"shape": ["/" if isinstance(days, str) else "" for days in cut]},
-        },
-        hovertext=["<br>" + days if isinstance(days, str) else "" for days in cut],
+        marker={"color": COLORS.get(column, BLUE), "pattern": {"shape": ["/" if cut else "" for cut in partial]}},
+        hovertext=hovertext,
         offsetgroup=stack,
         customdata=period_drills(table, filters, only) if only is not None else None,
         hovertemplate=f"%{{x|%Y-%m-%d}}%{{hovertext}}<br>{LABELS.get(column, column)}: %{{y:,}}<extra></extra>",

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.common import COLORS, GRAIN_TITLES, LABELS, NAVY, base_layout, empty_figure, period_bar
-from dashboard.data.metrics import partial_periods
+from dashboard.charts.common import (
+    COLORS,
+    GRAIN_TITLES,
+    LABELS,
+    NAVY,
+    base_layout,
+    empty_figure,
+    partial_marks,
+    period_bar,
+)
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -84,7 +92,7 @@ def rate_figure(rates: pd.DataFrame, column: str, filters: Filters) -> go.Figure
     name, axis, ticks, number = RATE_TITLES[column]
     if rates[column].isna().all():
         return empty_figure(f"No {name.lower()} in this range: nothing to divide")
-    partial = rates["period_start"].map(partial_periods(filters))
+    partial, hovertext = partial_marks(rates, filters)
     figure = go.Figure(
         go.Scatter(
             x=rates["period_start"],
@@ -92,8 +100,8 @@ def rate_figure(rates: pd.DataFrame, column: str, filters: Filters) -> go.Figure
             name=name,
             mode="lines+markers",
             line={"color": COLORS.get(column, NAVY), "width": 2},
-            marker={"symbol": ["circle-open" if isinstance(days, str) else "circle" for days in partial], "size": 7},
-            hovertext=["<br>" + days if isinstance(days, str) else "" for days in partial],
+            marker={"symbol": ["circle-open" if cut else "circle" for cut in partial], "size": 7},
+            hovertext=hovertext,
             hovertemplate=f"{PERIOD_HOVER[filters.grain]}%{{hovertext}}<br>{name}: %{{y:{number}}}<extra></extra>",
         )
     )

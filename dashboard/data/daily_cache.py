@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import pandas as pd
 from cachetools import LRUCache, cached
@@ -32,6 +33,7 @@ DAILY_TABLES = (
 )
 _tables: LRUCache = LRUCache(maxsize=4 * len(DAILY_TABLES))
 _lock = threading.Lock()
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +49,25 @@ def whole_table(engine: Engine, table: Table, token: tuple) -> pd.DataFrame:
     """All rows of one daily table as of the load `token` names; callers must not change the frame."""
     with engine.connect() as connection:
         return read_frame(connection, select(*table.columns))
+
+
+_per_load: LRUCache = LRUCache(maxsize=64)
+
+
+def once_per_load(engine: Engine, name: str, read: Callable[[], T]) -> T:
+    """What only a load changes (the data's extent, its segments), read once per load like the tables;
+    read every time before the first load, when there is no load to key it by."""
+    token = load_token(engine)
+    if token[0] is None:
+        return read()
+    key = (str(engine.url), name, token)
+    with _lock:
+        if key in _per_load:
+            return _per_load[key]
+    value = read()
+    with _lock:
+        _per_load[key] = value
+    return value
 
 
 def warm(engine: Engine, tables: Iterable[Table] = DAILY_TABLES) -> tuple:

@@ -8,14 +8,11 @@ no output path can leak what a role may not see.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TypeVar
 
 import pandas as pd
-from cachetools import LRUCache
 from sqlalchemy import Engine, func, literal, select
 
 from dashboard.data import daily_cache, metrics
@@ -56,11 +53,6 @@ HEATMAP_TYPES = ("password_reset", "password_reset_by_staff")
 """The heatmap shows resets of both kinds: the load on the portal and on the phones."""
 
 
-T = TypeVar("T")
-_per_load: LRUCache = LRUCache(maxsize=64)
-_per_load_lock = threading.Lock()
-
-
 class Warehouse:
     """Read access to one warehouse; cheap to create, the engine is shared per URL."""
 
@@ -74,7 +66,7 @@ class Warehouse:
 
     def extent(self) -> tuple[date, date] | None:
         """The first and last day with any data, the default range of every view."""
-        return self._once_per_load("extent", self._read_extent)
+        return daily_cache.once_per_load(self.engine, "extent", self._read_extent)
 
     def _read_extent(self) -> tuple[date, date] | None:
         bounds = []
@@ -87,27 +79,13 @@ class Warehouse:
     def segments(self) -> list[str]:
         """Every account's segment, read from daily_accounts: the same set, since each load counts every
         account there by its creation day, in ten thousand rows instead of a million (every page asks)."""
-        return list(self._once_per_load("segments", self._read_segments))
+        return list(daily_cache.once_per_load(self.engine, "segments", self._read_segments))
 
     def _read_segments(self) -> tuple[str, ...]:
         da = schema.daily_accounts
         with self.engine.connect() as connection:
             rows = connection.execute(select(da.c.segment).distinct().order_by(da.c.segment))
             return tuple(row[0] for row in rows)
-
-    def _once_per_load(self, name: str, read: Callable[[], T]) -> T:
-        """What only a load changes, read once per load (a page asks for the extent three times)."""
-        token = self.load_token()
-        if token[0] is None:
-            return read()
-        key = (self.url, name, token)
-        with _per_load_lock:
-            if key in _per_load:
-                return _per_load[key]
-        value = read()
-        with _per_load_lock:
-            _per_load[key] = value
-        return value
 
     def last_load(self) -> datetime | None:
         with self.engine.connect() as connection:
@@ -201,27 +179,20 @@ class Warehouse:
         if not wanted:
             return []
         a = schema.accounts
-        by_number = func.upper(a.c.account_number) == wanted.upper()
+
+        def matching(connection, condition) -> list[str]:
+            statement = select(a.c.account_number).where(condition).order_by(a.c.account_number).limit(limit)
+            return list(connection.execute(statement).scalars())
+
         with self.engine.connect() as connection:
-            found = (
-                connection.execute(select(a.c.account_number).where(a.c.account_number == wanted).limit(1))
-                .scalars()
-                .all()
-                or connection.execute(
-                    select(a.c.account_number).where(by_number).order_by(a.c.account_number).limit(limit)
-                )
-                .scalars()
-                .all()
+            # the exact number by its key first: the case-blind comparison reads every account
+            found = matching(connection, a.c.account_number == wanted) or matching(
+                connection, func.upper(a.c.account_number) == wanted.upper()
             )
             if found or not by_contact:
-                return list(found)
+                return found
             lowered = wanted.lower()
-            contact = (func.lower(a.c.email) == lowered) | (func.lower(a.c.username) == lowered)
-            return list(
-                connection.execute(select(a.c.account_number).where(contact).order_by(a.c.account_number).limit(limit))
-                .scalars()
-                .all()
-            )
+            return matching(connection, (func.lower(a.c.email) == lowered) | (func.lower(a.c.username) == lowered))
 
     def account_status(self, account_number: str) -> dict:
         """Where one account stands now (metrics.account_status), from its last events of each kind."""
