@@ -121,6 +121,7 @@ def callback_requests() -> dict[str, dict]:
             "view-url.search",
             [{"id": "view-url", "property": "search"}],
             [
+                {"id": "filter-preset", "property": "value", "value": None},
                 {"id": "filter-dates", "property": "start_date", "value": "2024-01-01"},
                 {"id": "filter-dates", "property": "end_date", "value": "2024-02-01"},
                 {"id": "filter-grain", "property": "value", "value": "week"},

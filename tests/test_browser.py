@@ -10,6 +10,7 @@ import io
 import socket
 import time
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -145,7 +146,7 @@ def test_an_account_page_loads_without_a_console_error(browser, warehouse):
 
 
 def test_a_page_without_a_grain_shows_the_one_that_fits_its_range(browser):
-    open_page(browser, "/resets")  # the whole demo range, almost three years: months
+    open_page(browser, "/resets?start=2024-01-01&end=2026-10-31")  # almost three years: months
     assert "Month" in browser.find_element("#filter-grain").text
     open_page(browser, "/resets?start=2026-10-01&end=2026-10-31")
     assert "Day" in browser.find_element("#filter-grain").text
@@ -175,12 +176,12 @@ def test_typing_a_start_date_changes_the_range(browser):
 
 def test_the_back_button_restores_the_previous_view(browser):
     open_page(browser, "/recovery")
-    choose(browser, "filter-grain", "day")
-    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["day"])
     choose(browser, "filter-grain", "week")
     wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["week"])
+    choose(browser, "filter-grain", "month")
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["month"])
     browser.driver.back()
-    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["day"])
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("grain") == ["week"])
 
 
 def test_a_downloaded_csv_is_the_export_of_the_same_view(browser):
@@ -314,7 +315,7 @@ def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the
 
 
 def test_the_repeated_failures_grid_lists_most_failures_first_from_the_server(browser):
-    open_page(browser, "/recovery?grain=month")
+    open_page(browser, "/recovery?grain=month&start=2024-01-01&end=2026-10-31")
     first_rows(browser, paged_grid("repeated-failures"))
     column = "[col-id='failed_recovery_attempts']"
     cells = browser.driver.find_elements(By.CSS_SELECTOR, f"{paged_grid('repeated-failures')} .ag-row {column}")
@@ -375,3 +376,35 @@ def test_an_admin_opens_the_admin_pages_without_a_console_error(server, dash_app
     server.driver.save_screenshot(str(SCREENSHOTS / f"admin-{path.rsplit('/', 1)[1]}.png"))
     assert server.get_logs() == []
     assert "Audit log" in server.find_element(".navbar").text
+
+
+def test_a_range_preset_writes_its_dates_in_the_url_and_shows_as_chosen(browser, warehouse):
+    open_page(browser, "/lockouts")
+    choose(browser, "filter-preset", "last_90_days")
+    newest = warehouse.extent()[1]
+    first = (newest - timedelta(days=89)).isoformat()
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("start") == [first])
+    settle(browser)
+    assert parse_qs(urlparse(browser.driver.current_url).query)["end"] == [newest.isoformat()]
+    assert "Last 90 days" in browser.find_element("#filter-preset").text
+    assert "Week" in browser.find_element("#filter-grain").text  # 90 days read by week
+
+
+def calendar_day(browser, day: int):
+    """A day of the month the open date picker shows first."""
+    first_month = "(//table[contains(@class, 'dash-datepicker-calendar')])[1]"
+    return browser.driver.find_element(By.XPATH, f"{first_month}//td[contains(@class, 'date-inside')][span='{day}']")
+
+
+def test_choosing_a_range_on_the_calendar_adds_one_history_entry(browser):
+    open_page(browser, "/lockouts")  # October 2026, the last full month of the demo
+    before = browser.driver.execute_script("return window.history.length")
+    browser.find_element("#filter-dates").click()
+    calendar_day(browser, 5).click()
+    time.sleep(0.5)
+    assert "start=2026-10-05" not in browser.driver.current_url  # half a range is not a view yet
+    calendar_day(browser, 12).click()
+    wait_for_url(browser, lambda url: parse_qs(url.query).get("end") == ["2026-10-12"])
+    settle(browser)
+    assert parse_qs(urlparse(browser.driver.current_url).query)["start"] == ["2026-10-05"]
+    assert browser.driver.execute_script("return window.history.length") == before + 1

@@ -21,7 +21,12 @@ from tests.builders import event, web_user, write_source
 from tests.conftest import config_for
 from tests.signin import client_as
 
-USERS = [web_user("A1", segment="residential"), web_user("A2", segment="business")]
+JOINED = "2025-01-02 09:00"
+"""The data begins in January 2025, too short a history to compare: pages open on all of it."""
+USERS = [
+    web_user("A1", segment="residential", created_at=JOINED),
+    web_user("A2", segment="business", created_at=JOINED),
+]
 EVENTS = [
     event("A1", "2025-01-03 10:00", "account_locked"),
     event("A2", "2025-01-10 10:00", "account_locked"),

@@ -55,7 +55,8 @@ def test_locked_accounts_listed_match_the_locked_accounts_bar(view, warehouse):
 
 
 def test_most_locked_table_is_the_top_n_of_the_query(in_request, warehouse):
-    tree = render(grain="month")
+    first, last = warehouse.extent()
+    tree = render(grain="month", start=first.isoformat(), end=last.isoformat())
     everything = Filters.parse({"grain": "month"}, warehouse.extent())
     expected = warehouse.most_locked(everything, limit=MOST_LOCKED_LIMIT)
     grid = find(tree, MOST_LOCKED_GRID)

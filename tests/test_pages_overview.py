@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.charts import overview
+from dashboard.data import ranges
 from dashboard.data.metrics import KPIS
 from dashboard.data.view import Filters
 from tests.page_tree import find, page_module, render_page, text_of
@@ -101,6 +102,31 @@ def test_changes_are_signed_numbers_and_rates_in_percentage_points():
     assert overview.describe_change("lockout_events", 1234).text == "+1,234"
     assert overview.describe_change("lockout_events", -5).text == "−5"
     assert overview.describe_change("adoption_rate", 0.0123).text == "+1.2 pp"
+
+
+def test_a_count_changes_by_a_number_and_a_percentage_of_the_previous_figure():
+    assert overview.describe_change("lockout_events", 31, 10).text == "+31 (+310%)"
+    assert overview.describe_change("lockout_events", -1, 40).text == "−1 (−2.5%)"
+    assert overview.describe_change("lockout_events", 7, 0).text == "+7 (from 0)"
+    assert overview.describe_change("lockouts_per_1000_enrolled", 0.5, 2.0).text == "+0.5 (+25%)"
+
+
+def test_a_rate_changes_in_percentage_points_only():
+    assert overview.describe_change("adoption_rate", 0.0123, 0.5).text == "+1.2 pp"
+
+
+def test_a_previous_range_the_data_only_partly_covers_is_flagged_not_compared():
+    change = overview.describe_change("lockout_events", 31, 10, coverage="part")
+    assert (change.text, change.verdict) == ("previous range only partly loaded: not compared", "none")
+
+
+def test_the_overview_opens_on_the_last_full_month_against_the_month_before(in_module_request, warehouse):
+    tree = render()
+    dates = find(tree, "filter-dates")
+    start, end = ranges.preset_range("last_full_month", warehouse.extent())
+    assert (dates.start_date, dates.end_date) == (start.isoformat(), end.isoformat())
+    text = text_of(find(tree, {"type": "kpi-change", "kpi": "lockout_events"}))
+    assert "previous range" not in text and "earlier" not in text
 
 
 def test_a_previous_range_before_the_first_data_is_not_compared(in_module_request, warehouse):

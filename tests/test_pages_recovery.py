@@ -105,7 +105,8 @@ def test_funnel_step_opens_accounts_with_an_attempt_that_reached_it(view, wareho
 
 
 def test_repeated_failures_grid_pages_accounts_with_two_failed_attempts_most_first(in_request, warehouse):
-    tree = render(grain="month")
+    first, last = warehouse.extent()
+    tree = render(grain="month", start=first.isoformat(), end=last.isoformat())
     grid = find(tree, REPEATS_GRID)
     state = find(tree, {"type": "paged-grid-state", "name": "repeated-failures"}).data
     everything = Filters.parse({"grain": "month"}, warehouse.extent())

@@ -39,7 +39,22 @@ def test_a_grain_asked_for_is_kept():
     assert (view.grain, problem) == ("month", None)
 
 
-def test_a_bad_query_falls_back_to_the_whole_range_at_its_fitting_grain():
+def test_a_bad_query_falls_back_to_the_default_range_at_its_fitting_grain():
     view, problem = Filters.read({"grain": "fortnight"}, EXTENT)
     assert "grain must be one of" in problem
+    assert (view.start, view.end) == (date(2026, 10, 1), date(2026, 10, 31))
     assert view.grain == fitting_grain(view.start, view.end)
+
+
+def test_a_page_without_dates_opens_on_the_last_full_month():
+    view, _ = Filters.read({"segment": "business"}, EXTENT)
+    assert (view.start, view.end, view.segment) == (date(2026, 10, 1), date(2026, 10, 31), "business")
+
+
+def test_a_page_with_one_date_keeps_the_other_bound_of_the_data():
+    view, _ = Filters.read({"start": "2026-06-01"}, EXTENT)
+    assert (view.start, view.end) == (date(2026, 6, 1), date(2026, 10, 31))
+
+
+def test_an_export_without_dates_covers_all_the_data():
+    assert (Filters.parse({}, EXTENT).start, Filters.parse({}, EXTENT).end) == EXTENT

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
+from dashboard.data import ranges
 from dashboard.data.metrics import periods, previous_range
 from dashboard.data.view import GRAINS, Filters
 
@@ -104,14 +105,22 @@ class Change:
         }[self.verdict]
 
 
-def describe_change(kpi: str, change, *, comparable: bool = True) -> Change:
-    """The arrow, the signed number and whether the change is good news for this KPI.
+NOT_COMPARED = {
+    "none": "no data in the previous range",
+    "part": "previous range only partly loaded: not compared",
+}
+"""What a card says instead of a change when the data does not cover the range it would compare with."""
 
-    Not `comparable` when the previous range ends before the first data: a change against zero
-    would only repeat the value.
+
+def describe_change(kpi: str, change, previous=None, *, coverage: str = "whole") -> Change:
+    """The arrow, the signed change (with its percentage of `previous` for counts) and whether the
+    change is good news for this KPI.
+
+    Not compared unless the data covers the whole previous range (`coverage`, see
+    `ranges.coverage`): against a range the data only starts in, a count would look like growth.
     """
-    if not comparable:
-        return Change("", "no data in the previous range", "none")
+    if coverage != "whole":
+        return Change("", NOT_COMPARED[coverage], "none")
     if _missing(change):
         return Change("", "no earlier figure", "none")
     if change == 0:
@@ -122,12 +131,23 @@ def describe_change(kpi: str, change, *, comparable: bool = True) -> Change:
     if kpi in RATE_KPIS:
         text = f"{sign}{size * 100:.1f} pp"
     elif kpi in PER_THOUSAND_KPIS:
-        text = f"{sign}{size:,.1f}"
+        text = f"{sign}{size:,.1f}{_percent(change, previous)}"
     else:
-        text = f"{sign}{int(size):,}"
+        text = f"{sign}{int(size):,}{_percent(change, previous)}"
     direction = GOOD_WHEN.get(kpi, 0)
     verdict = "neutral" if direction == 0 else "better" if (change > 0) == (direction > 0) else "worse"
     return Change(arrow, text, verdict)
+
+
+def _percent(change, previous) -> str:
+    """The change as a percentage of the previous figure; a rise from nothing has none."""
+    if _missing(previous):
+        return ""
+    if previous == 0:
+        return " (from 0)"
+    sign = "+" if change > 0 else "−"
+    ratio = abs(change) / abs(previous)
+    return f" ({sign}{ratio:.0%})" if ratio >= 0.1 else f" ({sign}{ratio:.1%})"
 
 
 def trend_filters(filters: Filters) -> Filters:
@@ -186,9 +206,10 @@ def _tint(color: str) -> str:
     return f"rgba({red},{green},{blue},0.12)"
 
 
-def comparable(filters: Filters, extent) -> bool:
-    """Whether the previous range of equal length holds any data to compare with."""
-    return extent is not None and previous_range(filters).end >= extent[0]
+def previous_coverage(filters: Filters, extent) -> str:
+    """How much of the previous range (`metrics.previous_range`) the loaded data covers."""
+    before = previous_range(filters)
+    return ranges.coverage((before.start, before.end), extent)
 
 
 def has_any_figure(kpis: pd.DataFrame) -> bool:

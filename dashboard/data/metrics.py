@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dashboard.data import ranges
 from dashboard.data.view import Filters
 from portal.vocabulary import EMAIL_STATUSES, OUTCOMES, RECOVERY_FAILURES, RECOVERY_STEPS
 
@@ -368,10 +369,9 @@ def reset_heatmap(hourly_events: pd.DataFrame, filters: Filters, event_types: tu
 
 
 def previous_range(filters: Filters) -> Filters:
-    """The range of equal length just before this one, for change-against-previous figures."""
-    length = filters.end - filters.start
-    end = filters.start - pd.Timedelta(days=1).to_pytimedelta()
-    return replace(filters, start=end - length, end=end)
+    """The view a view's change is measured against (`ranges.previous_range`): same grain and segment."""
+    start, end = ranges.previous_range(filters.start, filters.end)
+    return replace(filters, start=start, end=end)
 
 
 KPIS = (

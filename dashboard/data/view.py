@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, true
 
 from dashboard.data.params import BadParameter, parse_date
+from dashboard.data.ranges import default_range
 
 GRAINS = ("day", "week", "month")
 VIEW_PARAMETERS = frozenset({"start", "end", "grain", "segment"})
@@ -78,17 +79,26 @@ class Filters:
     ) -> tuple[Filters, str | None]:
         """The view a page shows for a query string, and a one-line problem when the string was bad.
 
-        A page never fails on a bad link: it shows the default view and says why. Without a grain
-        (or with a bad string) the grain is `default_grain`, or else the one that suits the range,
-        so a long default range stays readable.
+        A page never fails on a bad link: it shows the default view and says why. Without dates it
+        opens on the default range (`ranges.default_range`), which an export without dates does
+        not: a file without dates holds all the data. Without a grain (or with a bad string) the
+        grain is `default_grain`, or else the one that suits the range, so a long range stays readable.
         """
         try:
-            filters, problem = cls.parse(args, extent, default_grain or "day"), None
+            filters, problem = cls.parse(_dated(args, extent), extent, default_grain or "day"), None
         except BadParameter as error:
-            filters, problem = cls.parse({}, extent, default_grain or "day"), str(error)
+            filters, problem = cls.parse(_dated({}, extent), extent, default_grain or "day"), str(error)
         if default_grain is None and (problem is not None or not (args.get("grain") or "").strip()):
             filters = replace(filters, grain=fitting_grain(filters.start, filters.end))
         return filters, problem
+
+
+def _dated(args: Mapping[str, str], extent: tuple[date, date] | None) -> Mapping[str, str]:
+    """The query with the default range's dates when it names neither start nor end."""
+    if extent is None or (args.get("start") or "").strip() or (args.get("end") or "").strip():
+        return args
+    start, end = default_range(extent)
+    return {**args, "start": start.isoformat(), "end": end.isoformat()}
 
 
 def fitting_grain(start: date, end: date) -> str:

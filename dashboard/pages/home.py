@@ -7,6 +7,7 @@ from dash import dcc, html
 from dashboard.auth.roles import Permission
 from dashboard.charts import overview
 from dashboard.data.metrics import previous_range
+from dashboard.data.view import period_label
 from dashboard.web.layout import SPARKLINE_CONFIG, chart_card, download_link, page_layout, register_page
 from dashboard.web.urls import KPI_PAGES, OVERVIEW, page_href
 
@@ -18,9 +19,9 @@ def _page_name(path: str) -> str:
     return next((page["name"] for page in dash.page_registry.values() if page["path"] == path), path)
 
 
-def _card(row: dict, filters, trend, trend_grain: str, comparable: bool) -> dbc.Col:
+def _card(row: dict, filters, trend, trend_grain: str, coverage: str) -> dbc.Col:
     kpi = row["kpi"]
-    change = overview.describe_change(kpi, row["change"], comparable=comparable)
+    change = overview.describe_change(kpi, row["change"], row["previous"], coverage=coverage)
     versus = f" vs {overview.format_value(kpi, row['previous'])}" if change.verdict != "none" else ""
     explained_by = KPI_PAGES[kpi]
     href = page_href(explained_by, filters)
@@ -65,9 +66,9 @@ def body(warehouse, filters):
     trend_filters = overview.trend_filters(filters)
     kpis, tables = warehouse.overview(filters, trend_filters)
     before = previous_range(filters)
-    comparable = overview.comparable(filters, warehouse.extent())
+    coverage = overview.previous_coverage(filters, warehouse.extent())
     cards = [
-        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain, comparable)
+        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain, coverage)
         for row in kpis.to_dict("records")
     ]
     children = []
@@ -84,8 +85,8 @@ def body(warehouse, filters):
     children.append(dbc.Row(cards, className="g-2"))
     note = (
         f"Counts of accounts are as on {filters.end:%Y-%m-%d}; counts of attempts and events fall inside the range. "
-        f"Each change is against the previous {(filters.end - filters.start).days + 1:,} days "
-        f"({before.start:%Y-%m-%d} – {before.end:%Y-%m-%d}); green is better news, vermillion worse, grey neither. "
+        f"Each change is against the previous range ({period_label(before)}), as a count and a percentage "
+        "of it (rates in percentage points); green is better news, vermillion worse, grey neither. "
         f"Trend lines are per {trend_filters.grain}."
     )
     return chart_card("Headline figures", html.Div(children), download_link("kpis", filters), note=note)

@@ -15,6 +15,7 @@ from dashboard.auth.guard import actor, can, guard_layout, remote_addr, requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import ensure_admin
 from dashboard.auth.web import store as users
+from dashboard.data.ranges import preset_range
 from dashboard.data.warehouse import FIND_LIMIT
 from dashboard.web import export, grids, page_cache, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
@@ -186,6 +187,7 @@ FIND_LONGEST = 320
 def _register_filter_callback(app: Dash) -> None:
     @app.callback(
         Output("view-url", "search"),
+        Input("filter-preset", "value"),
         Input("filter-dates", "start_date"),
         Input("filter-dates", "end_date"),
         Input("filter-grain", "value"),
@@ -195,13 +197,22 @@ def _register_filter_callback(app: Dash) -> None:
         prevent_initial_call=True,
     )
     @requires(Permission.VIEW_CHARTS)
-    def filters_to_url(start, end, grain, segment, search, rendered):
+    def filters_to_url(preset, start, end, grain, segment, search, rendered):
         """Every filter change lands in the query string, so links, reloads and Back reproduce it.
 
-        Other parameters (a drill-down slice) stay as they are. Controls settling on the view the
-        page was drawn with (as the date picker does when it mounts) change nothing, so loading a
-        page adds no history entry.
+        A preset writes the dates it stands for and lets the grain fit the new range. Other
+        parameters (a drill-down slice) stay as they are. Controls settling on the view the page
+        was drawn with (as the date picker does when it mounts) change nothing, so loading a page
+        adds no history entry.
         """
+        if ctx.triggered_id == "filter-preset":
+            extent = current_warehouse().extent()
+            if not preset or extent is None:
+                return dash.no_update
+            first, last = (day.isoformat() for day in preset_range(preset, extent))
+            if rendered is not None and (rendered.get("start"), rendered.get("end")) == (first, last):
+                return dash.no_update  # the picker settling on the range the page was drawn with
+            return filter_search(search, first, last, None, segment) or dash.no_update
         chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment}
         if rendered is not None and {k: v for k, v in chosen.items() if v} == rendered:
             return dash.no_update

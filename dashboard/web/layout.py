@@ -12,6 +12,7 @@ from dash import dcc, html
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
 from dashboard.charts.over_time import RATE_TITLES, rate_figure
+from dashboard.data.ranges import PRESETS, matching_preset
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
@@ -109,6 +110,18 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
     return dbc.Row(
         [
             dbc.Col(
+                dcc.Dropdown(
+                    id="filter-preset",
+                    options=[{"label": label, "value": name} for name, label in PRESETS],
+                    value=matching_preset(filters.start, filters.end, extent),
+                    placeholder="Custom range",
+                    clearable=False,
+                    searchable=False,
+                    style={"minWidth": "11rem"},
+                ),
+                width="auto",
+            ),
+            dbc.Col(
                 dcc.DatePickerRange(
                     id="filter-dates",
                     start_date=filters.start.isoformat(),
@@ -116,6 +129,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
                     min_date_allowed=min(low, filters.start).isoformat(),
                     max_date_allowed=max(high, filters.end).isoformat(),
                     display_format="YYYY-MM-DD",
+                    updatemode="bothdates",  # one new URL per chosen range, not one per date clicked
                 ),
                 width="auto",
             ),
