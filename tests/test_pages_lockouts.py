@@ -8,14 +8,15 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
-from dash import html
+import pytest
+from dash import dcc, html
 
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
-from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data
+from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data, walk
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
@@ -25,33 +26,46 @@ LOCKOUTS_CHART = {"type": "drill", "chart": "lockouts-over-time"}
 MOST_LOCKED_GRID = {"type": "account-grid", "name": "most-locked"}
 
 
-def test_lockout_bars_are_the_lockouts_metric_per_period(view, warehouse):
-    figure = find(view, LOCKOUTS_CHART).figure
+def bars(view) -> list:
+    return [trace for trace in find(view, LOCKOUTS_CHART).figure.data if trace.type == "bar"]
+
+
+def test_lockout_bars_stack_accounts_locked_under_their_repeat_lockouts(view, warehouse):
     table = warehouse.lockouts(FILTERS)
-    assert [t.name for t in figure.data] == ["Lockout events", "Accounts locked"]
-    for bars, column in zip(figure.data, ("lockout_events", "accounts_locked"), strict=True):
-        assert list(pd.to_datetime(bars.x)) == list(table["period_start"])
-        assert list(bars.y) == table[column].tolist()
+    locked, repeats = bars(view)
+    assert (locked.name, repeats.name) == ("Accounts locked", "Repeat lockouts of those accounts")
+    assert list(pd.to_datetime(locked.x)) == list(table["period_start"])
+    assert list(locked.y) == table["accounts_locked"].tolist()
+    assert [a + b for a, b in zip(locked.y, repeats.y, strict=True)] == table["lockout_events"].tolist()
     assert table["lockout_events"].sum() > 0
 
 
 def test_lockout_bar_opens_accounts_locked_in_its_period(view):
-    figure = find(view, LOCKOUTS_CHART).figure
-    for bars in figure.data:
-        view, only = slice_of(bars.customdata[0])
-        assert (view.start, view.end) == (date(2025, 3, 5), date(2025, 3, 31))
+    for stack in bars(view):
+        view_of, only = slice_of(stack.customdata[0])
+        assert (view_of.start, view_of.end) == (date(2025, 3, 5), date(2025, 3, 31))
         assert only == AccountFilters(event_type=("account_locked",))
 
 
 def test_locked_accounts_listed_match_the_locked_accounts_bar(view, warehouse):
-    locked = find(view, LOCKOUTS_CHART).figure.data[1]
+    locked = bars(view)[0]
     busiest = max(range(len(locked.y)), key=lambda i: locked.y[i])
-    view, only = slice_of(locked.customdata[busiest])
-    listed = warehouse.accounts(view, only)
-    assert 0 < len(listed) <= locked.y[busiest]
+    view_of, only = slice_of(locked.customdata[busiest])
+    listed = warehouse.accounts(view_of, only)
+    assert len(listed) == locked.y[busiest]
     assert (listed["lockouts"] > 0).all()
     for account in listed["account_number"][:10]:
-        assert "account_locked" in set(warehouse.activity(account, view)["event_type"]), account
+        assert "account_locked" in set(warehouse.activity(account, view_of)["event_type"]), account
+
+
+def test_lockout_events_carry_their_usual_band_and_marks_outside_it(view, warehouse):
+    band = warehouse.band("lockout_events", FILTERS)
+    traces = {trace.name: trace for trace in find(view, LOCKOUTS_CHART).figure.data}
+    assert list(traces["Usual range"].y) == pytest.approx(band["high"].tolist(), nan_ok=True)
+    for side, name in (("above", "Above the usual range"), ("below", "Below the usual range")):
+        outside = band[band["outside"] == side]
+        marked = list(pd.to_datetime(traces[name].x)) if name in traces else []
+        assert marked == list(outside["period_start"]), side
 
 
 def test_most_locked_table_is_the_top_n_of_the_query(in_request, warehouse):
@@ -93,3 +107,13 @@ def test_a_brand_new_warehouse_shows_empty_states(empty_warehouse):
     tree = render()
     assert not find(tree, LOCKOUTS_CHART).figure.data
     assert find(tree, "most-locked-empty")
+
+
+def test_the_chart_has_a_text_summary_and_a_table_whose_values_open_their_accounts(view):
+    caption = text_of(find(view, "lockouts-over-time-summary"))
+    assert caption.startswith("Lockout events, 10 rows from 2025-03-01 to 2025-12-01.")
+    locked = bars(view)[0]
+    table = find(view, "lockouts-over-time-table")
+    first_column = [link for link in walk(table) if isinstance(link, dcc.Link)][::2]  # rows of two linked values
+    assert [link.href for link in first_column] == [f"/accounts?{query}" for query in locked.customdata]
+    assert [text_of(link) for link in first_column] == [f"{count:,}" for count in locked.y]

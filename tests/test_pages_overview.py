@@ -15,7 +15,7 @@ from dashboard.charts import overview
 from dashboard.data import ranges
 from dashboard.data.metrics import KPIS
 from dashboard.data.view import Filters
-from tests.page_tree import find, page_module, render_page, text_of
+from tests.page_tree import find, page_module, render_page, text_of, walk
 from tests.signin import client_as
 
 VIEW = {"start": "2026-05-01", "end": "2026-10-31", "grain": "week", "segment": "residential"}
@@ -188,3 +188,56 @@ def test_sparkline_grain_stays_the_views_when_it_has_few_periods():
     assert overview.trend_filters(view) == view
     assert overview.trend_filters(replace(view, start=date(2024, 1, 1))).grain == "week"
     assert overview.trend_filters(replace(view, start=date(2020, 1, 1))).grain == "month"
+
+
+def test_an_unusual_figure_reads_as_the_figure_its_usual_range_and_how_far_off():
+    row = {"series": "lockout_events", "label": "Lockout events", "value": 31, "usual": 11.0, "low": 1.05, "high": 20.9}
+    assert overview.describe_unusual({**row, "outside": "above"}) == (
+        "Lockout events 31: above the usual 1–20, 2.8x the median of 11"
+    )
+    rate = {"series": "recovery_success_rate", "label": "Recovery success rate", "value": 0.62, "usual": 0.81}
+    line = overview.describe_unusual({**rate, "low": 0.75, "high": 0.87, "outside": "below"})
+    assert line == "Recovery success rate 62.0%: below the usual 75.0%–87.0%, 19.0 pp from the median of 81.0%"
+
+
+def is_unusual_item(component_id) -> bool:
+    return isinstance(component_id, dict) and component_id.get("type") == "unusual"
+
+
+def test_the_strip_lists_what_lies_outside_its_usual_range_in_the_last_whole_week_and_day(view, warehouse):
+    (week, by_week), (day, by_day) = warehouse.unusual_now(FILTERS)
+    assert (week.start, week.end, week.grain) == (date(2026, 10, 19), date(2026, 10, 25), "week")
+    assert (day.start, day.end, day.grain) == (date(2026, 10, 31), date(2026, 10, 31), "day")
+    listed = [
+        item for item in walk(view) if isinstance(getattr(item, "id", None), dict) and item.id["type"] == "unusual"
+    ]
+    expected = [
+        (period.grain, row["series"], overview.describe_unusual(row))
+        for period, judged in ((week, by_week), (day, by_day))
+        for row in judged.to_dict("records")
+        if row["outside"]
+    ]
+    assert [(item.id["grain"], item.id["series"], text_of(item)) for item in listed] == expected
+    if not expected:
+        assert "inside their usual ranges" in text_of(find(view, "unusual-none"))
+
+
+def contrast_on_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of a #rrggbb text colour on white."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def test_change_text_colours_reach_wcag_contrast_on_white():
+    assert min(contrast_on_white(colour) for colour in overview.VERDICT_COLORS.values()) >= 4.5
+
+
+def test_better_and_worse_are_said_in_words_beside_the_colour(view):
+    for key in ("failed_recovery_attempts", "adoption_rate"):
+        change = overview.describe_change(key, 1, 10)
+        assert change.word in ("better", "worse")
+        assert overview.describe_change(key, -1, 10).word != change.word
+    words = {text_of(find(view, {"type": "kpi-change", "kpi": key})).split(" vs ")[0].split()[-1] for key, _ in KPIS}
+    assert words & {"better", "worse"}

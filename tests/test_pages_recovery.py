@@ -7,6 +7,7 @@ from functools import partial
 from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
+import pytest
 from dash import html
 
 from dashboard.data.metrics import OUTCOMES
@@ -67,14 +68,21 @@ def test_failed_bar_lists_no_more_accounts_than_failed_attempts_and_each_has_one
 
 
 def test_failure_reason_bars_are_the_recovery_metric_and_open_that_reason(view, warehouse):
-    figure = find(view, REASONS_CHART).figure
+    bars_of = [trace for trace in find(view, REASONS_CHART).figure.data if trace.type == "bar"]
     table = warehouse.recovery(FILTERS)
-    assert [t.name for t in figure.data] == ["Email unknown", "Code failed", "Security question failed"]
-    for bars, reason in zip(figure.data, RECOVERY_FAILURES, strict=True):
+    assert [t.name for t in bars_of] == ["Email unknown", "Code failed", "Security question failed"]
+    for bars, reason in zip(bars_of, RECOVERY_FAILURES, strict=True):
         assert list(bars.y) == table[reason].tolist()
         assert {slice_of(query)[1] for query in bars.customdata} == {AccountFilters(failure_reason=reason)}
     # the reasons of failed attempts add up to the failed outcome
     assert sum(table[reason] for reason in RECOVERY_FAILURES).tolist() == table["failed"].tolist()
+
+
+def test_failed_attempts_carry_their_usual_band(view, warehouse):
+    band = warehouse.band("failed_recovery_attempts", FILTERS)
+    usual = next(trace for trace in find(view, REASONS_CHART).figure.data if trace.name == "Usual range")
+    assert list(usual.y) == pytest.approx(band["high"].tolist(), nan_ok=True)
+    assert band["usual"].notna().any()
 
 
 def test_funnel_shows_attempts_reaching_each_step_with_drop_off(view, warehouse):

@@ -42,6 +42,11 @@ def test_the_picker_names_the_preset_a_range_stands_for():
     assert ranges.matching_preset(date(2026, 10, 2), date(2026, 10, 31), EXTENT) is None
 
 
+def test_the_picker_names_a_whole_month_rather_than_a_month_to_date_of_the_same_days():
+    month_end = (date(2026, 2, 2), date(2026, 10, 31))
+    assert ranges.matching_preset(date(2026, 10, 1), date(2026, 10, 31), month_end) == "last_full_month"
+
+
 def test_pages_open_on_the_last_full_month_when_the_month_before_it_has_data():
     assert ranges.default_range(EXTENT) == (date(2026, 10, 1), date(2026, 10, 31))
 

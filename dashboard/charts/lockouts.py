@@ -16,10 +16,11 @@ LOCKED = AccountFilters(event_type=("account_locked",))
 
 
 def lockouts_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
-    """Lockout events and distinct accounts locked, side by side per period; a bar opens those accounts."""
+    """Accounts locked per period, with the repeat lockouts of those accounts stacked on top, so the
+    bar's height is the lockout events and its lower part the people affected; a bar opens those
+    accounts."""
     if is_empty(table, ["lockout_events", "accounts_locked"]):
         return empty_figure("No lockouts in this range")
-    series = [Series("lockout_events", LOCKED, "events", "lockouts"), Series("accounts_locked", LOCKED, "accounts")]
-    return bars_over_time(
-        table, filters, series, unit="accounts", y_title="Lockout events / locked accounts", barmode="group"
-    )
+    stacked = table.assign(repeat_lockouts=table["lockout_events"] - table["accounts_locked"])
+    series = [Series("accounts_locked", LOCKED, "lockouts", "accounts"), Series("repeat_lockouts", LOCKED, "lockouts")]
+    return bars_over_time(stacked, filters, series, unit="lockouts", y_title="Lockout events")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.common import COLORS, GRAIN_TITLES, GREEN, GREY, VERMILLION
+from dashboard.charts.common import GRAIN_TITLES, GREEN_TEXT, GREY_TEXT, NEUTRAL_LINE, VERMILLION_TEXT
 from dashboard.data import ranges
 from dashboard.data.metrics import periods, previous_range
 from dashboard.data.view import GRAINS, Filters
@@ -46,20 +46,15 @@ GOOD_WHEN = {
     "lockout_events": -1,
     "lockouts_per_1000_enrolled": -1,
 }
-TREND_COLORS = {
-    "adoption_rate": COLORS["adoption_rate"],
-    "enrolled_accounts": COLORS["enrolled_accounts"],
-    "placeholder_accounts": COLORS["placeholder"],
-    "at_risk_accounts": COLORS["at_risk"],
-    "failed_recovery_attempts": COLORS["failed"],
-    "recovery_success_rate": COLORS["succeeded"],
-    "self_service_resets": COLORS["self_service_resets"],
-    "staff_resets": COLORS["staff_resets"],
-    "staff_share_of_resets": COLORS["staff_resets"],
-    "lockout_events": COLORS["lockout_events"],
-    "lockouts_per_1000_enrolled": COLORS["lockout_events"],
+VERDICT_COLORS = {
+    "better": GREEN_TEXT,
+    "worse": VERMILLION_TEXT,
+    "neutral": GREY_TEXT,
+    "unchanged": GREY_TEXT,
+    "none": GREY_TEXT,
 }
-VERDICT_COLORS = {"better": GREEN, "worse": VERMILLION, "neutral": GREY, "unchanged": GREY, "none": GREY}
+VERDICT_WORDS = {"better": "better", "worse": "worse"}
+"""The word beside a coloured change, so better and worse never rest on colour alone."""
 TREND_MAX_POINTS = 200
 """A sparkline is a hand's width: past this many periods it uses the next coarser grain."""
 RATE_KPIS = frozenset({"adoption_rate", "recovery_success_rate", "staff_share_of_resets"})
@@ -93,6 +88,10 @@ class Change:
     @property
     def color(self) -> str:
         return VERDICT_COLORS[self.verdict]
+
+    @property
+    def word(self) -> str:
+        return VERDICT_WORDS.get(self.verdict, "")
 
     @property
     def title(self) -> str:
@@ -172,7 +171,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
     figure = go.Figure()
     values = trend["value"]
     if trend.empty or not values.fillna(0).to_numpy().any():
-        figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": GREY})
+        figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": GREY_TEXT})
     else:
         value_format = "%{y:.1%}" if kpi in RATE_KPIS else "%{y:,.1f}" if kpi in PER_THOUSAND_KPIS else "%{y:,}"
         figure.add_trace(
@@ -180,9 +179,9 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
                 x=trend["period_start"],
                 y=values,
                 mode="lines",
-                line={"color": TREND_COLORS.get(kpi, GREY), "width": 2},
+                line={"color": NEUTRAL_LINE, "width": 2},
                 fill=None if kpi in STOCK_KPIS else "tozeroy",
-                fillcolor=_tint(TREND_COLORS.get(kpi, GREY)),
+                fillcolor=_tint(NEUTRAL_LINE),
                 hovertemplate=f"{GRAIN_TITLES[grain]} %{{x|%Y-%m-%d}}<br>{label}: {value_format}<extra></extra>",
                 name=label,
             )
@@ -215,3 +214,17 @@ def previous_coverage(filters: Filters, extent) -> str:
 def has_any_figure(kpis: pd.DataFrame) -> bool:
     """False when every headline figure is zero or empty: nothing in this range or segment."""
     return bool(kpis["value"].fillna(0).astype(float).to_numpy().any())
+
+
+def describe_unusual(row: dict) -> str:
+    """One line for a figure outside its usual range: the figure, the range, and how far off, as
+    "Lockout events 31: above the usual 4–18, 2.8x the median of 11"."""
+    kpi = row["series"]
+    usual = f"{format_value(kpi, row['low'])}–{format_value(kpi, row['high'])}"
+    if kpi in RATE_KPIS:
+        gap = f"{abs(row['value'] - row['usual']) * 100:.1f} pp from the median of {format_value(kpi, row['usual'])}"
+    elif row["usual"]:
+        gap = f"{row['value'] / row['usual']:.1f}x the median of {format_value(kpi, row['usual'])}"
+    else:
+        gap = "usually none"
+    return f"{row['label']} {format_value(kpi, row['value'])}: {row['outside']} the usual {usual}, {gap}"

@@ -59,11 +59,16 @@ def preset_range(name: str, extent: Range) -> Range:
     raise ValueError(f"unknown range preset {name!r}")
 
 
+MATCH_ORDER = ("last_full_week", "last_full_month", "all", "last_7_days", "month_to_date", "last_90_days")
+"""When two presets stand for the same days (data that ends on a month's last day makes the month to
+date the last full month), the picker names the whole period."""
+
+
 def matching_preset(start: date, end: date, extent: Range | None) -> str | None:
     """The preset that stands for exactly start..end over this data, if any (the picker shows it)."""
     if extent is None:
         return None
-    return next((name for name, _ in PRESETS if preset_range(name, extent) == (start, end)), None)
+    return next((name for name in MATCH_ORDER if preset_range(name, extent) == (start, end)), None)
 
 
 def default_range(extent: Range) -> Range:

@@ -15,9 +15,10 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
-from dashboard.data import daily_cache, metrics
+from dashboard.data import baseline, daily_cache, metrics, ranges
 from dashboard.data.account_list import ACCOUNT_COLUMNS, account_statement, count_statement
 from dashboard.data.masking import mask_emails, mask_emails_in_text, mask_usernames
+from dashboard.data.series import OVERVIEW_SERIES, SERIES
 from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
 from dashboard.data.view import Filters
 from portal import rebuild, schema
@@ -146,6 +147,39 @@ class Warehouse:
         """The support rates per period (metrics.rates) of the view."""
         tables = (self.recovery(filters), self.resets(filters), self.lockouts(filters), self.adoption(filters))
         return metrics.rates(*tables)
+
+    def band(self, name: str, filters: Filters) -> pd.DataFrame:
+        """One support series (`series.SERIES`) per period of the view with its usual band
+        (`baseline.usual_band`), judged against the history before the view as well."""
+        one, extent = SERIES[name], self.extent()
+        wider = replace(filters, start=baseline.history_start(filters))
+        table = getattr(self, one.table)(wider)
+        if extent is None:
+            whole = pd.Series(False, index=table.index)
+        else:
+            whole = baseline.whole_periods(wider, extent[0], min(filters.end, extent[1]))
+        band = baseline.usual_band(table, one.column, filters.grain, whole, count=one.count)
+        first = metrics.periods(filters)["period_start"].iloc[0]
+        return band[band["period_start"] >= first].reset_index(drop=True)
+
+    def unusual_now(self, filters: Filters) -> list[tuple[Filters, pd.DataFrame]]:
+        """The last whole week of the view and its last day, each with every series the overview
+        checks (`series.OVERVIEW_SERIES`) against its usual band: what is unusual now."""
+        extent = self.extent()
+        if extent is None:
+            return []
+        newest = min(filters.end, extent[1])
+        start, end = ranges.preset_range("last_full_week", (extent[0], newest))
+        judged = []
+        for period in (Filters(start, end, "week", filters.segment), Filters(newest, newest, "day", filters.segment)):
+            if period.start < extent[0]:
+                continue
+            rows = [
+                {"series": name, "label": SERIES[name].label, **self.band(name, period).iloc[-1].to_dict()}
+                for name in OVERVIEW_SERIES
+            ]
+            judged.append((period, pd.DataFrame(rows)))
+        return judged
 
     def kpis(self, filters: Filters) -> pd.DataFrame:
         """Headline figures for the range against the previous range of equal length."""

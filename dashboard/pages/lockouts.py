@@ -4,9 +4,18 @@ import pandas as pd
 from dash import html
 
 from dashboard.auth.roles import Permission
+from dashboard.charts.band import add_band
 from dashboard.charts.lockouts import MOST_LOCKED_LIMIT, lockouts_figure
 from dashboard.web.grids import ACCOUNT_GRID, frame_columns, grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, rate_card, register_page
+from dashboard.web.layout import (
+    BAND_NOTE,
+    chart_card,
+    download_link,
+    drill_chart,
+    page_layout,
+    rate_card,
+    register_page,
+)
 from dashboard.web.urls import LOCKOUTS
 
 register_page(__name__, LOCKOUTS, "Lockouts", 5, Permission.VIEW_CHARTS, warm=True)
@@ -38,12 +47,18 @@ def most_locked_table(accounts: pd.DataFrame, limit: int = MOST_LOCKED_LIMIT) ->
 
 
 def body(warehouse, filters):
+    figure = add_band(
+        lockouts_figure(warehouse.lockouts(filters), filters),
+        warehouse.band("lockout_events", filters),
+        filters,
+        "Lockout events",
+    )
     over_time = chart_card(
-        "Lockout events and locked accounts",
-        drill_chart("lockouts-over-time", lockouts_figure(warehouse.lockouts(filters), filters)),
+        "Accounts locked, and their repeat lockouts",
+        drill_chart("lockouts-over-time", figure),
         download_link("lockouts", filters),
-        note="Lockout events, and distinct accounts locked at least once, per period. Click a bar to list the "
-        "accounts locked in that period.",
+        note="Each bar is one period's lockout events: the accounts locked at least once, and on top the "
+        "further lockouts of those same accounts. Click a bar to list the accounts locked in that period." + BAND_NOTE,
     )
     most = chart_card(
         f"Accounts locked most often (top {MOST_LOCKED_LIMIT})",

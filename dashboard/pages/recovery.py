@@ -5,6 +5,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.auth.roles import Permission
+from dashboard.charts.band import add_band
 from dashboard.charts.common import is_empty
 from dashboard.charts.recovery import (
     NO_ACCOUNT_NOTE,
@@ -17,7 +18,15 @@ from dashboard.charts.recovery import (
 )
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
-from dashboard.web.layout import chart_card, download_link, drill_chart, page_layout, rate_card, register_page
+from dashboard.web.layout import (
+    BAND_NOTE,
+    chart_card,
+    download_link,
+    drill_chart,
+    page_layout,
+    rate_card,
+    register_page,
+)
 from dashboard.web.urls import RECOVERY
 
 register_page(__name__, RECOVERY, "Recovery", 3, Permission.VIEW_CHARTS, warm=True)
@@ -87,18 +96,24 @@ def body(warehouse, filters):
     recovery = warehouse.recovery(filters)
     funnel = warehouse.recovery_funnel(filters)
     _, repeats = warehouse.accounts_page(filters, REPEATS, limit=0)
+    failed = add_band(
+        failure_reasons_figure(recovery, filters),
+        warehouse.band("failed_recovery_attempts", filters),
+        filters,
+        "Failed attempts",
+    )
     over_time = chart_card(
         "Attempts by outcome, and failed attempts by reason",
         dbc.Row(
             [
                 dbc.Col(drill_chart("recovery-outcomes", outcomes_figure(recovery, filters)), lg=6),
-                dbc.Col(drill_chart("recovery-failure-reasons", failure_reasons_figure(recovery, filters)), lg=6),
+                dbc.Col(drill_chart("recovery-failure-reasons", failed), lg=6),
             ]
         ),
         download_link("recovery", filters),
         download_link("recovery_attempts", filters, "Attempts CSV"),
         note="An attempt counts in the period of its first event. Click a bar segment to list the accounts "
-        "with an attempt of that outcome or failure reason in that period. " + NO_ACCOUNT_NOTE,
+        "with an attempt of that outcome or failure reason in that period. " + NO_ACCOUNT_NOTE + BAND_NOTE,
     )
     steps = chart_card(
         "Where attempts stop: the forgot-password steps",
@@ -118,7 +133,19 @@ def body(warehouse, filters):
         download_link("accounts", filters, **REPEATS.query()),
         note="Failed attempts started in the range. Click a row to open the account. " + NO_ACCOUNT_NOTE,
     )
-    return html.Div([over_time, rate_card(warehouse.rates(filters), "recovery_success_rate", filters), steps, repeated])
+    return html.Div(
+        [
+            over_time,
+            rate_card(
+                warehouse.rates(filters),
+                "recovery_success_rate",
+                filters,
+                warehouse.band("recovery_success_rate", filters),
+            ),
+            steps,
+            repeated,
+        ]
+    )
 
 
 layout = page_layout(

@@ -26,7 +26,18 @@ def body(warehouse, filters):
         note="Self-service and staff resets in the whole range, by local weekday and hour. Click a cell to list "
         "the accounts reset then.",
     )
-    return html.Div([volumes, rate_card(warehouse.rates(filters), "staff_share_of_resets", filters), heatmap])
+    return html.Div(
+        [
+            volumes,
+            rate_card(
+                warehouse.rates(filters),
+                "staff_share_of_resets",
+                filters,
+                warehouse.band("staff_share_of_resets", filters),
+            ),
+            heatmap,
+        ]
+    )
 
 
 layout = page_layout(

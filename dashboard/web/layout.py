@@ -11,13 +11,15 @@ from dash import dcc, html
 
 from dashboard.auth.guard import actor, can, page_allowed
 from dashboard.auth.roles import Permission
+from dashboard.charts.band import add_band
+from dashboard.charts.figure_text import figure_table, summary
 from dashboard.charts.over_time import RATE_TITLES, rate_figure
 from dashboard.data.ranges import PRESETS, matching_preset
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
 from dashboard.web.export import refusal
-from dashboard.web.urls import OVERVIEW, clean_query, export_href
+from dashboard.web.urls import OVERVIEW, clean_query, export_href, slice_href
 
 
 def nav_pages() -> list[dict]:
@@ -327,19 +329,52 @@ SPARKLINE_CONFIG = {**GRAPH_CONFIG, "displayModeBar": False}
 """A small chart without a toolbar, and without cloud buttons should one ever show."""
 
 
-def drill_graph(name: str, figure, *, clickable: bool = True) -> dcc.Graph:
-    """A chart whose points carry their account slice; clicking one opens the filtered account list."""
-    return dcc.Graph(
+def drill_graph(name: str, figure, *, clickable: bool = True) -> html.Figure:
+    """A chart whose points carry their account slice; clicking one opens the filtered account list
+    (its table view's links do the same from the keyboard)."""
+    graph = dcc.Graph(
         id={"type": "drill", "chart": name},
         figure=figure,
         config=GRAPH_CONFIG,
         style={"cursor": "pointer"} if clickable else None,
     )
+    return described(graph, figure, name)
 
 
-def drill_chart(name: str, figure):
+def drill_chart(name: str, figure) -> html.Figure:
     """A drill-down graph; an empty state has nothing to click, so it gets no pointer cursor."""
     return drill_graph(name, figure, clickable=bool(figure.data))
+
+
+def described(graph: dcc.Graph, figure, name: str, title: str | None = None) -> html.Figure:
+    """A chart with its text alternative (the figure's caption, which screen readers announce) and a
+    "Table" view of the same values, for every role that sees the chart: numbers to read or copy
+    without a mouse, each linking to its accounts where a click on the chart would."""
+    title = title or figure.layout.yaxis.title.text or "Chart"
+    parts = [graph, html.Figcaption(summary(title, figure), className="visually-hidden", id=f"{name}-summary")]
+    table = figure_table(figure)
+    if table is not None:
+        parts.append(
+            html.Details(
+                [html.Summary("Table", className="small text-body-secondary"), _values_table(table)],
+                className="mt-1",
+                id=f"{name}-table",
+            )
+        )
+    return html.Figure(parts, className="m-0")
+
+
+def _values_table(table) -> dbc.Table:
+    linked = can(Permission.VIEW_ACCOUNTS)
+
+    def cell(value) -> html.Td:
+        if linked and value.drill:
+            return html.Td(dcc.Link(value.text, href=slice_href(value.drill)), className="text-end")
+        return html.Td(value.text, className="text-end")
+
+    head = html.Thead(html.Tr([html.Th(table.key, scope="col")] + [html.Th(c, scope="col") for c in table.columns]))
+    body = html.Tbody([html.Tr([html.Th(key, scope="row"), *[cell(v) for v in values]]) for key, values in table.rows])
+    return dbc.Table([head, body], size="sm", striped=True, className="small mb-0", responsive=True)
 
 
 RATE_NOTES = {
@@ -351,11 +386,24 @@ RATE_NOTES = {
 }
 
 
-def rate_card(rates, column: str, filters: Filters) -> dbc.Card:
-    """One support rate over the view's periods, with the rates CSV; an open point is a partial period."""
+BAND_NOTE = (
+    " The shaded range is the usual one, from the 8 comparable periods before each (the same weekday at "
+    "day grain); a triangle marks a whole period above or below it."
+)
+
+
+def rate_card(rates, column: str, filters: Filters, band=None) -> dbc.Card:
+    """One support rate over the view's periods, with the rates CSV and, when given, its usual band
+    (`Warehouse.band`); an open point is a partial period."""
+    name, _, _, number = RATE_TITLES[column]
+    figure = rate_figure(rates, column, filters)
+    if band is not None:
+        add_band(figure, band, filters, name, number)
     return chart_card(
-        RATE_TITLES[column][0],
-        dcc.Graph(id=f"rate-{column}", figure=rate_figure(rates, column, filters), config=GRAPH_CONFIG),
+        name,
+        described(dcc.Graph(id=f"rate-{column}", figure=figure, config=GRAPH_CONFIG), figure, f"rate-{column}", name),
         download_link("rates", filters, id_extra={"chart": column}),
-        note=RATE_NOTES[column] + " An open point is a period the range covers only in part.",
+        note=RATE_NOTES[column]
+        + " An open point is a period the range covers only in part."
+        + (BAND_NOTE if band is not None else ""),
     )

@@ -42,6 +42,8 @@ KPI_PAGES: dict[str, str] = {
 }
 """The page that explains each headline figure of `metrics.KPIS`: the overview's cards link to it, and the
 `kpis` export names it in its `page` column."""
+SERIES_PAGES: dict[str, str] = {**KPI_PAGES, "accounts_locked": LOCKOUTS}
+"""The page that draws each support series of `series.SERIES` the overview checks, with its usual band."""
 
 
 def page_href(path: str, filters: Filters) -> str:
