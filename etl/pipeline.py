@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import aggregates
+from etl import aggregates, failures
 from etl.aggregates import HOURLY_TYPES, ORPHAN_COLUMNS
 from etl.attempts import form_attempts
 from etl.bulk import TablesBeside, drop_leftovers
@@ -76,7 +76,23 @@ Progress = Callable[[int], None]
 
 
 def run(config: Config, *, full: bool = False, progress: Callable[[str, int], Progress] | None = None) -> RunSummary:
-    """Load the warehouse from the source; `progress(label, total)` returns a callback for rows done."""
+    """Load the warehouse from the source; `progress(label, total)` returns a callback for rows done.
+
+    A run that fails raises as it would, once it has recorded that it failed (etl.failures)."""
+    started_at = _utc_now()
+    try:
+        return _load(config, full, progress)
+    except (Exception, KeyboardInterrupt) as error:
+        failures.record(config.warehouse.url, started_at, error)
+        raise
+
+
+def _utc_now() -> datetime:
+    """Now as the warehouse keeps instants: naive UTC, whatever the machine's clock is set to."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _load(config: Config, full: bool, progress: Callable[[str, int], Progress] | None) -> RunSummary:
     began = time.monotonic()
     if not config.source.url:
         raise SourceError("no source configured: set [source] url in the config file or PORTAL_SOURCE_URL")
@@ -129,7 +145,7 @@ def _full_load(load: _Load) -> RunSummary:
     """
     config, source, log_table = load.config, load.source, load.log_table
     warehouse, accounts = load.warehouse, load.accounts
-    started_at = datetime.now()
+    started_at = _utc_now()
     beside = TablesBeside(warehouse, BUILT_BESIDE)
     try:
         with EventStage() as stage:
@@ -260,7 +276,7 @@ def _record_run(connection: Connection, summary: RunSummary, started_at: datetim
     connection.execute(
         insert(schema.etl_runs).values(
             started_at=started_at,
-            finished_at=datetime.now(),
+            finished_at=_utc_now(),
             mode=summary.mode,
             rows_read=summary.rows_read,
             rows_loaded=summary.rows_loaded,
@@ -291,7 +307,7 @@ def _incremental_load(load: _Load, watermark: datetime) -> RunSummary:
     config, source, log_table = load.config, load.source, load.log_table
     warehouse, accounts = load.warehouse, load.accounts
     drop_leftovers(warehouse)  # of a full load that failed: they hold a copy of the large tables
-    started_at = datetime.now()
+    started_at = _utc_now()
     window_start = watermark - timedelta(hours=config.late_arrival_hours)
     events, event_quarantine, events_read = _read_events(source, log_table, config, window_start, load.progress)
     source_rows = row_count(source, log_table)

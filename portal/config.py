@@ -110,6 +110,15 @@ class AuthConfig(_Strict):
         return value
 
 
+class FreshnessConfig(_Strict):
+    """When every page warns that its figures may be stale: a load older than `max_load_age_hours` (the
+    scheduled `etl run` has stopped), or a newest event more than `max_event_lag_hours` before the load
+    that read it (the billing system has stopped writing its activity log, or the load reads the wrong one)."""
+
+    max_load_age_hours: int = Field(default=26, ge=1, le=24 * 366)
+    max_event_lag_hours: int = Field(default=48, ge=1, le=24 * 366)
+
+
 class Config(_Strict):
     timezone: str = "UTC"
     placeholder_emails: list[str] = Field(default_factory=lambda: ["blackhole@mhtc.net"])
@@ -120,6 +129,7 @@ class Config(_Strict):
     event_types: dict[str, str] = Field(default_factory=dict)
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    freshness: FreshnessConfig = Field(default_factory=FreshnessConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -193,6 +193,22 @@ etl_runs = Table(
     Column("watermark_utc", DateTime),
     Column("rows_unloaded", Integer),
 )
+"""One row per successful load, committed with its data, times in UTC. Its newest row is the load every
+kept page and daily table is keyed by (dashboard/data/daily_cache.py `load_token`), so a failed run
+has a table of its own."""
+
+failed_runs = Table(
+    "failed_runs",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("failed_at", DateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("served_run_id", Integer),
+)
+"""Runs that failed, times in UTC, each with its one-line reason and the load served when it failed
+(`etl_runs.run_id`; None before the first): the newest failed run is the last run while that load
+is still the newest."""
 
 table_rows = Table(
     "table_rows",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -278,3 +279,21 @@ def clock(monkeypatch) -> Clock:
     stopped = Clock()
     monkeypatch.setattr(throttle, "clock", stopped)
     return stopped
+
+
+@pytest.fixture
+def machine_zone() -> Iterator[Callable[[str], None]]:
+    """Puts this process's local clock (what `datetime.now()` and a naive `astimezone()` read) in a zone,
+    for one test: a server whose clock is not UTC."""
+    was = os.environ.get("TZ")
+
+    def set_zone(name: str) -> None:
+        os.environ["TZ"] = name
+        time.tzset()
+
+    yield set_zone
+    if was is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = was
+    time.tzset()

@@ -83,11 +83,17 @@ def app(tmp_path_factory, make_app):
     return make_app(config)
 
 
-def test_the_account_page_opens_with_locked_now_in_words_and_times_in_the_zone(app):
+def test_the_account_page_opens_with_locked_now_in_words_and_times_in_the_zone_named(app):
     page = content(client_as(app, "viewer"), "/accounts/A1")
     assert '"Locked now"' in page
-    assert "2025-01-05 10:01" in page and "Times in America/Chicago" in page
+    assert "2025-01-05 10:01 CST (America/Chicago)" in page
     assert '"Not locked"' in content(client_as(app, "viewer"), "/accounts/A2")
+
+
+def test_the_account_page_s_time_columns_name_the_zone(app):
+    page = content(client_as(app, "viewer"), "/accounts/A1")
+    assert '"When (America/Chicago)"' in page
+    assert "2024-01-01 09:00 CST (America/Chicago)" in page  # the web user record's created_at
 
 
 def test_the_status_card_holds_the_last_failed_and_successful_logins(app):

@@ -23,8 +23,9 @@ from dashboard.auth.guard import NotAllowed, callback_permission
 from dashboard.auth.roles import Permission
 from dashboard.auth.store import AUDIT_COLUMNS
 from dashboard.auth.web import SignedInUser, store
-from tests.page_tree import find, of_type, page_module, text_of
-from tests.signin import post_login
+from tests.conftest import config_for
+from tests.page_tree import find, of_type, page_module, render_page, text_of
+from tests.signin import post_login, signed_in
 
 PASSWORD = "a long enough password"
 
@@ -279,6 +280,45 @@ def test_a_long_log_is_capped_and_says_so(admin_audit):
     capped = pd.DataFrame({"entry_id": range(admin_audit.DISPLAY_LIMIT + 1)})
     assert f"newest {admin_audit.DISPLAY_LIMIT:,}" in admin_audit.count_text(capped)
     assert admin_audit.count_text(capped.head(3)) == "3 matching entries, newest first."
+
+
+@pytest.fixture(scope="module")
+def chicago_app(make_app, demo_warehouse):
+    """The app on the session's warehouse, configured for an office in Chicago."""
+    return make_app(config_for("sqlite://", demo_warehouse, timezone="America/Chicago"))
+
+
+def in_chicago(stored) -> str:
+    """A stored naive UTC instant as the grids show it: wall-clock time in Chicago."""
+    return pd.Timestamp(stored).tz_localize("UTC").tz_convert("America/Chicago").strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_the_audit_log_shows_its_times_in_the_configured_zone_named_in_the_header(chicago_app):
+    users, who = chicago_app.server.extensions["portal_users"], unique("zoned")
+    users.audit(who, "sign_in", who)
+    with signed_in(chicago_app, "admin"):
+        grid = find(render_page("/admin/audit", actor=who), "admin-audit-grid")
+    assert [c["headerName"] for c in grid.columnDefs if c["field"] == "at_utc"] == ["At (America/Chicago)"]
+    assert grid.rowData[0]["at_utc"] == in_chicago(users.audit_entries(actor=who).iloc[0]["at_utc"])
+
+
+def test_the_audit_date_filter_says_its_days_are_utc_days(chicago_app):
+    with signed_in(chicago_app, "admin"):
+        page = render_page("/admin/audit")
+    assert text_of(find(page, "admin-audit-days")) == "Dates are UTC days, as in the CSV."
+
+
+def test_the_users_page_shows_its_times_in_the_configured_zone_named_in_the_header(chicago_app):
+    users = chicago_app.server.extensions["portal_users"]
+    name = made_user(users)
+    with signed_in(chicago_app, "admin"):
+        grid = find(render_page("/admin/users"), "admin-users-grid")
+    headers = {c["field"]: c["headerName"] for c in grid.columnDefs}
+    assert headers["created_at"] == "Created (America/Chicago)"
+    assert headers["locked_until"] == "Locked until (America/Chicago)"
+    row = next(row for row in grid.rowData if row["name"] == name)
+    stored = users.list().set_index("name").loc[name, "created_at"]
+    assert row["created_at"] == in_chicago(stored)
 
 
 # --- /admin/audit.csv -------------------------------------------------------------------------------

@@ -140,6 +140,15 @@ def test_a_mapped_column_missing_from_the_source_is_one_line_naming_it(source, w
     assert "acct_no" in line
 
 
+def test_a_failed_run_exits_2_in_one_line_and_leaves_that_line_in_the_warehouse(tmp_path, warehouse_url):
+    path = tmp_path / "typo.sqlite"
+    line = one_line_error(etl("run", "--source", f"sqlite:///{path}", "--warehouse", warehouse_url))
+    with sqlite3.connect(warehouse_url.removeprefix("sqlite:///")) as connection:
+        recorded = connection.execute("SELECT reason, served_run_id FROM failed_runs").fetchall()
+    connection.close()
+    assert recorded == [(line.removeprefix("error: "), None)]
+
+
 # --------------------------------------------------------------------------- config errors
 
 CONFIG_MISTAKES = {

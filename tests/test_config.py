@@ -136,3 +136,22 @@ def test_the_sign_in_keys_are_read_and_checked(tmp_path):
     for bad in ("absolute_hours = 0", "absolute_hours = 1000", 'absolute_hours = "12"', "address_lock_after = 1"):
         with pytest.raises(ConfigError, match=r"auth\.(absolute_hours|address_lock_after)"):
             load_config(write(tmp_path, f"[auth]\n{bad}\n"))
+
+
+def test_the_freshness_limits_are_read(tmp_path):
+    read = load_config(write(tmp_path, "[freshness]\nmax_load_age_hours = 8\nmax_event_lag_hours = 72\n"))
+    assert (read.freshness.max_load_age_hours, read.freshness.max_event_lag_hours) == (8, 72)
+
+
+def test_the_freshness_limits_default_to_a_day_and_two_hours_and_two_days():
+    assert (load_config().freshness.max_load_age_hours, load_config().freshness.max_event_lag_hours) == (26, 48)
+
+
+def test_a_bad_freshness_limit_names_the_file_and_the_key(tmp_path):
+    for bad in ("max_load_age_hours = 0", 'max_load_age_hours = "26"', "max_event_lag_hours = -1"):
+        key = bad.split(" ")[0]
+        assert f"freshness.{key}" in error_of(tmp_path, f"[freshness]\n{bad}\n")
+
+
+def test_an_unknown_freshness_key_is_named(tmp_path):
+    assert error_of(tmp_path, "[freshness]\nmax_age = 3\n").endswith("freshness.max_age: unknown key")

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -870,6 +870,89 @@ def test_a_run_after_a_failed_one_loads_the_changes(database_url, sqlite_url, mo
     fresh = database_url("fresh")
     run(config_for(source, fresh, timezone=ZONE), full=True)
     assert dump(warehouse) == dump(fresh)
+
+
+def failed_runs(url: str) -> list[dict]:
+    """The failed runs the warehouse recorded, oldest first, read through a fresh engine."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT * FROM failed_runs ORDER BY failure_id")).mappings()
+            return [dict(row) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def fail_while_counting(*_args) -> None:
+    raise RuntimeError("the disk went away\nand a second line nobody needs")
+
+
+def test_a_failed_run_is_recorded_with_when_it_failed_and_its_one_line_reason(database_url, sqlite_url, monkeypatch):
+    source, warehouse = sqlite_url("source"), database_url("warehouse")
+    write_source(source, WEB_USERS, EVENTS)
+    config = config_for(source, warehouse, timezone=ZONE)
+    run(config)
+    write_source(source, LATER_WEB_USERS, EVENTS + LATER_EVENTS)
+    monkeypatch.setattr(etl.pipeline, "refresh_aggregates", fail_while_counting)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    with pytest.raises(RuntimeError, match="the disk went away"):
+        run(config)
+    after = datetime.now(UTC).replace(tzinfo=None)
+    (failed,) = failed_runs(warehouse)
+    assert failed["reason"] == "RuntimeError: the disk went away"
+    assert before <= pd.Timestamp(failed["started_at"]) <= pd.Timestamp(failed["failed_at"]) <= after
+    assert failed["served_run_id"] == 1
+
+
+def test_a_failed_run_changes_neither_the_last_load_nor_its_token(database_url, sqlite_url, monkeypatch):
+    source, warehouse = sqlite_url("source"), database_url("warehouse")
+    write_source(source, WEB_USERS, EVENTS)
+    config = config_for(source, warehouse, timezone=ZONE)
+    run(config)
+    served = Warehouse(warehouse)
+    token, loaded_at = served.load_token(), served.load_state().loaded_at
+    write_source(source, LATER_WEB_USERS, EVENTS + LATER_EVENTS)
+    monkeypatch.setattr(etl.pipeline, "refresh_aggregates", fail_while_counting)
+    with pytest.raises(RuntimeError):
+        run(config)
+    assert (served.load_token(), served.load_state().loaded_at) == (token, loaded_at)
+    assert served.load_state().failure == "RuntimeError: the disk went away"
+
+
+def test_a_run_that_cannot_read_its_source_is_recorded_as_failed(sqlite_url, tmp_path):
+    warehouse = sqlite_url("warehouse")
+    missing = f"sqlite:///{tmp_path / 'moved.sqlite'}"
+    with pytest.raises(etl.extract.SourceError) as refused:
+        run(config_for(missing, warehouse, timezone=ZONE))
+    state = Warehouse(warehouse).load_state()
+    assert (state.loaded_at, state.failure) == (None, str(refused.value))
+    assert "moved.sqlite" in state.failure
+
+
+def test_a_successful_run_after_a_failed_one_ends_the_failure_warning(sqlite_url, monkeypatch):
+    source, warehouse = sqlite_url("source"), sqlite_url("warehouse")
+    write_source(source, WEB_USERS, EVENTS)
+    config = config_for(source, warehouse, timezone=ZONE)
+    run(config)
+    write_source(source, LATER_WEB_USERS, EVENTS + LATER_EVENTS)
+    with monkeypatch.context() as patch:
+        patch.setattr(etl.pipeline, "refresh_aggregates", fail_while_counting)
+        with pytest.raises(RuntimeError):
+            run(config)
+    assert Warehouse(warehouse).load_state().failed_at is not None
+    run(config)
+    assert Warehouse(warehouse).load_state().failed_at is None
+    assert len(failed_runs(warehouse)) == 1  # kept: the record of what happened
+
+
+def test_a_load_records_its_times_in_utc_whatever_the_machine_s_zone(sqlite_url, machine_zone):
+    machine_zone("America/Chicago")
+    source, warehouse = sqlite_url("source"), sqlite_url("warehouse")
+    write_source(source, WEB_USERS, EVENTS)
+    before = datetime.now(UTC).replace(tzinfo=None)
+    run(config_for(source, warehouse, timezone=ZONE))
+    loaded_at = Warehouse(warehouse).load_state().loaded_at
+    assert before <= loaded_at <= datetime.now(UTC).replace(tzinfo=None)
 
 
 KILL_EVENTS = 80_000  # enough for the load transaction to take a second or two

@@ -213,6 +213,22 @@ def test_upgrading_keeps_every_figure_table_row_for_row(schema_4):
     assert after["etl_runs"] == [(*row, None) for row in before["etl_runs"]]
 
 
+def test_upgrading_moves_the_recorded_load_times_from_the_machine_s_clock_to_utc(schema_4, machine_zone):
+    # loads before revision 0007 wrote their times on the local clock of the machine that ran them
+    machine_zone("America/Chicago")
+    before = {row[0]: row[1:3] for row in tables_of(schema_4)["etl_runs"]}
+    upgrade(url_of(schema_4))
+    after = {row[0]: row[1:3] for row in tables_of(schema_4)["etl_runs"]}
+    assert before[1] == ("2026-11-29 15:50:35.738895", "2026-11-29 15:50:35.962001")
+    assert after[1] == ("2026-11-29 21:50:35.738895", "2026-11-29 21:50:35.962001")  # CST is UTC-6
+    assert after[2] == ("2026-11-29 21:50:36.692514", "2026-11-29 21:50:36.853781")
+
+
+def test_upgrading_adds_an_empty_record_of_failed_runs(schema_4):
+    upgrade(url_of(schema_4))
+    assert tables_of(schema_4)["failed_runs"] == []
+
+
 def test_an_upgraded_schema_4_warehouse_has_exactly_the_code_s_tables(schema_4):
     upgrade(url_of(schema_4))
     assert schema_differences(url_of(schema_4)) == []
@@ -424,7 +440,7 @@ REUSED_ID_EVENTS = [
 
 def at_revision_0003(url: str) -> None:
     """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes, and
-    none of revision 0006's audit chain."""
+    none of the sign-in state, audit chain or record of failed runs of revisions 0005-0007."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -433,7 +449,7 @@ def at_revision_0003(url: str) -> None:
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
             if engine.dialect.name == "sqlite":
                 connection.execute(text("DROP TRIGGER audit_log_no_replace"))
-            for table in ("login_counters", "portal_sessions"):  # revision 0005's
+            for table in ("login_counters", "portal_sessions", "failed_runs"):  # revisions 0005's and 0007's
                 connection.execute(text(f"DROP TABLE {table}"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:

@@ -8,13 +8,15 @@ viewer must never get an analyst's download links, nor an analyst an admin's unm
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete
 
-from dashboard.data import daily_cache
+from dashboard.data import clock, daily_cache
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
+from etl.extract import SourceError
 from etl.pipeline import run
 from portal import schema
 from tests.builders import event, web_user, write_source
@@ -89,6 +91,29 @@ def test_a_new_load_draws_the_page_again(loaded, make_app):
     write_source(loaded.source.url, users, [*EVENTS, event("A3", "2025-01-20 10:00", "account_locked")])
     run(loaded)
     assert "All 3 accounts locked in this range" in content(client, LOCKOUTS, JANUARY)
+
+
+def test_a_run_that_fails_after_a_page_was_kept_is_warned_about_on_it(loaded, make_app, tmp_path):
+    client = client_as(make_app(loaded), "analyst")
+    assert "The last load failed" not in content(client, LOCKOUTS, JANUARY)
+
+    forget_lockouts_behind_the_apps_back(loaded.warehouse.url)
+    with pytest.raises(SourceError):
+        run(
+            loaded.model_copy(update={"source": loaded.source.model_copy(update={"url": f"sqlite:///{tmp_path}/gone"})})
+        )
+    page = content(client, LOCKOUTS, JANUARY)
+    assert "All 2 accounts locked in this range" in page  # still the kept drawing: no new load
+    assert "The last load failed at " in page
+
+
+def test_a_kept_page_warns_once_its_load_grows_older_than_allowed(loaded, make_app, monkeypatch):
+    client = client_as(make_app(loaded), "analyst")
+    assert "The data is " not in content(client, LOCKOUTS, JANUARY)
+
+    later = clock.now() + timedelta(hours=loaded.freshness.max_load_age_hours + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert "The data is 27 hours old" in content(client, LOCKOUTS, JANUARY)
 
 
 def test_another_view_of_the_same_page_is_drawn_for_itself(loaded, make_app):

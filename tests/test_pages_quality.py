@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from dashboard.data.clock import shown
 from dashboard.data.view import Filters
-from tests.page_tree import find, has, page_module, words_of
+from tests.conftest import config_for
+from tests.page_tree import find, has, page_module, render_page, words_of
+from tests.signin import signed_in
+
+UTC = ZoneInfo("UTC")
 
 
 @pytest.fixture
@@ -62,6 +68,16 @@ def test_quality_page_shows_the_last_load_and_row_counts(quality, warehouse):
     assert f"{summary['rows']['accounts']:,}" in words_of(find(page, "quality-table-rows"))
 
 
+def test_the_last_load_s_times_are_shown_in_the_configured_zone_named(make_app, demo_warehouse, warehouse):
+    app = make_app(config_for("sqlite://", demo_warehouse, timezone="America/Chicago"))
+    with signed_in(app, "analyst"):
+        last_run = words_of(find(render_page("/quality"), "quality-last-run"))
+    run, chicago = warehouse.load_summary()["last_run"], ZoneInfo("America/Chicago")
+    for instant in ("finished_at", "started_at", "watermark_utc"):
+        assert shown(run[instant], chicago) in last_run, instant
+    assert "UTC" not in last_run
+
+
 def test_empty_warehouse_shows_a_clear_message(quality, empty_warehouse):
     assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))
 
@@ -70,9 +86,9 @@ def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(qual
     summary = warehouse.load_summary()
     filters = Filters(date(2024, 1, 1), date(2024, 1, 31), "day")
     assert summary["last_run"]["rows_unloaded"] == 0
-    assert not has(quality.last_load_card(summary, filters), "quality-unloaded")
+    assert not has(quality.last_load_card(summary, filters, UTC), "quality-unloaded")
     summary["last_run"]["rows_unloaded"] = 12
-    warning = words_of(find(quality.last_load_card(summary, filters), "quality-unloaded"))
+    warning = words_of(find(quality.last_load_card(summary, filters, UTC), "quality-unloaded"))
     assert "12 activity rows the warehouse lacks" in warning
     assert "python -m etl run --full" in warning
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine, func, literal, select
 
 from dashboard.data import baseline, daily_cache, metrics, ranges
 from dashboard.data.account_list import ACCOUNT_COLUMNS, account_statement, count_statement
+from dashboard.data.freshness import LoadState
 from dashboard.data.masking import mask_emails, mask_emails_in_text, mask_usernames
 from dashboard.data.series import OVERVIEW_SERIES, SERIES
 from dashboard.data.slices import ALL_ACCOUNTS, AccountFilters
@@ -88,9 +89,22 @@ class Warehouse:
             rows = connection.execute(select(da.c.segment).distinct().order_by(da.c.segment))
             return tuple(row[0] for row in rows)
 
-    def last_load(self) -> datetime | None:
+    def load_state(self) -> LoadState:
+        """The last successful load, and the newest failed run if none has succeeded since (freshness.py)."""
+        runs, failed = schema.etl_runs, schema.failed_runs
         with self.engine.connect() as connection:
-            return connection.execute(select(func.max(schema.etl_runs.c.finished_at))).scalar_one_or_none()
+            last = connection.execute(
+                select(runs.c.run_id, runs.c.finished_at, runs.c.watermark_utc).order_by(runs.c.run_id.desc()).limit(1)
+            ).first()
+            failure = connection.execute(
+                select(failed.c.failed_at, failed.c.reason, failed.c.served_run_id)
+                .order_by(failed.c.failure_id.desc())
+                .limit(1)
+            ).first()
+        loaded = {} if last is None else {"loaded_at": last.finished_at, "newest_event_at": last.watermark_utc}
+        if failure is None or failure.served_run_id != (last.run_id if last else None):
+            return LoadState(**loaded)
+        return LoadState(**loaded, failed_at=failure.failed_at, failure=failure.reason)
 
     def load_token(self) -> tuple:
         """Which load the warehouse holds (see daily_cache.load_token): what every kept figure is keyed by."""

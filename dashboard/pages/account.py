@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from urllib.parse import unquote, urlencode
+from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, dcc, html
-from flask import current_app
 
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
@@ -23,11 +23,12 @@ from dashboard.auth.web import store as users
 from dashboard.charts.common import COLORS, LABELS
 from dashboard.charts.timeline import timeline_figure
 from dashboard.data.account_list import account_warnings
+from dashboard.data.clock import headed, shown_wall, times_in
 from dashboard.data.slices import yes_no
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import GRAPH_CONFIG, chart_card, download_link, page, register_page
+from dashboard.web.layout import GRAPH_CONFIG, chart_card, current_settings, download_link, page, register_page
 from dashboard.web.urls import ACCOUNT, ACCOUNTS, clean_query
 from portal.vocabulary import OUTCOMES, RECOVERY_STEPS, UNKNOWN_SEGMENT
 
@@ -52,14 +53,11 @@ LAST_LIST_ID = "account-list-search"
 """The account list writes its last query string here (session storage); the back link returns to it."""
 
 
-def _when(value) -> str:
+def _when(value, zone: ZoneInfo) -> str:
+    """A source time (wall-clock in the configured zone) as shown, the zone named; a dash for none."""
     if value is None or pd.isna(value):
         return "—"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _zone() -> str:
-    return current_app.config["PORTAL_SETTINGS"].timezone
+    return shown_wall(pd.Timestamp(value).to_pydatetime(), zone)
 
 
 def back_href(query: dict[str, str]) -> str:
@@ -82,7 +80,7 @@ def _status_badge(status: str | None) -> dbc.Badge:
     return dbc.Badge(status or "unknown", color=colour.get(status or "", "secondary"), className="fw-normal")
 
 
-def status_card(status: dict, zone: str) -> dbc.Card:
+def status_card(status: dict, zone: ZoneInfo) -> dbc.Card:
     """Where the account stands now, first thing a support person reads: locked or not, in words."""
     locked = status["locked_now"]
     badge = dbc.Badge(
@@ -97,20 +95,17 @@ def status_card(status: dict, zone: str) -> dbc.Card:
     else:
         reason = recovery.get("failure_reason")
         ended = recovery["outcome"] + (f" ({LABELS.get(reason, reason).lower()})" if isinstance(reason, str) else "")
-        last_recovery = f"{ended}, started {_when(recovery['started_at'])}"
+        last_recovery = f"{ended}, started {_when(recovery['started_at'], zone)}"
     fields = [
-        ("Last lockout", _when(status["last_lockout"])),
-        ("Last failed login", _when(status["last_failed_login"])),
-        ("Last successful login", _when(status["last_login"])),
+        ("Last lockout", _when(status["last_lockout"], zone)),
+        ("Last failed login", _when(status["last_failed_login"], zone)),
+        ("Last successful login", _when(status["last_login"], zone)),
         ("Last recovery attempt", last_recovery),
     ]
     items = []
     for label, value in fields:
         items += [html.Dt(label, className="col-sm-5 fw-normal text-muted"), html.Dd(value, className="col-sm-7 mb-1")]
-    note = (
-        f"Times in {zone}. Locked now: the last lockout on record is later than the last unlock, "
-        "password reset and successful login."
-    )
+    note = "Locked now: the last lockout on record is later than the last unlock, password reset and successful login."
     return dbc.Card(
         [
             dbc.CardHeader(html.Div([html.H3("Now", className="h6 mb-0"), badge], className="d-flex gap-2")),
@@ -122,7 +117,7 @@ def status_card(status: dict, zone: str) -> dbc.Card:
     )
 
 
-def record_card(record: dict, unmasked: bool = False) -> dbc.Card:
+def record_card(record: dict, zone: ZoneInfo, unmasked: bool = False) -> dbc.Card:
     """The web user record: identity, flags, and when it was created, enrolled and last used."""
     shown = "" if unmasked else " (masked)"
     fields = [
@@ -133,9 +128,9 @@ def record_card(record: dict, unmasked: bool = False) -> dbc.Card:
         ("Email status", _status_badge(record.get("email_status"))),
         (f"Username{shown}", html.Span(record.get("username") or "—", id="account-username")),
         ("Username is an email", _flag(record.get("username_is_email"), no="warning")),
-        ("Created", _when(record.get("created_at"))),
-        ("Enrolled", _when(record.get("enrolled_at"))),
-        ("Last login", _when(record.get("last_login_at"))),
+        ("Created", _when(record.get("created_at"), zone)),
+        ("Enrolled", _when(record.get("enrolled_at"), zone)),
+        ("Last login", _when(record.get("last_login_at"), zone)),
     ]
     items = []
     for label, value in fields:
@@ -211,7 +206,7 @@ ATTEMPT_COLUMNS = [
 ]
 
 EVENT_COLUMNS = [
-    {"field": "occurred_at", "headerName": "When", "sort": "desc", "filter": "agTextColumnFilter", "minWidth": 170},
+    {"field": "occurred_at", "headerName": "When", "sort": "desc", "filter": "agTextColumnFilter", "minWidth": 200},
     {
         "field": "event_type",
         "headerName": "Event",
@@ -226,7 +221,7 @@ EVENT_COLUMNS = [
 ]
 
 
-def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters) -> dbc.Card:
+def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters, zone: ZoneInfo) -> dbc.Card:
     download = download_link("account_attempts", filters, "CSV", account=number)
     if attempts.empty:
         body = html.P("No forgot-password attempts on record for this account.", className="text-muted mb-0")
@@ -236,12 +231,12 @@ def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters) -> dbc.
         f"Recovery attempts ({len(attempts):,})",
         html.Div(body, id="account-attempts-body"),
         download,
-        note="Every attempt on record, newest first; steps are requested, code sent, code passed, "
-        "question passed, reset.",
+        note=f"Every attempt on record, newest first, {times_in(zone)}; steps are requested, code sent, "
+        "code passed, question passed, reset.",
     )
 
 
-def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
+def activity_cards(events: pd.DataFrame, number: str, filters: Filters, zone: ZoneInfo) -> list:
     download = download_link("activity", filters, "CSV", account=number)
     span = f"{filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}"
     timeline = dcc.Graph(
@@ -249,11 +244,16 @@ def activity_cards(events: pd.DataFrame, number: str, filters: Filters) -> list:
         figure=timeline_figure(events),
         config=GRAPH_CONFIG,
     )
-    cards = [chart_card(f"Activity timeline, {span}", timeline, download, note="Colour shows the event family.")]
+    note = f"Colour shows the event family; {times_in(zone)}."
+    cards = [chart_card(f"Activity timeline, {span}", timeline, download, note=note)]
     if events.empty:
         table = html.P("No events for this account in this range.", className="text-muted mb-0")
     else:
-        table = grid("account-events", EVENT_COLUMNS, rows=events, row_id="event_id", height=460)
+        columns = [
+            {**c, "headerName": headed(c["headerName"], zone)} if c["field"] == "occurred_at" else c
+            for c in EVENT_COLUMNS
+        ]
+        table = grid("account-events", columns, rows=events, row_id="event_id", height=460)
     table_download = download_link("activity", filters, "CSV", id_extra={"part": "table"}, account=number)
     cards.append(
         chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), table_download)
@@ -280,6 +280,7 @@ def body(number: str, query: dict[str, str]):
             )
         attempts = warehouse.attempts_of(number)
         events = warehouse.activity(number, filters, unmasked=unmasked)
+        zone = current_settings().zone
         return html.Div(
             [
                 store,
@@ -287,13 +288,16 @@ def body(number: str, query: dict[str, str]):
                 dbc.Row(
                     [
                         dbc.Col(
-                            [status_card(warehouse.account_status(number), _zone()), record_card(record, unmasked)],
+                            [
+                                status_card(warehouse.account_status(number), zone),
+                                record_card(record, zone, unmasked),
+                            ],
                             xl=4,
                         ),
-                        dbc.Col(attempts_card(attempts, number, filters), xl=8),
+                        dbc.Col(attempts_card(attempts, number, filters, zone), xl=8),
                     ]
                 ),
-                *activity_cards(events, number, filters),
+                *activity_cards(events, number, filters, zone),
             ]
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
@@ -20,10 +21,11 @@ from dashboard.auth.guard import requires
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
 from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
+from dashboard.data.clock import headed, wall_column
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
-from dashboard.web.layout import register_page
+from dashboard.web.layout import current_settings, register_page
 from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
 register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT)
@@ -35,7 +37,7 @@ COUNT_ID = "admin-audit-count"
 
 COLUMNS = [
     {"field": "entry_id", "headerName": "#", "filter": "agNumberColumnFilter", "maxWidth": 100},
-    {"field": "at_utc", "headerName": "At (UTC)", "minWidth": 170},
+    {"field": "at_utc", "headerName": "At", "minWidth": 170},
     {"field": "actor", "headerName": "Actor", "filter": "agTextColumnFilter"},
     {"field": "action", "headerName": "Action", "filter": "agTextColumnFilter"},
     {"field": "target", "headerName": "Target", "filter": "agTextColumnFilter"},
@@ -63,6 +65,11 @@ def count_text(frame: pd.DataFrame) -> str:
     return f"{len(frame):,} matching {'entry' if len(frame) == 1 else 'entries'}, newest first."
 
 
+DAYS_NOTE = "Dates are UTC days, as in the CSV."
+"""The date filter selects whole UTC days (`at_utc`), for the page and its CSV alike; the grid shows times
+in the configured zone, so the filter says which days it means."""
+
+
 def filter_bar(filters: AuditFilters, actions: list[str]) -> dbc.Row:
     if filters.action and filters.action not in actions:
         actions = [*actions, filters.action]
@@ -83,13 +90,16 @@ def filter_bar(filters: AuditFilters, actions: list[str]) -> dbc.Row:
                 md=2,
             ),
             dbc.Col(
-                dcc.DatePickerRange(
-                    id="admin-audit-dates",
-                    start_date=filters.start.isoformat() if filters.start else None,
-                    end_date=filters.end.isoformat() if filters.end else None,
-                    display_format="YYYY-MM-DD",
-                    clearable=True,
-                ),
+                [
+                    dcc.DatePickerRange(
+                        id="admin-audit-dates",
+                        start_date=filters.start.isoformat() if filters.start else None,
+                        end_date=filters.end.isoformat() if filters.end else None,
+                        display_format="YYYY-MM-DD",
+                        clearable=True,
+                    ),
+                    html.Small(DAYS_NOTE, className="text-muted ms-2", id="admin-audit-days"),
+                ],
                 width="auto",
             ),
             dbc.Col(
@@ -116,12 +126,14 @@ def download(filters: AuditFilters) -> html.A | None:
     )
 
 
-def audit_grid(frame: pd.DataFrame):
-    """Rows keyed by entry id as text: AG Grid wants string ids, and its expressions cannot call String()."""
+def audit_grid(frame: pd.DataFrame, zone: ZoneInfo):
+    """Rows keyed by entry id as text (AG Grid wants string ids, and its expressions cannot call String()),
+    their times in the configured zone, which the column's header names."""
+    columns = [{**c, "headerName": headed(c["headerName"], zone)} if c["field"] == "at_utc" else c for c in COLUMNS]
     return grid(
         GRID_ID,
-        COLUMNS,
-        rows=frame.assign(row_id=frame["entry_id"].astype(str)),
+        columns,
+        rows=frame.assign(row_id=frame["entry_id"].astype(str), at_utc=wall_column(frame["at_utc"], zone)),
         row_id="row_id",
         column={"flex": 1, "minWidth": 110},
         page_size=100,
@@ -152,7 +164,7 @@ def layout(**query):
             [html.Strong(count_text(frame), id=COUNT_ID), download(filters)],
             className="d-flex justify-content-between align-items-center mb-2",
         ),
-        audit_grid(frame.head(DISPLAY_LIMIT)),
+        audit_grid(frame.head(DISPLAY_LIMIT), current_settings().zone),
     ]
     return html.Div(children)
 

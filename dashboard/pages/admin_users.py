@@ -20,8 +20,9 @@ from dashboard.auth.guard import actor, remote_addr, requires
 from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
+from dashboard.data.clock import headed, shown, wall_column
 from dashboard.web.grids import grid, records
-from dashboard.web.layout import register_page
+from dashboard.web.layout import current_settings, register_page
 from dashboard.web.urls import ADMIN_USERS
 
 register_page(__name__, ADMIN_USERS, "Users", 8, Permission.MANAGE_USERS)
@@ -46,10 +47,12 @@ COLUMNS = [
         "valueFormatter": {"function": "params.value ? params.value.split(',').join(', ') : ''"},
     },
     {"field": "active", "headerName": "Active", "maxWidth": 110},
-    {"field": "locked_until", "headerName": "Locked until (UTC)"},
-    {"field": "created_at", "headerName": "Created (UTC)"},
-    {"field": "updated_at", "headerName": "Updated (UTC)"},
+    {"field": "locked_until", "headerName": "Locked until"},
+    {"field": "created_at", "headerName": "Created"},
+    {"field": "updated_at", "headerName": "Updated"},
 ]
+TIME_FIELDS = ("locked_until", "created_at", "updated_at")
+"""Instants the store keeps in UTC, shown in the configured zone."""
 
 manage = requires(Permission.MANAGE_USERS)
 
@@ -61,8 +64,10 @@ def _new_password(input_id: str, placeholder: str) -> dbc.Input:
 
 
 def user_rows(users: UserStore) -> list[dict]:
-    """The grid's rows: the store's listing, which carries no password hash or session token."""
-    return records(users.list())
+    """The grid's rows: the store's listing, which carries no password hash or session token, its times in
+    the configured zone."""
+    listed, zone = users.list(), current_settings().zone
+    return records(listed.assign(**{name: wall_column(listed[name], zone) for name in TIME_FIELDS}))
 
 
 def user_options(users: UserStore) -> list[dict]:
@@ -70,8 +75,9 @@ def user_options(users: UserStore) -> list[dict]:
 
 
 def users_grid(rows: list[dict]):
-    column = {"flex": 1, "minWidth": 120}
-    return grid(GRID_ID, COLUMNS, rows=rows, row_id="name", column=column, height=460, fit=110, clickable=True)
+    column, zone = {"flex": 1, "minWidth": 120}, current_settings().zone
+    columns = [{**c, "headerName": headed(c["headerName"], zone)} if c["field"] in TIME_FIELDS else c for c in COLUMNS]
+    return grid(GRID_ID, columns, rows=rows, row_id="name", column=column, height=460, fit=110, clickable=True)
 
 
 def done(message) -> dbc.Alert:
@@ -322,7 +328,7 @@ def show_selected(name, _rows):
         return [], ""
     state = "active" if user.active else "disabled"
     still_locked = user.locked_until and user.locked_until > datetime.now(UTC).replace(tzinfo=None)
-    locked = f", locked until {user.locked_until:%Y-%m-%d %H:%M} UTC" if still_locked else ""
+    locked = f", locked until {shown(user.locked_until, current_settings().zone)}" if still_locked else ""
     return list(user.roles), f"{user.name}: {state}{locked}"
 
 

@@ -8,6 +8,7 @@ the loaded data, not a period.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -15,10 +16,11 @@ from dash import html
 
 from dashboard.auth.guard import can
 from dashboard.auth.roles import Permission
+from dashboard.data.clock import headed, shown
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import chart_card, download_link, page, register_page
+from dashboard.web.layout import chart_card, current_settings, download_link, page, register_page
 from dashboard.web.urls import QUALITY, clean_query
 from portal.vocabulary import unloaded_warning
 
@@ -36,7 +38,7 @@ RUN_FIELDS = (
     ("rows_quarantined", "Rows quarantined"),
     ("rows_other_typed", "Events typed other"),
     ("accounts_changed", "Accounts changed"),
-    ("watermark_utc", "Events loaded up to (UTC)"),
+    ("watermark_utc", "Newest event loaded"),
     ("rows_unloaded", "Source rows not loaded"),
 )
 TABLE_LABELS = {
@@ -47,11 +49,12 @@ TABLE_LABELS = {
 }
 
 
-def _value(value) -> str:
+def _value(value, zone: ZoneInfo) -> str:
+    """A field of the last run as shown: its times are instants (naive UTC), shown in the configured zone."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return shown(value, zone)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -80,7 +83,7 @@ def _capped(shown: int, total: int, noun: str) -> str | None:
     return None
 
 
-def last_load_card(summary: dict, filters: Filters) -> dbc.Card:
+def last_load_card(summary: dict, filters: Filters, zone: ZoneInfo) -> dbc.Card:
     run = summary["last_run"]
     download = _download(filters, "load")
     if run is None:
@@ -92,7 +95,7 @@ def last_load_card(summary: dict, filters: Filters) -> dbc.Card:
         )
         return chart_card("Last load", body, download)
     run_rows = [
-        html.Tr([html.Th(label, className="fw-normal text-muted"), html.Td(_value(run.get(key)))])
+        html.Tr([html.Th(label, className="fw-normal text-muted"), html.Td(_value(run.get(key), zone))])
         for key, label in RUN_FIELDS
     ]
     table_rows = [
@@ -174,12 +177,12 @@ def unmapped_card(unmapped: pd.DataFrame, filters: Filters) -> dbc.Card:
     )
 
 
-def orphans_card(orphans: pd.DataFrame, total: int, filters: Filters) -> dbc.Card:
+def orphans_card(orphans: pd.DataFrame, total: int, filters: Filters, zone: ZoneInfo) -> dbc.Card:
     if orphans.empty:
         body = html.P("Every event with an account number matches a loaded web user.", className="text-muted mb-0")
     else:
         columns = [
-            _text("occurred_at", "When", sort="desc"),
+            _text("occurred_at", headed("When", zone), sort="desc"),
             _text("account_number", "Account number"),
             _text(
                 "event_type",
@@ -202,14 +205,14 @@ def orphans_card(orphans: pd.DataFrame, total: int, filters: Filters) -> dbc.Car
 
 
 def body(warehouse: Warehouse, filters: Filters) -> html.Div:
-    load = warehouse.load_summary()
+    load, zone = warehouse.load_summary(), current_settings().zone
     children = [
         dbc.Alert(
             "This report covers everything loaded, whatever the range above.",
             color="light",
             className="py-2 small",
         ),
-        last_load_card(load, filters),
+        last_load_card(load, filters, zone),
     ]
     if load["last_run"] is None:
         return html.Div(children)
@@ -222,7 +225,7 @@ def body(warehouse: Warehouse, filters: Filters) -> html.Div:
                 dbc.Col(unmapped_card(parts["unmapped"], filters), lg=5),
             ]
         ),
-        orphans_card(parts["orphans"], parts["orphans_total"], filters),
+        orphans_card(parts["orphans"], parts["orphans_total"], filters, zone),
     ]
     return html.Div(children)
 

@@ -14,12 +14,15 @@ from dashboard.auth.roles import Permission
 from dashboard.charts.band import add_band
 from dashboard.charts.figure_text import figure_table, summary
 from dashboard.charts.over_time import RATE_TITLES, rate_figure
+from dashboard.data import clock
+from dashboard.data.freshness import notices
 from dashboard.data.ranges import PRESETS, matching_preset
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
 from dashboard.web.export import refusal
 from dashboard.web.urls import OVERVIEW, clean_query, export_href, slice_href
+from portal.config import Config
 
 
 def nav_pages() -> list[dict]:
@@ -182,10 +185,27 @@ REBUILD_NOTICE = "Figures are being rebuilt after an upgrade; those shown are fr
 
 
 def freshness(warehouse: Warehouse) -> html.Div:
-    """When the data was loaded, and while an upgrade's rebuild is pending, that these figures predate it."""
-    loaded = warehouse.last_load()
-    text = f"Data last loaded {loaded:%Y-%m-%d %H:%M}" if loaded else "No data loaded yet"
+    """When the data was loaded, in the configured zone; in words, every reason to doubt the figures (an
+    old load, events lagging it, a failed last run: dashboard/data/freshness.py); and while an upgrade's
+    rebuild is pending, that these figures predate it.
+
+    Drawn for every view, outside the kept page (`page`): age grows with the clock, and a failed run
+    makes no new load to key a kept page by."""
+    settings = current_settings()
+    state = warehouse.load_state()
+    loaded = state.loaded_at
+    text = f"Data last loaded {clock.shown(loaded, settings.zone)}" if loaded else "No data loaded yet"
     lines = [html.Small(text, className="text-muted", id="freshness")]
+    warnings = notices(state, settings.freshness, settings.zone, clock.now())
+    if warnings:
+        lines.append(
+            dbc.Alert(
+                [html.Div(notice.text, id=f"freshness-{notice.kind}") for notice in warnings],
+                color="warning",
+                className="small py-2 px-3 mt-1 mb-0",
+                id="freshness-warnings",
+            )
+        )
     if warehouse.rebuild_pending():
         lines.append(html.Small(REBUILD_NOTICE, className="d-block text-warning-emphasis", id="rebuild-notice"))
     return html.Div(lines)
@@ -195,6 +215,13 @@ def current_warehouse() -> Warehouse:
     from flask import current_app
 
     return Warehouse(current_app.config["PORTAL_WAREHOUSE_URL"])
+
+
+def current_settings() -> Config:
+    """The app's configuration: its zone is the one every time is shown in."""
+    from flask import current_app
+
+    return current_app.config["PORTAL_SETTINGS"]
 
 
 PRODUCT = "Billing portal analytics"
@@ -232,26 +259,27 @@ def page(
 ):
     """The frame of every page: title, freshness, filter bar, exports, then the page's own body.
 
-    Drawn once per view, permission set and load (dashboard/web/page_cache.py). The view is keyed as
-    parsed, so `?grain=week` and the same view with its dates spelled out, as the filter bar writes
-    it, are one drawing; a page whose body reads more of the query passes it as `drawn_for`. A page
-    whose drawing does more than draw (an account page audits each unmasked view) is not `kept`.
+    All but the title and freshness is drawn once per view, permission set and load
+    (dashboard/web/page_cache.py); those two are drawn for every view, since the freshness warnings
+    change without a new load. The view is keyed as parsed, so `?grain=week` and the same view with
+    its dates spelled out, as the filter bar writes it, are one drawing; a page whose body reads more
+    of the query passes it as `drawn_for`. A page whose drawing does more than draw (an account page
+    audits each unmasked view) is not `kept`.
     """
     warehouse = current_warehouse()
     filters, problem = Filters.read(query, warehouse.extent())
 
     def draw() -> html.Div:
-        return _framed(warehouse, title, purpose, datasets, filters, problem, body)
+        return _framed(warehouse, purpose, datasets, filters, problem, body)
 
-    if not kept:
-        return draw()
     key = drawn_for if drawn_for is not None else {**filters.query(), "problem": problem or ""}
-    return page_cache.drawn(warehouse, title, key, draw)
+    content = page_cache.drawn(warehouse, title, key, draw) if kept else draw()
+    heading = html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2")
+    return html.Div([heading, content])
 
 
 def _framed(
     warehouse: Warehouse,
-    title: str,
     purpose: str,
     datasets: tuple[str, ...],
     filters: Filters,
@@ -259,7 +287,6 @@ def _framed(
     body,
 ) -> html.Div:
     children = [
-        html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2"),
         html.P(purpose, className="text-muted"),
         filter_bar(filters, warehouse.segments(), warehouse.extent()),
     ]
