@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
+from axe_core_python.selenium import Axe
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -408,3 +409,51 @@ def test_choosing_a_range_on_the_calendar_adds_one_history_entry(browser):
     settle(browser)
     assert parse_qs(urlparse(browser.driver.current_url).query)["start"] == ["2026-10-05"]
     assert browser.driver.execute_script("return window.history.length") == before + 1
+
+
+AXE_PAGES = {**PAGES, "admin-users": "/admin/users", "admin-audit": "/admin/audit"}
+SERIOUS = ("serious", "critical")
+
+
+def serious_violations(browser) -> list[str]:
+    """What axe-core finds serious or critical on the page as it stands, one line per rule."""
+    browser.driver.set_script_timeout(60)
+    found = Axe().run(browser.driver)["violations"]
+    return [f"{v['id']}: {[node['target'] for node in v['nodes'][:3]]}" for v in found if v["impact"] in SERIOUS]
+
+
+@pytest.fixture
+def admin_browser(server, dash_app):
+    """Signed in as an admin: every page, the admin menu and the unmasked details included."""
+    sign_in(server, make_user(dash_app, "admin"))
+    return server
+
+
+@pytest.mark.parametrize("name", list(AXE_PAGES))
+def test_axe_finds_nothing_serious_on_each_page(admin_browser, name):
+    admin_browser.driver.get(f"{admin_browser.server_url}{AXE_PAGES[name]}")
+    admin_browser.wait_for_element("h2", timeout=15)  # admin pages have no freshness line
+    settle(admin_browser)
+    assert serious_violations(admin_browser) == []
+
+
+def test_axe_finds_nothing_serious_on_an_account_page(admin_browser, warehouse):
+    start, end = warehouse.extent()
+    account = warehouse.accounts(Filters(start, end), AccountFilters(has_failed_recovery=True)).iloc[0]
+    open_page(admin_browser, f"/accounts/{account['account_number']}")
+    assert serious_violations(admin_browser) == []
+
+
+def test_axe_finds_nothing_serious_on_the_sign_in_page(server):
+    server.driver.get(f"{server.server_url}/login")
+    server.wait_for_element("#username", timeout=15)
+    assert serious_violations(server) == []
+
+
+def test_a_chart_drills_down_from_the_keyboard_through_its_table(browser):
+    open_page(browser, "/lockouts?grain=month&start=2026-01-01&end=2026-03-31")
+    toggle = browser.find_element("#lockouts-over-time-table summary")
+    toggle.send_keys(Keys.ENTER)
+    link = browser.find_element("#lockouts-over-time-table tbody a")
+    link.send_keys(Keys.ENTER)
+    wait_for_url(browser, lambda url: url.path == "/accounts" and "event_type=account_locked" in url.query)

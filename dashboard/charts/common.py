@@ -33,6 +33,8 @@ BLUE, ORANGE, SKY, GREEN, YELLOW, NAVY, VERMILLION, PURPLE, GREY = (
 GREEN_TEXT, VERMILLION_TEXT, GREY_TEXT = "#007A5A", "#A94700", "#595959"
 """The palette's green, vermillion and grey darkened for small text: 5.3, 5.9 and 7.0 to 1 on white
 (WCAG asks 4.5), where the chart colours give 3.4, 3.9 and 2.9."""
+OUTCOME_TEXT_COLORS = {"succeeded": GREEN_TEXT, "failed": VERMILLION_TEXT, "abandoned": GREY_TEXT}
+"""A recovery outcome written as coloured text (a grid cell), in the outcome's readable shade."""
 NEUTRAL_LINE = NAVY
 """Trend lines carry no judgement: one neutral colour, whatever the figure."""
 COLORS = {

@@ -20,7 +20,7 @@ from dash import Input, Output, dcc, html
 from dashboard.auth.guard import actor, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import store as users
-from dashboard.charts.common import COLORS, LABELS
+from dashboard.charts.common import LABELS, OUTCOME_TEXT_COLORS
 from dashboard.charts.timeline import timeline_figure
 from dashboard.data.account_list import account_warnings
 from dashboard.data.clock import headed, shown_wall, times_in
@@ -172,7 +172,10 @@ ATTEMPT_COLUMNS = [
         "minWidth": 115,
         "cellStyle": {
             "styleConditions": [
-                {"condition": f"params.value == '{name}'", "style": {"color": COLORS[name], "fontWeight": "600"}}
+                {
+                    "condition": f"params.value == '{name}'",
+                    "style": {"color": OUTCOME_TEXT_COLORS[name], "fontWeight": "600"},
+                }
                 for name in OUTCOMES
             ]
         },

@@ -83,7 +83,11 @@ def unusual_strip(warehouse, filters) -> html.Div:
         context = replace(period, start=period.start - UNUSUAL_CONTEXT[period.grain])
         items = [
             html.Li(
-                dcc.Link(overview.describe_unusual(row), href=page_href(SERIES_PAGES[row["series"]], context)),
+                dcc.Link(
+                    overview.describe_unusual(row),
+                    href=page_href(SERIES_PAGES[row["series"]], context),
+                    className="alert-link fw-normal",
+                ),
                 id={"type": "unusual", "series": row["series"], "grain": period.grain},
             )
             for row in judged.to_dict("records")

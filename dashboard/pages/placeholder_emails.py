@@ -78,20 +78,20 @@ def account_list(warehouse, filters, name: str) -> html.Div:
 
 @dash.callback(
     Output("placeholder-list", "children"),
-    Input("placeholder-lists", "active_tab"),
+    Input("placeholder-lists", "value"),
     State("placeholder-view", "data"),
     prevent_initial_call=True,
 )
 @requires(Permission.VIEW_ACCOUNTS)
-def show_list(active_tab: str | None, view: dict | None):
-    """The chosen tab's list, for the view the page was drawn with (checked again: anyone can post it)."""
-    if active_tab not in LISTS:
+def show_list(chosen: str | None, view: dict | None):
+    """The chosen list, for the view the page was drawn with (checked again: anyone can post it)."""
+    if chosen not in LISTS:
         return dash.no_update
     try:
         filters = Filters.parse(clean_query(view or {}), None)
     except BadParameter:
         return html.P("The page's view is not valid; reload the page.", className="text-muted")
-    return account_list(current_warehouse(), filters, active_tab)
+    return account_list(current_warehouse(), filters, chosen)
 
 
 def body(warehouse, filters):
@@ -137,16 +137,22 @@ def body(warehouse, filters):
                 html.Div(
                     [
                         dcc.Store(id="placeholder-view", data=filters.query()),
-                        dbc.Tabs(
-                            [
-                                dbc.Tab(
-                                    label=f"At risk: placeholder email with portal access ({counts['at_risk']:,})",
-                                    tab_id="at-risk",
-                                ),
-                                dbc.Tab(label="Usernames that are not emails", tab_id="username-not-email"),
-                            ],
+                        # a choice of one list, so radio buttons: dbc.Tabs would promise tab panels it
+                        # does not draw, and gives every tab the same id
+                        dbc.RadioItems(
                             id="placeholder-lists",
-                            active_tab="at-risk",
+                            options=[
+                                {
+                                    "label": f"At risk: placeholder email with portal access ({counts['at_risk']:,})",
+                                    "value": "at-risk",
+                                },
+                                {"label": "Usernames that are not emails", "value": "username-not-email"},
+                            ],
+                            value="at-risk",
+                            className="btn-group mb-2",
+                            inputClassName="btn-check",
+                            labelClassName="btn btn-outline-primary btn-sm",
+                            labelCheckedClassName="active",
                         ),
                         html.Div(account_list(warehouse, filters, "at-risk"), id="placeholder-list"),
                     ]

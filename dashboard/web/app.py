@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Dash:
         health_endpoint="health",
         enable_mcp=False,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # screen readers pick the voice
     app.server.config["PORTAL_WAREHOUSE_URL"] = config.warehouse.url
     app.server.config["PORTAL_SETTINGS"] = config
     web.install(app.server, config)
