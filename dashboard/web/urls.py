@@ -85,6 +85,6 @@ def list_href(query: Mapping[str, str], *, drop: Iterable[str] = (), **changes: 
     return with_query(ACCOUNTS, params)
 
 
-def export_href(dataset: str, params: Mapping[str, str]) -> str:
-    """The URL of a CSV export (`/export/<dataset>.csv`, or the audit log's own) for these parameters."""
-    return with_query(export_path(dataset), params)
+def export_href(dataset: str, params: Mapping[str, str], file_type: str = "csv") -> str:
+    """The URL of an export (`/export/<dataset>.csv` or `.xlsx`, or the audit log's own) for these parameters."""
+    return with_query(export_path(dataset, file_type), params)
