@@ -84,6 +84,7 @@ REGISTRY: dict[str, Dataset] = {
     "resets": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.resets(f)),
     "lockouts": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.lockouts(f)),
     "rates": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.rates(f)),
+    "active_users": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.active_users(f)),
     "accounts": Dataset(
         VIEW_PARAMETERS | ACCOUNT_PARAMETERS,
         lambda w, f, a, u: w.accounts(f, AccountFilters.parse(a), unmasked=u),

@@ -351,6 +351,8 @@ RATE_NOTES = {
     "the portal did not absorb.",
     "lockouts_per_1000_enrolled": "Lockout events in each period per 1,000 accounts enrolled at its end: a count that "
     "grows with enrollment reads flat here unless lockouts grow faster.",
+    "active_share_30d": "Accounts with a successful login in the 30 days up to each period's end, of the accounts "
+    "enrolled then: how many of those who can use the portal do.",
 }
 
 

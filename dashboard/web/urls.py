@@ -30,6 +30,10 @@ ADMIN_AUDIT = "/admin/audit"
 KPI_PAGES: dict[str, str] = {
     "adoption_rate": ADOPTION,
     "enrolled_accounts": ADOPTION,
+    "active_users_30d": ADOPTION,
+    "active_share_30d": ADOPTION,
+    "active_users_90d": ADOPTION,
+    "active_share_90d": ADOPTION,
     "placeholder_accounts": PLACEHOLDER_EMAILS,
     "at_risk_accounts": PLACEHOLDER_EMAILS,
     "failed_recovery_attempts": RECOVERY,
