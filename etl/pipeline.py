@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import aggregates, failures
@@ -39,9 +39,16 @@ from etl.transform import (
 )
 from portal import rebuild, schema
 from portal.config import Config
-from portal.db import insert_frame, read_frame, warehouse_engine
+from portal.db import insert_frame, read_frame, read_frames, warehouse_engine
 from portal.engine import WarehouseError, first_line, loading_page_cache, safe_url
-from portal.vocabulary import ALL_EVENT_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, QuarantineReason, unloaded_warning
+from portal.vocabulary import (
+    ACTIVE_WINDOWS,
+    ALL_EVENT_TYPES,
+    OTHER_EVENT_TYPE,
+    RECOVERY_TYPES,
+    QuarantineReason,
+    unloaded_warning,
+)
 
 KEY_BATCH = 500
 ID_BATCH = 5_000
@@ -171,6 +178,7 @@ def _full_load(load: _Load) -> RunSummary:
                 daily_attempts.append(aggregates.daily_attempts(attempts, accounts))
                 attempt_rows += len(attempts)
             daily = stage.daily_tables(accounts)
+            active = [aggregates.active_changes(logins, accounts) for logins in stage.login_days(ATTEMPT_BATCH_ROWS)]
             loaded_events, other_typed = stage.counts()
             unmapped = stage.unmapped_types()
         beside.close()
@@ -187,6 +195,7 @@ def _full_load(load: _Load) -> RunSummary:
                 insert_frame(connection, schema.metadata.tables[name], frame)
             insert_frame(connection, schema.orphan_events, orphan_rows)
             insert_frame(connection, schema.daily_attempts, aggregates.sum_counts(daily_attempts, "attempts"))
+            insert_frame(connection, schema.daily_active_changes, aggregates.net_changes(active))
             counts = {"accounts": len(accounts), "events": loaded_events, "recovery_attempts": attempt_rows}
             _store_counts(connection, {**counts, "quarantine": _count(connection, schema.quarantine)}, unmapped)
             latest = connection.execute(select(func.max(beside.table("events").c.occurred_utc))).scalar_one()
@@ -593,6 +602,7 @@ def refresh_aggregates(connection: Connection, accounts: pd.DataFrame, since: da
     )
     connection.execute(delete(schema.daily_attempts))
     _insert_daily_attempts(connection)
+    _refresh_active(connection, accounts, day_from)
 
 
 def _refresh_from_events(connection: Connection, target, keys: list, count_name: str, condition, day_from) -> None:
@@ -640,6 +650,38 @@ def _refresh_orphans(connection: Connection, day_from) -> None:
         query = query.where(_from_day(e, day_from))
     connection.execute(stale)
     connection.execute(insert(o).from_select(columns, query))
+
+
+def _refresh_active(connection: Connection, accounts: pd.DataFrame, day_from) -> None:
+    """`daily_active_changes` from `day_from` on (or all), from the login days that reach those days.
+
+    A change on or after `day_from` comes from a login on or after it, or from an account's last login
+    in the longest window before it (whose stretch ends then, or at its next login): so those are
+    read, one row per account for the days before, through the (event_type, occurred_day) index."""
+    e, target = schema.events, schema.daily_active_changes
+    login = and_(e.c.event_type == "login_succeeded", e.c.account_number.is_not(None))
+    stale = delete(target)
+    query = select(e.c.account_number, e.c.occurred_day.label("day")).where(login)
+    if day_from is not None:
+        stale = stale.where(target.c.day >= day_from)
+        reach = day_from - timedelta(days=max(ACTIVE_WINDOWS))
+        last_before = (
+            select(e.c.account_number, func.max(e.c.occurred_day).label("day"))
+            .where(login, e.c.occurred_day >= reach, e.c.occurred_day < day_from)
+            .group_by(e.c.account_number)
+        )
+        both = union_all(last_before, query.where(e.c.occurred_day >= day_from)).subquery()
+        query = select(both.c.account_number, both.c.day)
+    query = query.order_by("account_number", "day")
+    parts = [
+        aggregates.active_changes(logins, accounts)
+        for logins in aggregates.whole_accounts(read_frames(connection, query, ATTEMPT_BATCH_ROWS))
+    ]
+    changes = aggregates.net_changes(parts)
+    if day_from is not None:
+        changes = changes[changes["day"] >= pd.Timestamp(day_from)]
+    connection.execute(stale)
+    insert_frame(connection, target, changes)
 
 
 def _insert_daily_attempts(connection: Connection) -> None:

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from etl.aggregates import HOURLY_TYPES
+from etl.aggregates import HOURLY_TYPES, whole_accounts
 from portal.vocabulary import OTHER_EVENT_TYPE, RECOVERY_TYPES, UNKNOWN_SEGMENT
 
 STAGED_COLUMNS = {
@@ -130,26 +130,24 @@ class EventStage:
     def recovery_events(self, batch_rows: int) -> Iterator[pd.DataFrame]:
         """Recovery-family events in account order, in batches that never split an account's history."""
         types = ", ".join(f"'{name}'" for name in RECOVERY_TYPES)
-        reader = self._db.sql(
+        return self._by_account(
             "SELECT event_id, account_number, occurred_at, occurred_utc, event_type FROM events "
-            f"WHERE event_type IN ({types}) ORDER BY account_number NULLS LAST"
-        ).to_arrow_reader(batch_rows)
-        carried: pd.DataFrame | None = None
-        for batch in reader:
-            frame = batch.to_pandas(types_mapper=_STRINGS.get)
-            if carried is not None:
-                frame = pd.concat([carried, frame], ignore_index=True)
-            last = frame["account_number"].iloc[-1]
-            if pd.isna(last):
-                carried = None
-                yield frame
-                continue
-            tail = (frame["account_number"] == last).fillna(False).to_numpy(dtype=bool)
-            carried = frame[tail]
-            if not tail.all():
-                yield frame[~tail].reset_index(drop=True)
-        if carried is not None and not carried.empty:
-            yield carried.reset_index(drop=True)
+            f"WHERE event_type IN ({types}) ORDER BY account_number NULLS LAST",
+            batch_rows,
+        )
+
+    def login_days(self, batch_rows: int) -> Iterator[pd.DataFrame]:
+        """Each account's days with a successful login (account_number, day), in account order, in
+        batches that never split an account's days."""
+        return self._by_account(
+            "SELECT DISTINCT account_number, occurred_day AS day FROM events "
+            "WHERE event_type = 'login_succeeded' AND account_number IS NOT NULL ORDER BY account_number, day",
+            batch_rows,
+        )
+
+    def _by_account(self, sql: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+        reader = self._db.sql(sql).to_arrow_reader(batch_rows)
+        return whole_accounts(batch.to_pandas(types_mapper=_STRINGS.get) for batch in reader)
 
 
 _STRINGS = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}

@@ -108,7 +108,9 @@ def read_frames(connection: Connection, statement, rows: int | None = 50_000) ->
         return
     kinds, raw = _times_as_text(statement)
     # A server-side cursor; its rows are taken through SQLAlchemy, which has read the first ones ahead.
-    result = connection.execution_options(stream_results=True).execute(raw)
+    # Asked of this statement only: Connection.execution_options would set it for every later statement
+    # of the connection, and PostgreSQL cannot DECLARE a cursor for a DELETE.
+    result = connection.execute(raw, execution_options={"stream_results": True})
     columns = list(result.keys())
     try:
         first = True

@@ -152,6 +152,20 @@ daily_attempts = Table(
     Index("ix_daily_attempts", "segment", "day"),
 )
 
+daily_active_changes = Table(
+    "daily_active_changes",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("segment", String(128), nullable=False),
+    Column("window_days", Integer, nullable=False),
+    Column("change", Integer, nullable=False),
+    Index("ix_daily_active_changes", "segment", "day"),
+)
+"""Accounts that become active portal users on a day less those that stop being: added up from the first
+day, the accounts with a `login_succeeded` in the `window_days` days ending on a day (etl.aggregates.
+active_changes). Days with no change have no row, so the table stays days x segments x windows small,
+where logins per account and day would be as large as the login events."""
+
 orphan_events = Table(
     "orphan_events",
     metadata,
@@ -245,6 +259,7 @@ DATA_TABLES = (
     daily_lockouts,
     daily_attempts,
     hourly_events,
+    daily_active_changes,
     orphan_events,
     table_rows,
     unmapped_event_types,

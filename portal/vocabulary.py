@@ -47,6 +47,9 @@ OUTCOMES = ("succeeded", "failed", "abandoned")
 
 EMAIL_STATUSES = ("valid", "placeholder", "missing", "invalid")
 
+ACTIVE_WINDOWS = (30, 90)
+"""Days a `login_succeeded` keeps an account an active portal user: its own day and the days after it."""
+
 UNKNOWN_SEGMENT = "unknown"
 """The segment of an event or attempt whose account is not among the loaded web users."""
 

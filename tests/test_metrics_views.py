@@ -133,12 +133,16 @@ KPI_EVENTS = daily_events(
     ("2025-01-09", "residential", "password_reset_by_staff", 1),
     ("2025-01-12", "business", "password_reset", 2),
 )
+NO_LOGINS = pd.DataFrame(
+    {"day": pd.Series(dtype="datetime64[us]"), "segment": [], "window_days": [], "change": []}
+).astype({"window_days": "int64", "change": "int64"})
+"""No active-account changes: the active users are tests/test_active_users.py's."""
 WEEK_2 = Filters(date(2025, 1, 8), date(2025, 1, 14))
 """Against the previous range 01-01 .. 01-07."""
 
 
 def kpi_table(filters: Filters) -> dict[str, tuple]:
-    table = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, filters)
+    table = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, NO_LOGINS, filters)
     return {row.kpi: (row.value, row.previous, row.change) for row in table.itertuples()}
 
 
@@ -172,14 +176,14 @@ def test_kpi_rate_and_change_are_empty_when_the_previous_range_had_no_accounts()
 
 
 def test_kpis_come_in_their_order_with_labels():
-    table = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, WEEK_2)
+    table = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, NO_LOGINS, WEEK_2)
     assert table["kpi"].tolist() == [key for key, _ in metrics.KPIS]
     assert table["label"].tolist() == [label for _, label in metrics.KPIS]
 
 
 def test_kpis_for_one_segment():
     table = metrics.kpis(
-        ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, Filters(date(2025, 1, 8), date(2025, 1, 14), "day", "business")
+        ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, NO_LOGINS, Filters(date(2025, 1, 8), date(2025, 1, 14), "day", "business")
     )
     values = dict(zip(table["kpi"], zip(table["value"], table["previous"], strict=True), strict=True))
     assert values["enrolled_accounts"] == (3, 3)

@@ -24,11 +24,20 @@ PATH = "/"
 render = partial(render_page, PATH)
 
 
+CARDS = [key for key, _ in KPIS if key not in overview.SHOWN_ON]
+"""The KPIs with a card of their own; a share of enrolled is written on its count's card."""
+
+
 def test_each_card_shows_the_kpi_value_and_its_change_for_the_view(view, warehouse):
     kpis = warehouse.kpis(FILTERS).set_index("kpi")
     assert list(kpis.index) == [key for key, _ in KPIS]
     for key, row in kpis.iterrows():
-        assert text_of(find(view, {"type": "kpi-value", "kpi": key})) == overview.format_value(key, row["value"])
+        value = text_of(find(view, {"type": "kpi-value", "kpi": key}))
+        if key in overview.SHOWN_ON:
+            assert value == f"{overview.format_value(key, row['value'])} of enrolled"
+            assert find(view, {"type": "kpi-card", "kpi": overview.SHOWN_ON[key]})
+            continue
+        assert value == overview.format_value(key, row["value"])
         change = overview.describe_change(key, row["change"])
         assert change.text in text_of(find(view, {"type": "kpi-change", "kpi": key}))
     assert text_of(find(view, {"type": "kpi-value", "kpi": "adoption_rate"})).endswith("%")
@@ -38,6 +47,8 @@ def test_trend_lines_equal_their_period_tables(view, warehouse):
     sources = {
         "adoption_rate": warehouse.adoption(FILTERS)["adoption_rate"],
         "enrolled_accounts": warehouse.adoption(FILTERS)["enrolled_accounts"],
+        "active_users_30d": warehouse.active_users(FILTERS)["active_users_30d"],
+        "active_users_90d": warehouse.active_users(FILTERS)["active_users_90d"],
         "placeholder_accounts": warehouse.email_status_over_time(FILTERS)["placeholder"],
         "at_risk_accounts": warehouse.email_status_over_time(FILTERS)["at_risk"],
         "failed_recovery_attempts": warehouse.recovery(FILTERS)["failed"],
@@ -69,6 +80,8 @@ def test_one_read_overview_equals_the_kpi_and_period_table_queries(warehouse, fi
     pd.testing.assert_frame_equal(tables["recovery"], warehouse.recovery(trend))
     pd.testing.assert_frame_equal(tables["resets"], warehouse.resets(trend))
     pd.testing.assert_frame_equal(tables["lockouts"], warehouse.lockouts(trend))
+    pd.testing.assert_frame_equal(tables["active_users"], warehouse.active_users(trend))
+    pd.testing.assert_frame_equal(tables["rates"], warehouse.rates(trend))
 
 
 def test_a_long_daily_range_draws_weekly_trend_lines(in_module_request, warehouse):
@@ -137,7 +150,7 @@ def test_a_previous_range_before_the_first_data_is_not_compared(in_module_reques
 
 
 EXPLAINED_BY = {
-    ("/adoption", "Adoption"): ("adoption_rate", "enrolled_accounts"),
+    ("/adoption", "Adoption"): ("adoption_rate", "enrolled_accounts", "active_users_30d", "active_users_90d"),
     ("/placeholder-emails", "Placeholder emails"): ("placeholder_accounts", "at_risk_accounts"),
     ("/recovery", "Recovery"): ("failed_recovery_attempts", "recovery_success_rate"),
     ("/resets", "Resets"): ("self_service_resets", "staff_resets", "staff_share_of_resets"),
@@ -148,7 +161,7 @@ EXPLAINED_BY = {
 
 def test_each_card_links_to_its_page_with_the_views_query_string(view):
     query = urlencode(VIEW)
-    assert sorted(key for keys in EXPLAINED_BY.values() for key in keys) == sorted(key for key, _ in KPIS)
+    assert sorted(key for keys in EXPLAINED_BY.values() for key in keys) == sorted(CARDS)
     for (path, name), keys in EXPLAINED_BY.items():
         for key in keys:
             link = find(view, {"type": "kpi-link", "kpi": key})

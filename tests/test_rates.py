@@ -2,7 +2,9 @@
 
 - recovery success rate = attempts that succeeded / attempts started;
 - staff share of resets = staff resets / (self-service + staff resets);
-- lockouts per 1,000 enrolled = lockout events / enrolled accounts at the period's end x 1,000.
+- lockouts per 1,000 enrolled = lockout events / enrolled accounts at the period's end x 1,000;
+- active share = active portal users / enrolled accounts, both at the period's end (the active users
+  themselves by hand in tests/test_active_users.py).
 
 A rate of nothing (no attempts, no resets, no enrolled account) is empty, never 0.
 """
@@ -21,7 +23,7 @@ from dashboard.data import metrics
 from dashboard.data.view import Filters
 from tests.page_tree import find, render_page
 from tests.signin import client_as
-from tests.test_metrics_views import ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, WEEK_2, kpi_table
+from tests.test_metrics_views import ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, NO_LOGINS, WEEK_2, kpi_table
 
 WEEKS = pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"])
 
@@ -31,7 +33,8 @@ def period_tables():
     resets = pd.DataFrame({"period_start": WEEKS, "self_service_resets": [9, 0, 1], "staff_resets": [3, 0, 1]})
     lockouts = pd.DataFrame({"period_start": WEEKS, "lockout_events": [5, 2, 0]})
     adoption = pd.DataFrame({"period_start": WEEKS, "enrolled_accounts": [2_000, 0, 3_000]})
-    return recovery, resets, lockouts, adoption
+    active = pd.DataFrame({"period_start": WEEKS, "active_users_30d": [500, 0, 600], "active_users_90d": [1_000, 0, 0]})
+    return recovery, resets, lockouts, adoption, active
 
 
 def test_each_rate_per_period_is_its_share_of_that_periods_whole():
@@ -40,6 +43,8 @@ def test_each_rate_per_period_is_its_share_of_that_periods_whole():
     assert table["recovery_success_rate"].tolist()[0] == 0.75  # 6 of 8
     assert table["staff_share_of_resets"].tolist()[0] == 0.25  # 3 of 9 + 3
     assert table["lockouts_per_1000_enrolled"].tolist()[0] == 2.5  # 5 per 2,000
+    assert table["active_share_30d"].tolist()[0] == 0.25  # 500 of 2,000
+    assert table["active_share_90d"].tolist()[0] == 0.5  # 1,000 of 2,000
 
 
 def test_a_rate_of_nothing_is_empty_not_zero():
@@ -47,15 +52,16 @@ def test_a_rate_of_nothing_is_empty_not_zero():
     assert math.isnan(table["recovery_success_rate"][1])  # no attempts in the second week
     assert math.isnan(table["staff_share_of_resets"][1])  # no resets
     assert math.isnan(table["lockouts_per_1000_enrolled"][1])  # two lockouts, no enrolled account
+    assert math.isnan(table["active_share_30d"][1])  # no enrolled account
     assert table["recovery_success_rate"][2] == 0.0  # three attempts, none succeeded: a true zero
 
 
 def test_rates_are_rounded_to_six_places():
     table = metrics.rates(*period_tables())
     assert table["staff_share_of_resets"][2] == 0.5
-    recovery, resets, lockouts, adoption = period_tables()
+    recovery, resets, lockouts, adoption, active = period_tables()
     recovery["succeeded"] = [1, 0, 1]
-    assert metrics.rates(recovery, resets, lockouts, adoption)["recovery_success_rate"][2] == 0.333333
+    assert metrics.rates(recovery, resets, lockouts, adoption, active)["recovery_success_rate"][2] == 0.333333
 
 
 def test_kpi_recovery_success_rate_is_succeeded_of_all_attempts_in_each_range():
@@ -83,7 +89,7 @@ def test_the_overview_shows_shares_as_percentages_and_lockouts_per_thousand_to_o
 
 
 def test_kpis_hold_the_rates_beside_their_counts():
-    keys = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, WEEK_2)["kpi"].tolist()
+    keys = metrics.kpis(ACCOUNTS, KPI_ATTEMPTS, KPI_EVENTS, NO_LOGINS, WEEK_2)["kpi"].tolist()
     assert keys.index("recovery_success_rate") == keys.index("failed_recovery_attempts") + 1
     assert keys.index("staff_share_of_resets") == keys.index("staff_resets") + 1
     assert keys.index("lockouts_per_1000_enrolled") == keys.index("lockout_events") + 1

@@ -22,6 +22,7 @@ from wtforms.validators import ValidationError
 from dashboard.auth.guard import actor, audit_refusal, page_allowed, page_template, remote_addr
 from dashboard.auth.hardening import secure_cookies
 from dashboard.auth.store import Outcome, User, UserStore
+from dashboard.data.datasets import FILE_TYPES, export_path
 from portal.config import DATA_DIR, Config
 
 PUBLIC_PATHS = frozenset({"/login", "/logout", "/health", "/_favicon.ico"})
@@ -29,8 +30,8 @@ PUBLIC_PREFIXES = ("/assets/",)
 """Reachable signed out: signing in and out, the vendored stylesheet and favicon, a liveness probe."""
 
 SECRET_FILE = DATA_DIR / "secret_key"
-SCRIPT_PATHS = ("/export/", "/admin/audit.csv")
-"""CSV routes scripts call: HTTP Basic is accepted there, and a signed-out caller gets 401, not a redirect."""
+SCRIPT_PATHS = ("/export/", *(export_path("audit_log", file_type) for file_type in FILE_TYPES))
+"""Export routes scripts call: HTTP Basic is accepted there, and a signed-out caller gets 401, not a redirect."""
 REALM = 'Basic realm="Billing portal analytics", charset="UTF-8"'
 BASIC_RESULT = "portal.basic_sign_in"
 """Where the request keeps its HTTP Basic sign-in, for the gate to answer a throttled one 429."""

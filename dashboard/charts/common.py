@@ -57,6 +57,8 @@ COLORS = {
     "enrolled_accounts": BLUE,
     "adoption_rate": NAVY,
     "new_enrollments": SKY,
+    "active_users": GREEN,
+    "active_share_30d": GREEN,
     # rates
     "recovery_success_rate": GREEN,
     "staff_share_of_resets": ORANGE,

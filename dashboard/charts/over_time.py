@@ -82,6 +82,8 @@ RATE_TITLES = {
     "recovery_success_rate": ("Recovery success rate", "Share of attempts that succeeded", ".0%", ".1%"),
     "staff_share_of_resets": ("Staff share of resets", "Share of resets done by staff", ".0%", ".1%"),
     "lockouts_per_1000_enrolled": ("Lockouts per 1,000 enrolled", "Lockouts per 1,000 enrolled accounts", ",", ",.1f"),
+    "active_share_30d": ("Active share of enrolled (30 days)", "Enrolled active in 30 days", ".0%", ".1%"),
+    "active_share_90d": ("Active share of enrolled (90 days)", "Enrolled active in 90 days", ".0%", ".1%"),
 }
 """Each rate of `metrics.RATE_COLUMNS`: its name, its axis title, its tick and its hover number format."""
 

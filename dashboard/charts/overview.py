@@ -1,7 +1,8 @@
 """The overview's headline cards: how each figure reads, whether its change is good news, its trend line.
 
-Each KPI of `metrics.KPIS` has a trend taken from one column of a period table the other pages show
-(`TREND_SOURCES`), so a sparkline and the page it links to can never disagree.
+Each KPI of `metrics.KPIS` has a card with a trend taken from one column of a period table the other
+pages show (`TREND_SOURCES`), so a sparkline and the page it links to can never disagree; a share of
+enrolled accounts is written on its count's card instead (`SHOWN_ON`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ TREND_SOURCES = {
     # kpi: (period table, its column)
     "adoption_rate": ("adoption", "adoption_rate"),
     "enrolled_accounts": ("adoption", "enrolled_accounts"),
+    "active_users_30d": ("active_users", "active_users_30d"),
+    "active_users_90d": ("active_users", "active_users_90d"),
     "placeholder_accounts": ("email_statuses", "placeholder"),
     "at_risk_accounts": ("email_statuses", "at_risk"),
     "failed_recovery_attempts": ("recovery", "failed"),
@@ -36,6 +39,10 @@ GOOD_WHEN = {
     # forgotten passwords, but each one is a call the office did not have to take)
     "adoption_rate": 1,
     "enrolled_accounts": 1,
+    "active_users_30d": 1,
+    "active_share_30d": 1,
+    "active_users_90d": 1,
+    "active_share_90d": 1,
     "placeholder_accounts": -1,
     "at_risk_accounts": -1,
     "failed_recovery_attempts": -1,
@@ -57,12 +64,25 @@ VERDICT_WORDS = {"better": "better", "worse": "worse"}
 """The word beside a coloured change, so better and worse never rest on colour alone."""
 TREND_MAX_POINTS = 200
 """A sparkline is a hand's width: past this many periods it uses the next coarser grain."""
-RATE_KPIS = frozenset({"adoption_rate", "recovery_success_rate", "staff_share_of_resets"})
+RATE_KPIS = frozenset(
+    {"adoption_rate", "recovery_success_rate", "staff_share_of_resets", "active_share_30d", "active_share_90d"}
+)
 """Shares, shown as percentages and changing in percentage points."""
 PER_THOUSAND_KPIS = frozenset({"lockouts_per_1000_enrolled"})
 """Counts per 1,000 accounts, shown to one decimal."""
-STOCK_KPIS = frozenset({"adoption_rate", "enrolled_accounts", "placeholder_accounts", "at_risk_accounts"})
+STOCK_KPIS = frozenset(
+    {
+        "adoption_rate",
+        "enrolled_accounts",
+        "active_users_30d",
+        "active_users_90d",
+        "placeholder_accounts",
+        "at_risk_accounts",
+    }
+)
 """Standing counts change by a few percent a quarter: their lines follow the data, not a zero baseline."""
+SHOWN_ON = {"active_share_30d": "active_users_30d", "active_share_90d": "active_users_90d"}
+"""Shares written on their count's card ("45.7% of enrolled"): a card each would repeat the count's trend."""
 
 
 def _missing(value) -> bool:

@@ -76,7 +76,8 @@ def _end_bound(end: date | None) -> datetime | None:
 
 
 def audit_file_name(filters: AuditFilters) -> str:
-    """`audit_log_<start>_<end>.csv`; an open start says so, an open end is the day of the export."""
+    """`audit_log_<start>_<end>` (the route adds the file type); an open start says so, an open end is the
+    day of the export."""
     start = filters.start.isoformat() if filters.start else "beginning"
     end = (filters.end or datetime.now(UTC).date()).isoformat()
-    return f"audit_log_{start}_{end}.csv"
+    return f"audit_log_{start}_{end}"

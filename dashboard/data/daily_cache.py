@@ -30,6 +30,7 @@ DAILY_TABLES = (
     schema.daily_attempts,
     schema.daily_lockouts,
     schema.hourly_events,
+    schema.daily_active_changes,
 )
 _tables: LRUCache = LRUCache(maxsize=4 * len(DAILY_TABLES))
 _lock = threading.Lock()

@@ -1,7 +1,8 @@
 """Every CSV export by name: what it reads, which parameters it takes, who may take it, how its file is named.
 
-The dataset exports of SPEC section 5 are served at `/export/<name>.csv`; the audit log keeps its own
-URL beside its page, `/admin/audit.csv`. One route (`dashboard.web.export`) serves them all from
+The dataset exports of SPEC section 5 are served at `/export/<name>.csv`, each with an Excel twin at
+`/export/<name>.xlsx`; the audit log keeps its own URL beside its page, `/admin/audit.csv` (and
+`.xlsx`). One route (`dashboard.web.export`) serves them all from
 this table, with one permission check, and pages build their download links from it, so a link
 and the file it fetches never disagree. Nothing here knows about HTTP: a builder raises
 BadParameter for a bad request, which the route answers with its one line.
@@ -21,7 +22,10 @@ from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
 from dashboard.data.view import VIEW_PARAMETERS, Filters
 from dashboard.data.warehouse import Warehouse
 
-EXPORT_PATH = "/export/{name}.csv"
+EXPORT_PATH = "/export/{name}"
+"""Where a dataset's files are, less the file type (`export_path` adds it)."""
+FILE_TYPES = ("csv", "xlsx")
+"""Every export comes as CSV (the default) and as an Excel workbook, with the same rows."""
 
 
 def view_filters(args: Mapping[str, str], parameters: frozenset[str], warehouse: Warehouse) -> Filters:
@@ -31,10 +35,10 @@ def view_filters(args: Mapping[str, str], parameters: frozenset[str], warehouse:
 
 
 def view_file_name(name: str, filters: Filters) -> str:
-    """Names that say what the file holds, so a folder of exports stays legible."""
+    """Names that say what the file holds, so a folder of exports stays legible; the route adds the type."""
     parts = [name, filters.start.isoformat(), filters.end.isoformat(), filters.grain, filters.segment or "all-segments"]
     safe = "_".join(parts)
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in safe) + ".csv"
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in safe)
 
 
 class Dataset(NamedTuple):
@@ -80,6 +84,7 @@ REGISTRY: dict[str, Dataset] = {
     "resets": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.resets(f)),
     "lockouts": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.lockouts(f)),
     "rates": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.rates(f)),
+    "active_users": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.active_users(f)),
     "accounts": Dataset(
         VIEW_PARAMETERS | ACCOUNT_PARAMETERS,
         lambda w, f, a, u: w.accounts(f, AccountFilters.parse(a), unmasked=u),
@@ -116,17 +121,17 @@ REGISTRY: dict[str, Dataset] = {
         source="users",
         read=lambda args, _parameters, _users: parse_audit_filters(args),
         file_name=lambda _name, filters: audit_file_name(filters),
-        path="/admin/audit.csv",
+        path="/admin/audit",
         refusal="not allowed: the audit log export needs the view_audit and export permissions",
     ),
 }
 
 DATASETS: dict[str, Dataset] = {name: spec for name, spec in REGISTRY.items() if spec.path == EXPORT_PATH}
-"""The datasets of `/export/<name>.csv`."""
+"""The datasets of `/export/<name>.csv` and `.xlsx`."""
 
 
-def export_path(name: str) -> str:
-    return REGISTRY[name].path.format(name=name)
+def export_path(name: str, file_type: str = "csv") -> str:
+    return f"{REGISTRY[name].path.format(name=name)}.{file_type}"
 
 
 def dataset_frames(

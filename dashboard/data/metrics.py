@@ -17,7 +17,7 @@ import pandas as pd
 
 from dashboard.data import ranges
 from dashboard.data.view import Filters
-from portal.vocabulary import EMAIL_STATUSES, OUTCOMES, RECOVERY_FAILURES, RECOVERY_STEPS
+from portal.vocabulary import ACTIVE_WINDOWS, EMAIL_STATUSES, OUTCOMES, RECOVERY_FAILURES, RECOVERY_STEPS
 
 ADOPTION_COLUMNS = ("period_start", "total_accounts", "enrolled_accounts", "adoption_rate", "new_enrollments")
 RECOVERY_COLUMNS = ("period_start", "attempts", *OUTCOMES, *RECOVERY_FAILURES)
@@ -185,7 +185,49 @@ def most_locked(daily_lockouts: pd.DataFrame, filters: Filters, limit: int) -> p
     return table[list(MOST_LOCKED_COLUMNS)].reset_index(drop=True)
 
 
-RATE_COLUMNS = ("period_start", "recovery_success_rate", "staff_share_of_resets", "lockouts_per_1000_enrolled")
+ACTIVE_COLUMNS = ("period_start", *(f"active_users_{days}d" for days in ACTIVE_WINDOWS))
+
+
+def active_users(daily_active_changes: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Active portal users at each period's last day (or `end`), a stock like the enrolled accounts.
+
+    Active users on day D over a window of W days (30, 90) = distinct accounts with a `login_succeeded`
+    on one of the W days ending at D, D included (D-W+1 .. D), in the view's segment. Counting
+    distinct accounts needs each account's login days, which only the loader sees: it keeps the days
+    accounts become and stop being active (`daily_active_changes`, built by
+    etl.aggregates.active_changes), and the count on D is their sum up to D.
+    """
+    table = periods(filters)
+    as_of = table["period_end"].clip(upper=filters.end_ts)
+    for days in ACTIVE_WINDOWS:
+        table[f"active_users_{days}d"] = _running_at(
+            _active_running(daily_active_changes, filters.segment, days), as_of
+        )
+    return table[list(ACTIVE_COLUMNS)]
+
+
+def active_users_at(daily_active_changes: pd.DataFrame, day: date, segment: str | None = None) -> dict[str, int]:
+    """`active_users` on one day: {"active_users_30d": ..., "active_users_90d": ...}."""
+    as_of = pd.Series([pd.Timestamp(day)]).astype("datetime64[us]")
+    return {
+        f"active_users_{days}d": int(_running_at(_active_running(daily_active_changes, segment, days), as_of)[0])
+        for days in ACTIVE_WINDOWS
+    }
+
+
+def _active_running(daily_active_changes: pd.DataFrame, segment: str | None, days: int) -> pd.Series:
+    rows = in_segment(daily_active_changes, segment)
+    rows = rows[rows["window_days"] == days]
+    return rows.groupby("day")["change"].sum().sort_index().cumsum()
+
+
+RATE_COLUMNS = (
+    "period_start",
+    "recovery_success_rate",
+    "staff_share_of_resets",
+    "lockouts_per_1000_enrolled",
+    *(f"active_share_{days}d" for days in ACTIVE_WINDOWS),
+)
 
 
 def share(part, whole):
@@ -195,22 +237,32 @@ def share(part, whole):
     return round(part / whole, 6) if whole else None
 
 
-def rates(recovery: pd.DataFrame, resets: pd.DataFrame, lockouts: pd.DataFrame, adoption: pd.DataFrame) -> pd.DataFrame:
+def rates(
+    recovery: pd.DataFrame,
+    resets: pd.DataFrame,
+    lockouts: pd.DataFrame,
+    adoption: pd.DataFrame,
+    active: pd.DataFrame,
+) -> pd.DataFrame:
     """The support rates per period, from the period tables of one view (every period in each):
 
     - recovery success rate: attempts that succeeded / attempts started in the period;
     - staff share of resets: staff resets / (self-service resets + staff resets), the calls the portal
       did not absorb;
     - lockouts per 1,000 enrolled accounts: lockout events / enrolled accounts at the period's last
-      day (or the view's end) x 1,000, so a lockout count that rises only with enrollment reads flat.
+      day (or the view's end) x 1,000, so a lockout count that rises only with enrollment reads flat;
+    - active share (30 and 90 days): active portal users (`active_users`) / enrolled accounts, both
+      at the period's last day (or the view's end): how many of those who can use the portal do.
     """
     resets_done = resets["self_service_resets"] + resets["staff_resets"]
+    enrolled = adoption["enrolled_accounts"]
     return pd.DataFrame(
         {
             "period_start": recovery["period_start"],
             "recovery_success_rate": share(recovery["succeeded"], recovery["attempts"]),
             "staff_share_of_resets": share(resets["staff_resets"], resets_done),
-            "lockouts_per_1000_enrolled": share(lockouts["lockout_events"] * 1000, adoption["enrolled_accounts"]),
+            "lockouts_per_1000_enrolled": share(lockouts["lockout_events"] * 1000, enrolled),
+            **{f"active_share_{days}d": share(active[f"active_users_{days}d"], enrolled) for days in ACTIVE_WINDOWS},
         }
     )[list(RATE_COLUMNS)]
 
@@ -377,6 +429,10 @@ def previous_range(filters: Filters) -> Filters:
 KPIS = (
     ("adoption_rate", "Adoption rate"),
     ("enrolled_accounts", "Enrolled accounts"),
+    ("active_users_30d", "Active portal users (30 days)"),
+    ("active_share_30d", "Active share of enrolled (30 days)"),
+    ("active_users_90d", "Active portal users (90 days)"),
+    ("active_share_90d", "Active share of enrolled (90 days)"),
     ("placeholder_accounts", "Placeholder-email accounts"),
     ("at_risk_accounts", "At risk (placeholder with access)"),
     ("failed_recovery_attempts", "Failed recovery attempts"),
@@ -391,10 +447,15 @@ KPIS = (
 
 
 def kpi_values(
-    daily_accounts: pd.DataFrame, daily_attempts: pd.DataFrame, daily_events: pd.DataFrame, filters: Filters
+    daily_accounts: pd.DataFrame,
+    daily_attempts: pd.DataFrame,
+    daily_events: pd.DataFrame,
+    daily_active_changes: pd.DataFrame,
+    filters: Filters,
 ) -> dict[str, float | int | None]:
-    """The headline figures of one range: stocks at `end`, flows inside start..end."""
+    """The headline figures of one range: stocks (active users too) at `end`, flows inside start..end."""
     stocks = stocks_at(daily_accounts, filters.end, filters.segment)
+    active = active_users_at(daily_active_changes, filters.end, filters.segment)
     attempts = _in_view(daily_attempts, filters)
     by_type = _in_view(daily_events, filters).groupby("event_type")["events"].sum()
     total = stocks["total_accounts"]
@@ -404,6 +465,11 @@ def kpi_values(
     return {
         "adoption_rate": share(stocks["enrolled_accounts"], total),
         **stocks,
+        **active,
+        **{
+            f"active_share_{days}d": share(active[f"active_users_{days}d"], stocks["enrolled_accounts"])
+            for days in ACTIVE_WINDOWS
+        },
         "failed_recovery_attempts": int(outcomes.get("failed", 0)),
         "recovery_success_rate": share(int(outcomes.get("succeeded", 0)), int(outcomes.sum())),
         "self_service_resets": self_service,
@@ -415,11 +481,16 @@ def kpi_values(
 
 
 def kpis(
-    daily_accounts: pd.DataFrame, daily_attempts: pd.DataFrame, daily_events: pd.DataFrame, filters: Filters
+    daily_accounts: pd.DataFrame,
+    daily_attempts: pd.DataFrame,
+    daily_events: pd.DataFrame,
+    daily_active_changes: pd.DataFrame,
+    filters: Filters,
 ) -> pd.DataFrame:
     """Each headline figure for the range, for the previous range of equal length, and the change."""
-    now = kpi_values(daily_accounts, daily_attempts, daily_events, filters)
-    before = kpi_values(daily_accounts, daily_attempts, daily_events, previous_range(filters))
+    tables = (daily_accounts, daily_attempts, daily_events, daily_active_changes)
+    now = kpi_values(*tables, filters)
+    before = kpi_values(*tables, previous_range(filters))
     rows = []
     for key, label in KPIS:
         value, previous = now[key], before[key]

@@ -157,10 +157,13 @@ class Warehouse:
     def reset_heatmap(self, filters: Filters, event_types: tuple[str, ...] = HEATMAP_TYPES) -> pd.DataFrame:
         return metrics.reset_heatmap(self._daily(schema.hourly_events, filters), filters, event_types)
 
+    def active_users(self, filters: Filters) -> pd.DataFrame:
+        return metrics.active_users(self._daily(schema.daily_active_changes, filters, from_start=False), filters)
+
     def rates(self, filters: Filters) -> pd.DataFrame:
         """The support rates per period (metrics.rates) of the view."""
         tables = (self.recovery(filters), self.resets(filters), self.lockouts(filters), self.adoption(filters))
-        return metrics.rates(*tables)
+        return metrics.rates(*tables, self.active_users(filters))
 
     def band(self, name: str, filters: Filters) -> pd.DataFrame:
         """One support series (`series.SERIES`) per period of the view with its usual band
@@ -202,6 +205,7 @@ class Warehouse:
             self._daily(schema.daily_accounts, both, from_start=False),
             self._daily(schema.daily_attempts, both),
             self._daily(schema.daily_events, both),
+            self._daily(schema.daily_active_changes, both, from_start=False),
             filters,
         )
 
@@ -480,15 +484,19 @@ class Warehouse:
         attempts = self._daily(schema.daily_attempts, since)
         events = self._daily(schema.daily_events, since)
         locked = self._daily(schema.daily_lockouts, trend)
+        active = self._daily(schema.daily_active_changes, since, from_start=False)
         tables = {
             "adoption": metrics.adoption(accounts, trend),
+            "active_users": metrics.active_users(active, trend),
             "email_statuses": metrics.email_status_over_time(accounts, trend),
             "recovery": metrics.recovery(attempts, trend),
             "resets": metrics.resets(events, trend),
             "lockouts": metrics.lockouts(events, locked, trend),
         }
-        tables["rates"] = metrics.rates(tables["recovery"], tables["resets"], tables["lockouts"], tables["adoption"])
-        return metrics.kpis(accounts, attempts, events, filters), tables
+        tables["rates"] = metrics.rates(
+            tables["recovery"], tables["resets"], tables["lockouts"], tables["adoption"], tables["active_users"]
+        )
+        return metrics.kpis(accounts, attempts, events, active, filters), tables
 
 
 def _mask_text_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:

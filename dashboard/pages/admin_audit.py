@@ -22,6 +22,7 @@ from dashboard.auth.roles import Permission
 from dashboard.auth.web import store
 from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, parse_audit_filters
 from dashboard.data.clock import headed, wall_column
+from dashboard.data.datasets import FILE_TYPES
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
@@ -114,15 +115,22 @@ def filter_bar(filters: AuditFilters, actions: list[str]) -> dbc.Row:
     )
 
 
-def download(filters: AuditFilters) -> html.A | None:
-    """None for a role without exports: a link that answers 403 is worse than no link."""
+def download(filters: AuditFilters) -> html.Span | None:
+    """The log as CSV and as a workbook; None for a role without exports: a link that answers 403 is worse
+    than no link."""
     if refusal("audit_log"):
         return None
-    return html.A(
-        "Download CSV",
-        href=export_href("audit_log", filters.query()),
-        className="btn btn-outline-primary btn-sm",
-        id="admin-audit-download",
+    return html.Span(
+        [
+            html.A(
+                f"Download {file_type.upper()}",
+                href=export_href("audit_log", filters.query(), file_type),
+                className="btn btn-outline-primary btn-sm",
+                id="admin-audit-download" if file_type == "csv" else f"admin-audit-download-{file_type}",
+            )
+            for file_type in FILE_TYPES
+        ],
+        className="d-inline-flex gap-1",
     )
 
 

@@ -5,7 +5,7 @@ from dash import html
 
 from dashboard.auth.roles import Permission
 from dashboard.charts import adoption as charts
-from dashboard.web.layout import chart_card, download_link, drill_graph, page_layout, register_page
+from dashboard.web.layout import chart_card, download_link, drill_graph, page_layout, rate_card, register_page
 from dashboard.web.urls import ADOPTION
 
 register_page(__name__, ADOPTION, "Adoption", 1, Permission.VIEW_CHARTS, warm=True)
@@ -32,6 +32,7 @@ def body(warehouse, filters):
                 note="Accounts standing at each period's last day (or the range's end). "
                 "Click a bar of new enrollments below for the accounts behind it.",
             ),
+            rate_card(warehouse.rates(filters), "active_share_30d", filters),
             dbc.Row(
                 [
                     dbc.Col(

@@ -23,13 +23,19 @@ def _page_name(path: str) -> str:
     return next((page["name"] for page in dash.page_registry.values() if page["path"] == path), path)
 
 
-def _card(row: dict, filters, trend, trend_grain: str, coverage: str) -> dbc.Col:
+def _card(row: dict, filters, trend, trend_grain: str, coverage: str, share: dict | None = None) -> dbc.Col:
+    """One figure's card; `share` is the row of its share of enrolled accounts, written under the value."""
     kpi = row["kpi"]
     change = overview.describe_change(kpi, row["change"], row["previous"], coverage=coverage)
     versus = f" vs {overview.format_value(kpi, row['previous'])}" if change.verdict != "none" else ""
     explained_by = KPI_PAGES[kpi]
     line = overview.sparkline(kpi, trend, trend_grain, row["label"])
     href = page_href(explained_by, filters)
+    share_line = share and html.Div(
+        f"{overview.format_value(share['kpi'], share['value'])} of enrolled",
+        className="small text-muted",
+        id={"type": "kpi-value", "kpi": share["kpi"]},
+    )
     body = dbc.CardBody(
         [
             dcc.Link(row["label"], href=href, className="small fw-semibold text-body text-decoration-none"),
@@ -38,6 +44,7 @@ def _card(row: dict, filters, trend, trend_grain: str, coverage: str) -> dbc.Col
                 className="fs-3 fw-bold lh-sm",
                 id={"type": "kpi-value", "kpi": kpi},
             ),
+            share_line,
             html.Div(
                 [
                     html.Span(f"{change.arrow} {change.text} {change.word}".strip(), style={"color": change.color}),
@@ -111,9 +118,19 @@ def body(warehouse, filters):
     kpis, tables = warehouse.overview(filters, trend_filters)
     before = previous_range(filters)
     coverage = overview.previous_coverage(filters, warehouse.extent())
+    rows = kpis.to_dict("records")
+    shares = {overview.SHOWN_ON[row["kpi"]]: row for row in rows if row["kpi"] in overview.SHOWN_ON}
     cards = [
-        _card(row, filters, overview.trend_series(row["kpi"], tables), trend_filters.grain, coverage)
-        for row in kpis.to_dict("records")
+        _card(
+            row,
+            filters,
+            overview.trend_series(row["kpi"], tables),
+            trend_filters.grain,
+            coverage,
+            shares.get(row["kpi"]),
+        )
+        for row in rows
+        if row["kpi"] not in overview.SHOWN_ON
     ]
     children = []
     if not overview.has_any_figure(kpis):

@@ -1,5 +1,7 @@
-"""The CSV exports over HTTP: `GET /export/<dataset>.csv` for the datasets of SPEC section 5, and
-`GET /admin/audit.csv` for the audit log, both served from the registry in `dashboard.data.datasets`.
+"""The exports over HTTP: `GET /export/<dataset>.csv` for the datasets of SPEC section 5, and
+`GET /admin/audit.csv` for the audit log, both served from the registry in `dashboard.data.datasets`;
+each also as an Excel workbook (`.xlsx`, `dashboard.web.xlsxout`) with the same parameters, checks,
+permissions, masking and audit entry.
 
 The routes call the same query-layer functions as the pages. Errors in the request are HTTP 400 with
 one line of plain text; nothing else about the server is ever shown. Each export needs the
@@ -25,11 +27,12 @@ from dashboard.auth.guard import actor, audit_refusal, can, remote_addr
 from dashboard.auth.roles import Permission
 from dashboard.auth.web import plain_response
 from dashboard.auth.web import store as users
-from dashboard.data.datasets import DATASETS, EXPORT_PATH, REGISTRY, dataset_frames
+from dashboard.data.datasets import DATASETS, EXPORT_PATH, FILE_TYPES, REGISTRY, dataset_frames
 from dashboard.data.params import BadParameter
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.csvout import csv_chunks, csv_stream
 from dashboard.web.urls import KPI_PAGES
+from dashboard.web.xlsxout import XLSX_MIMETYPE, xlsx_stream
 
 
 def _kpis_with_pages(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -57,19 +60,19 @@ def refusal(dataset: str) -> str | None:
     return REGISTRY[dataset].refusal or f"not allowed: {dataset} exports need the {missing[0].value} permission"
 
 
-@blueprint.get(EXPORT_PATH.format(name="<dataset>"))
-def export(dataset: str) -> Response:
+def export(dataset: str, file_type: str) -> Response:
     if dataset not in DATASETS:
         return plain_response(404, f"unknown dataset {dataset!r}; available: {', '.join(DATASETS)}")
-    return serve(dataset)
+    return serve(dataset, file_type)
 
 
-def serve(dataset: str) -> Response:
-    """The export as a streamed CSV file, after the permission check, and its audit entry.
+def serve(dataset: str, file_type: str = "csv") -> Response:
+    """The export as a streamed CSV file or workbook, after the permission check, and its audit entry.
 
     The large datasets stream from a database cursor, so their size is known only when the last row
     has gone: they are audited then, with the rows sent (and `complete: false` if the client left
-    early); the others are audited before they are sent and carry `X-Row-Count`."""
+    early); the others are audited before they are sent and carry `X-Row-Count`. A workbook takes
+    `bom` too, so that any export URL works with either ending, though a workbook needs no mark."""
     denied = refusal(dataset)
     if denied:
         audit_refusal("export", dataset, _missing(dataset)[0])
@@ -90,12 +93,16 @@ def serve(dataset: str) -> Response:
     if spec.source == "warehouse":
         detail["unmasked"] = unmasked and spec.unmaskable
     audit = functools.partial(store.audit, actor(), "export", dataset, remote_addr=remote_addr())
-    name = spec.file_name(dataset, filters)
+    name = f"{spec.file_name(dataset, filters)}.{file_type}"
     if not streamed:
         audit(detail, rows=len(first))
+        if file_type == "xlsx":
+            return _xlsx_file(xlsx_stream([link(first)], dataset), name, rows=len(first))
         return csv_response(link(first), name, for_excel)
-    text = csv_stream(_counted(map(link, itertools.chain([first], frames)), audit, detail))
-    return _csv_file(text, name, for_excel)
+    counter = _Counter(map(link, itertools.chain([first], frames)))
+    if file_type == "xlsx":
+        return _xlsx_file(_audited(xlsx_stream(counter, dataset), counter, audit, detail), name)
+    return _csv_file(_audited(csv_stream(counter), counter, audit, detail), name, for_excel)
 
 
 EXCEL_PARAMETER = "bom"
@@ -111,21 +118,39 @@ def _byte_order_mark(value: str | None) -> bool:
     raise BadParameter(f"{EXCEL_PARAMETER} must be 1 (a byte order mark for Excel) or 0, got {value!r}")
 
 
-def _counted(frames: Iterator[pd.DataFrame], audit, detail: dict) -> Iterator[pd.DataFrame]:
-    """The frames as they go, then the audit entry with the rows sent, also when the client leaves early."""
-    rows, complete = 0, False
-    try:
-        for frame in frames:
-            rows += len(frame)
+class _Counter:
+    """The frames of a streamed export, counting the rows handed on."""
+
+    def __init__(self, frames: Iterator[pd.DataFrame]) -> None:
+        self.frames, self.rows = frames, 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for frame in self.frames:
+            self.rows += len(frame)
             yield frame
+
+
+def _audited(body: Iterator, counter: _Counter, audit, detail: dict) -> Iterator:
+    """The body as it goes, then the audit entry with the rows it held, also when the client leaves early.
+
+    Written once the last piece has gone: a workbook's rows are all read before its first byte."""
+    complete = False
+    try:
+        yield from body
         complete = True
     finally:
-        audit(detail if complete else {**detail, "complete": False}, rows=rows)
+        audit(detail if complete else {**detail, "complete": False}, rows=counter.rows)
 
 
-for _name, _spec in REGISTRY.items():
-    if _spec.path != EXPORT_PATH:
-        blueprint.add_url_rule(_spec.path, _name, lambda name=_name: serve(name), methods=["GET"])
+for _type in FILE_TYPES:
+    blueprint.add_url_rule(
+        f"{EXPORT_PATH.format(name='<dataset>')}.{_type}", f"export_{_type}", export, defaults={"file_type": _type}
+    )
+    for _name, _spec in REGISTRY.items():
+        if _spec.path != EXPORT_PATH:
+            blueprint.add_url_rule(
+                f"{_spec.path}.{_type}", f"{_name}_{_type}", lambda name=_name, file_type=_type: serve(name, file_type)
+            )
 
 
 def csv_response(frame: pd.DataFrame, name: str, for_excel: bool = False) -> Response:
@@ -139,6 +164,14 @@ def _csv_file(text: Iterator[str], name: str, for_excel: bool = False) -> Respon
         text = itertools.chain(["\ufeff"], text)
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = content_disposition(name)
+    return response
+
+
+def _xlsx_file(body: Iterator[bytes], name: str, rows: int | None = None) -> Response:
+    response = Response(body, mimetype=XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = content_disposition(name)
+    if rows is not None:
+        response.headers["X-Row-Count"] = str(rows)
     return response
 
 

@@ -15,6 +15,7 @@ from dashboard.charts.band import add_band
 from dashboard.charts.figure_text import figure_table, summary
 from dashboard.charts.over_time import RATE_TITLES, rate_figure
 from dashboard.data import clock
+from dashboard.data.datasets import FILE_TYPES
 from dashboard.data.freshness import notices
 from dashboard.data.ranges import PRESETS, matching_preset
 from dashboard.data.view import GRAINS, Filters
@@ -169,15 +170,21 @@ def _with_current(segments: list[str], current: str | None) -> list[str]:
     return segments if current is None or current in segments else [*segments, current]
 
 
-def export_link(dataset: str, filters: Filters) -> html.A | None:
-    """A page-wide button to a dataset of the page, for its view; None for a role that may not take it."""
+def export_link(dataset: str, filters: Filters) -> html.Span | None:
+    """Page-wide buttons to a dataset of the page, for its view, as CSV and as a workbook; None for a role
+    that may not take it."""
     if refusal(dataset):
         return None
-    return html.A(
-        f"Download {dataset}.csv",
-        href=export_href(dataset, filters.query()),
-        className="btn btn-outline-primary btn-sm me-2 mb-2",
-        id=f"export-{dataset}",
+    return html.Span(
+        [
+            html.A(
+                f"Download {dataset}.{file_type}",
+                href=export_href(dataset, filters.query(), file_type),
+                className="btn btn-outline-primary btn-sm me-2 mb-2",
+                id=f"export-{dataset}" if file_type == "csv" else f"export-{dataset}-{file_type}",
+            )
+            for file_type in FILE_TYPES
+        ]
     )
 
 
@@ -300,24 +307,34 @@ def _framed(
 
 def download_link(
     dataset: str, filters: Filters, label: str = "CSV", *, id_extra: dict | None = None, **extra: str
-) -> html.A | None:
-    """A link to the export of exactly what a chart or table shows: same function, same filters.
+) -> html.Span | None:
+    """Links to the export of exactly what a chart or table shows, same function, same filters: the CSV,
+    and beside it the same rows as an Excel workbook (ids `download` and `download-xlsx`).
 
     None for a role without exports: a link that answers 403 is worse than no link.
     """
     if refusal(dataset):
         return None
-    return html.A(
-        [html.Span("⤓ ", **{"aria-hidden": "true"}), label],
-        href=export_href(dataset, {**filters.query(), **{k: v for k, v in extra.items() if v}}),
-        className="btn btn-outline-secondary btn-sm",
-        id={"type": "download", "dataset": dataset, **(id_extra or {})},
-        title=f"Download {dataset}.csv for this view",
-    )
+    query = {**filters.query(), **{k: v for k, v in extra.items() if v}}
+    links = [
+        html.A(
+            [html.Span("⤓ ", **{"aria-hidden": "true"}), label if file_type == "csv" else label.replace("CSV", "XLSX")],
+            href=export_href(dataset, query, file_type),
+            className="btn btn-outline-secondary btn-sm",
+            id={
+                "type": "download" if file_type == "csv" else f"download-{file_type}",
+                "dataset": dataset,
+                **(id_extra or {}),
+            },
+            title=f"Download {dataset}.{file_type} for this view" + (" (Excel)" if file_type == "xlsx" else ""),
+        )
+        for file_type in FILE_TYPES
+    ]
+    return html.Span(links, className="d-inline-flex gap-1")
 
 
 def chart_card(title: str, body, *downloads: html.A, note: str | None = None) -> dbc.Card:
-    """A chart or table with its title, its CSV downloads and an optional how-to-read note."""
+    """A chart or table with its title, its CSV and XLSX downloads and an optional how-to-read note."""
     header = html.Div(
         [html.H3(title, className="h6 mb-0"), html.Div([d for d in downloads if d], className="d-flex gap-1")],
         className="d-flex justify-content-between align-items-center",
@@ -410,6 +427,8 @@ RATE_NOTES = {
     "the portal did not absorb.",
     "lockouts_per_1000_enrolled": "Lockout events in each period per 1,000 accounts enrolled at its end: a count that "
     "grows with enrollment reads flat here unless lockouts grow faster.",
+    "active_share_30d": "Accounts with a successful login in the 30 days up to each period's end, of the accounts "
+    "enrolled then: how many of those who can use the portal do.",
 }
 
 

@@ -30,6 +30,10 @@ ADMIN_AUDIT = "/admin/audit"
 KPI_PAGES: dict[str, str] = {
     "adoption_rate": ADOPTION,
     "enrolled_accounts": ADOPTION,
+    "active_users_30d": ADOPTION,
+    "active_share_30d": ADOPTION,
+    "active_users_90d": ADOPTION,
+    "active_share_90d": ADOPTION,
     "placeholder_accounts": PLACEHOLDER_EMAILS,
     "at_risk_accounts": PLACEHOLDER_EMAILS,
     "failed_recovery_attempts": RECOVERY,
@@ -87,6 +91,6 @@ def list_href(query: Mapping[str, str], *, drop: Iterable[str] = (), **changes: 
     return with_query(ACCOUNTS, params)
 
 
-def export_href(dataset: str, params: Mapping[str, str]) -> str:
-    """The URL of a CSV export (`/export/<dataset>.csv`, or the audit log's own) for these parameters."""
-    return with_query(export_path(dataset), params)
+def export_href(dataset: str, params: Mapping[str, str], file_type: str = "csv") -> str:
+    """The URL of an export (`/export/<dataset>.csv` or `.xlsx`, or the audit log's own) for these parameters."""
+    return with_query(export_path(dataset, file_type), params)
