@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from urllib.parse import urlparse
 
 import pytest
 
-from dashboard.data.view import Filters
 from tests.page_tree import find, has, page_module, words_of
 
 
@@ -62,17 +61,20 @@ def test_quality_page_shows_the_last_load_and_row_counts(quality, warehouse):
     assert f"{summary['rows']['accounts']:,}" in words_of(find(page, "quality-table-rows"))
 
 
+def test_the_whole_report_is_one_download_for_the_page(quality):
+    assert urlparse(find(quality.layout(), "export-quality").href).path == "/export/quality.csv"
+
+
 def test_empty_warehouse_shows_a_clear_message(quality, empty_warehouse):
     assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))
 
 
 def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(quality, warehouse):
     summary = warehouse.load_summary()
-    filters = Filters(date(2024, 1, 1), date(2024, 1, 31), "day")
     assert summary["last_run"]["rows_unloaded"] == 0
-    assert not has(quality.last_load_card(summary, filters), "quality-unloaded")
+    assert not has(quality.last_load_card(summary), "quality-unloaded")
     summary["last_run"]["rows_unloaded"] = 12
-    warning = words_of(find(quality.last_load_card(summary, filters), "quality-unloaded"))
+    warning = words_of(find(quality.last_load_card(summary), "quality-unloaded"))
     assert "12 activity rows the warehouse lacks" in warning
     assert "python -m etl run --full" in warning
 

@@ -23,10 +23,10 @@ from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, pa
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
-from dashboard.web.layout import register_page
+from dashboard.web.layout import ADMIN_MENU, register_page
 from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
-register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT)
+register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT, menu=ADMIN_MENU)
 
 DISPLAY_LIMIT = 5_000
 """Entries a browser grid holds comfortably; narrowing the filters or the CSV reaches the rest."""
