@@ -113,25 +113,36 @@ def paged_grid_rows(client, query: dict | None = None):
     return client.post("/_dash-update-component", json=paged_grid_payload(query))
 
 
-def callback_requests() -> dict[str, dict]:
+FILTER_VALUES = {
+    ("filter-dates", "start_date"): "2024-01-01",
+    ("filter-dates", "end_date"): "2024-02-01",
+    ("filter-grain", "value"): "week",
+    ("filter-segment", "value"): "business",
+    ("filter-preset", "value"): "last_90_days",
+}
+
+
+def filter_requests(app) -> dict[str, dict]:
+    """One request per filter-bar control's callback. They share their output, the query string, so Dash
+    names each by its output and a hash of its inputs, read here from the app's callback map."""
+    requests = {}
+    for output, entry in app.callback_map.items():
+        if output.startswith("view-url.search@"):
+            inputs = [{**spec, "value": FILTER_VALUES[spec["id"], spec["property"]]} for spec in entry["inputs"]]
+            state = [
+                {"id": "view-url", "property": "search", "value": ""},
+                {"id": "filter-rendered", "property": "data", "value": None},
+            ]
+            requests[output] = update_payload(output, [{"id": "view-url", "property": "search"}], inputs, state)
+    assert len(requests) == 4, requests  # dates, grain, segment, range preset
+    return requests
+
+
+def callback_requests(app) -> dict[str, dict]:
     """One well-formed request per server-side callback of the app."""
     row_click = {"rowId": "A0000001", "colId": "segment"}
     return {
-        "view-url.search": update_payload(
-            "view-url.search",
-            [{"id": "view-url", "property": "search"}],
-            [
-                {"id": "filter-preset", "property": "value", "value": None},
-                {"id": "filter-dates", "property": "start_date", "value": "2024-01-01"},
-                {"id": "filter-dates", "property": "end_date", "value": "2024-02-01"},
-                {"id": "filter-grain", "property": "value", "value": "week"},
-                {"id": "filter-segment", "property": "value", "value": None},
-            ],
-            [
-                {"id": "view-url", "property": "search", "value": ""},
-                {"id": "filter-rendered", "property": "data", "value": None},
-            ],
-        ),
+        **filter_requests(app),
         "drill-nav.href": update_payload(
             "drill-nav.href",
             [{"id": "drill-nav", "property": "href"}],
@@ -217,7 +228,7 @@ def test_the_routes_open_without_signing_in_are_exactly_the_public_ones(dash_app
 
 def test_every_server_callback_refuses_an_anonymous_caller(dash_app):
     client = dash_app.server.test_client()
-    requests = {**callback_requests()}
+    requests = {**callback_requests(dash_app)}
     for output, entry in dash_app.callback_map.items():
         if "callback" not in entry:
             continue  # clientside: runs in the browser, reads nothing from the server
@@ -306,7 +317,7 @@ def test_the_navbar_links_exactly_the_pages_a_role_may_open(dash_app, role):
 @pytest.mark.parametrize("role", ROLE_NAMES)
 def test_each_role_runs_exactly_the_callbacks_of_its_permissions(dash_app, role):
     client = client_as(dash_app, role)
-    for output, payload in callback_requests().items():
+    for output, payload in callback_requests(dash_app).items():
         response = client.post("/_dash-update-component", json=payload)
         assert response.status_code == 200, (role, output, response.status_code)
     assert grid_rows(client).status_code == 200
@@ -319,7 +330,7 @@ def test_a_role_without_a_permission_gets_403_from_a_hand_posted_callback(dash_a
     client = client_as(dash_app, "viewer")
     assert grid_rows(client).status_code == 403
     assert paged_grid_rows(client).status_code == 403
-    assert client.post("/_dash-update-component", json=callback_requests()["row-nav.href"]).status_code == 403
+    assert client.post("/_dash-update-component", json=callback_requests(dash_app)["row-nav.href"]).status_code == 403
 
 
 @pytest.mark.parametrize("role", ROLE_NAMES)

@@ -376,7 +376,122 @@ def test_an_admin_opens_the_admin_pages_without_a_console_error(server, dash_app
     sign_in(server, make_user(dash_app, "admin"), path=path)
     server.driver.save_screenshot(str(SCREENSHOTS / f"admin-{path.rsplit('/', 1)[1]}.png"))
     assert server.get_logs() == []
-    assert "Audit log" in server.find_element(".navbar").text
+    assert "Admin" in server.find_element(".navbar").text
+
+
+# --- the frame: the navbar at a desk and on a phone, toolbars clear of legends ------------------------
+
+WIDE, NARROW = (1400, 860), (390, 844)
+CHART_PAGES = ["/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts"]
+
+
+def becomes(browser, css: str, *, shown: bool, seconds: float = 5) -> bool:
+    """Whether the element is shown (or hidden) within a few seconds: a collapse or a menu animates."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if browser.find_element(css).is_displayed() == shown:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def signed_in_as_admin(server, dash_app, size: tuple[int, int], path: str = "/") -> None:
+    server.driver.set_window_size(*size)
+    sign_in(server, make_user(dash_app, "admin"), path=path)
+
+
+def test_the_admin_navbar_fits_on_one_line_at_1400_px(server, dash_app):
+    signed_in_as_admin(server, dash_app, WIDE)
+    assert server.driver.execute_script("return window.innerWidth") == WIDE[0]
+    server.driver.save_screenshot(str(SCREENSHOTS / "navbar-1400.png"))
+    navbar = server.find_element(".navbar")
+    assert navbar.size["height"] < 70
+    links = server.driver.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")
+    assert len(links) >= 9 and all(link.is_displayed() for link in links)
+    for part in ("#find-account", "#signed-in-as", "#sign-out"):
+        assert server.find_element(part).is_displayed(), part
+    sign_out = server.find_element("#sign-out")
+    assert sign_out.location["x"] + sign_out.size["width"] <= navbar.size["width"]  # on the line, not past it
+
+
+def test_at_390_px_the_navbar_links_hide_behind_a_toggler_until_it_is_pressed(server, dash_app):
+    signed_in_as_admin(server, dash_app, NARROW)
+    recovery = ".navbar a.nav-link[href='/recovery']"
+    toggler = server.find_element("#navbar-toggler")
+    assert not server.find_element(recovery).is_displayed()
+    assert toggler.get_attribute("aria-label") and toggler.get_attribute("aria-expanded") == "false"
+    toggler.click()
+    assert becomes(server, recovery, shown=True)
+    assert toggler.get_attribute("aria-expanded") == "true"
+    server.driver.save_screenshot(str(SCREENSHOTS / "navbar-390-open.png"))
+
+
+def test_the_navbar_toggler_answers_the_keyboard(server, dash_app):
+    signed_in_as_admin(server, dash_app, NARROW)
+    server.find_element("#navbar-toggler").send_keys(Keys.ENTER)
+    assert becomes(server, ".navbar a.nav-link[href='/recovery']", shown=True)
+
+
+def test_a_page_chosen_from_the_narrow_menu_closes_it(server, dash_app):
+    signed_in_as_admin(server, dash_app, NARROW)
+    server.find_element("#navbar-toggler").click()
+    assert becomes(server, ".navbar a.nav-link[href='/lockouts']", shown=True)
+    server.find_element(".navbar a.nav-link[href='/lockouts']").click()
+    wait_for_url(server, lambda url: url.path == "/lockouts")
+    assert becomes(server, ".navbar a.nav-link[href='/recovery']", shown=False)
+
+
+def test_the_admin_menu_opens_to_the_admin_pages(server, dash_app):
+    signed_in_as_admin(server, dash_app, WIDE)
+    users = ".navbar a[href='/admin/users']"
+    assert not server.find_element(users).is_displayed()
+    server.find_element("#admin-menu .dropdown-toggle").click()
+    assert becomes(server, users, shown=True) and becomes(server, ".navbar a[href='/admin/audit']", shown=True)
+    server.find_element(users).click()
+    wait_for_url(server, lambda url: url.path == "/admin/users")
+
+
+def test_the_account_list_has_no_grain_control_and_its_dates_still_filter_it(browser, warehouse):
+    open_page(browser, "/accounts?has_failed_recovery=true")
+    assert not browser.driver.find_elements(By.ID, "filter-grain")
+    start = browser.find_element("#filter-dates")
+    start.send_keys(Keys.CONTROL, "a")
+    start.send_keys("2026-01-05", Keys.ENTER)
+    url = wait_for_url(browser, lambda url: parse_qs(url.query).get("start") == ["2026-01-05"])
+    view = Filters.parse({key: values[0] for key, values in parse_qs(urlparse(url).query).items()}, warehouse.extent())
+    expected = len(warehouse.accounts(view, AccountFilters(has_failed_recovery=True)))
+    browser.wait_for_text_to_equal("#accounts-count", f"{expected:,} accounts", timeout=15)
+    assert browser.get_logs() == []
+
+
+def overlapping_legends(browser) -> list[str]:
+    """The charts on the page whose legend box meets their toolbar's box."""
+    return browser.driver.execute_script(
+        """
+        const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        return [...document.querySelectorAll('.js-plotly-plot')].filter(plot => {
+            const legend = plot.querySelector('g.legend'), toolbar = plot.querySelector('.modebar');
+            return legend && toolbar && meet(legend.getBoundingClientRect(), toolbar.getBoundingClientRect());
+        }).map(plot => plot.parentElement.id || plot.id);
+        """
+    )
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["1400", "390"])
+def test_no_chart_legend_lies_under_its_toolbar(browser, warehouse, size):
+    browser.driver.set_window_size(*size)
+    account = warehouse.accounts_page(Filters.parse({}, warehouse.extent()), limit=1)[0]["account_number"].iloc[0]
+    for path in [*CHART_PAGES, f"/accounts/{account}"]:
+        open_page(browser, path)
+        assert overlapping_legends(browser) == [], path
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_opens_on_a_phone_without_a_console_error(browser, name):
+    browser.driver.set_window_size(*NARROW)
+    open_page(browser, PAGES[name])
+    browser.driver.save_screenshot(str(SCREENSHOTS / f"{name}-390.png"))
+    assert browser.get_logs() == []
 
 
 def test_a_range_preset_writes_its_dates_in_the_url_and_shows_as_chosen(browser, warehouse):

@@ -100,8 +100,6 @@ def test_each_download_returns_what_its_chart_shows(view, dash_app, warehouse):
         assert link.href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
         exported = pd.read_csv(io.BytesIO(client.get(link.href).data))
         assert len(exported) == len(frame), dataset
-    second = find(view, {"type": "download", "dataset": "adoption", "chart": "new-enrollments"})
-    assert second.href == f"/export/adoption.csv?{urlencode(VIEW)}"
 
 
 def test_an_unknown_segment_shows_empty_states(in_module_request):

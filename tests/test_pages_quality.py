@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dashboard.data.clock import shown
-from dashboard.data.view import Filters
 from tests.conftest import config_for
 from tests.page_tree import find, has, page_module, render_page, words_of
 from tests.signin import signed_in
@@ -78,17 +77,20 @@ def test_the_last_load_s_times_are_shown_in_the_configured_zone_named(make_app, 
     assert "UTC" not in last_run
 
 
+def test_the_whole_report_is_one_download_for_the_page(quality):
+    assert urlparse(find(quality.layout(), "export-quality").href).path == "/export/quality.csv"
+
+
 def test_empty_warehouse_shows_a_clear_message(quality, empty_warehouse):
     assert "Nothing has been loaded into this warehouse yet" in words_of(find(quality.layout(), "quality-empty"))
 
 
 def test_the_last_load_warns_when_the_source_holds_rows_the_warehouse_lacks(quality, warehouse):
     summary = warehouse.load_summary()
-    filters = Filters(date(2024, 1, 1), date(2024, 1, 31), "day")
     assert summary["last_run"]["rows_unloaded"] == 0
-    assert not has(quality.last_load_card(summary, filters, UTC), "quality-unloaded")
+    assert not has(quality.last_load_card(summary, UTC), "quality-unloaded")
     summary["last_run"]["rows_unloaded"] = 12
-    warning = words_of(find(quality.last_load_card(summary, filters, UTC), "quality-unloaded"))
+    warning = words_of(find(quality.last_load_card(summary, UTC), "quality-unloaded"))
     assert "12 activity rows the warehouse lacks" in warning
     assert "python -m etl run --full" in warning
 

@@ -35,17 +35,6 @@ FUNNEL_COLORS = {
     "account_activated": GREEN,
 }
 NOT_ENROLLED_COLOR = "#CFCFCF"
-BELOW_MARGIN = {"l": 60, "r": 20, "t": 30, "b": 100}
-
-
-def legend_below(figure: go.Figure, height: int) -> go.Figure:
-    """Half-width charts put their legend under the x-axis title, clear of the mode bar at the top."""
-    plot_height = height - BELOW_MARGIN["t"] - BELOW_MARGIN["b"]
-    legend = {"orientation": "h", "yanchor": "top", "y": -62 / plot_height, "x": 0, "traceorder": "normal"}
-    figure.update_layout(height=height, margin=BELOW_MARGIN, legend=legend)
-    return figure
-
-
 """A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
 
 
@@ -155,9 +144,7 @@ def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
                 hovertemplate=f"%{{y}}<br>{name}: %{{text}} accounts<br><i>Click for these accounts</i><extra></extra>",
             )
         )
-    height = max(260, 150 + 46 * len(rows))
-    base_layout(figure, y_title="", x_title="Share of the segment's accounts", height=height)
-    legend_below(figure, height)
+    base_layout(figure, y_title="", x_title="Share of the segment's accounts", height=max(210, 100 + 46 * len(rows)))
     figure.update_layout(barmode="stack")
     figure.update_yaxes(rangemode="normal")
     figure.update_xaxes(tickformat=".0%", range=[0, 1])

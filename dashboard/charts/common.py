@@ -109,13 +109,28 @@ def _theme() -> go.layout.Template:
 THEME = _theme()
 
 
+MARGIN = {"l": 60, "r": 20, "t": 30, "b": 50}
+"""Room around the plot: the toolbar above it, tick labels and axis titles to the left and below."""
+LEGEND_ROOM = 50
+"""Pixels added below a chart that has a legend, for one or two rows of it."""
+LEGEND_GAP = 62
+"""Pixels from the plot's bottom to the legend's top: past the tick labels and the x-axis title."""
+
+
 def base_layout(figure: go.Figure, *, y_title: str, x_title: str | None = None, height: int = 340) -> go.Figure:
-    """The look every chart shares; titles name the unit so a screenshot stands on its own."""
+    """The look every chart shares; titles name the unit so a screenshot stands on its own. Call it once
+    the traces are in and the legend is shown or hidden.
+
+    A legend goes under the plot, in room added for it (`height` is the chart without it): above the
+    plot, the toolbar that shows on hover covered it wherever a chart is narrow (half-width cards, a
+    phone). The legend lists series in the order they stack, bottom first, as the hover does."""
+    legend_room = LEGEND_ROOM if shows_legend(figure) else 0
+    plot_height = height - MARGIN["t"] - MARGIN["b"]
     figure.update_layout(
         template=THEME,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 30, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        height=height + legend_room,
+        margin={**MARGIN, "b": MARGIN["b"] + legend_room},
+        legend={"orientation": "h", "yanchor": "top", "y": -LEGEND_GAP / plot_height, "x": 0, "traceorder": "normal"},
         hovermode="closest",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
@@ -123,6 +138,14 @@ def base_layout(figure: go.Figure, *, y_title: str, x_title: str | None = None, 
     if x_title:
         figure.update_xaxes(title_text=x_title)
     return figure
+
+
+def shows_legend(figure: go.Figure) -> bool:
+    """Whether plotly draws a legend: when told to, else for a trace that asks for one or two that may have one."""
+    if figure.layout.showlegend is not None:
+        return bool(figure.layout.showlegend)
+    listed = [trace for trace in figure.data if trace.showlegend is not False]
+    return len(listed) > 1 or any(trace.showlegend for trace in figure.data)
 
 
 def empty_figure(message: str = "No data in this range") -> go.Figure:

@@ -68,7 +68,6 @@ def bars_over_time(
         figure.add_trace(bar)
     figure.update_layout(barmode=barmode, bargap=0.15, bargroupgap=0.05)
     base_layout(figure, y_title=y_title, x_title=GRAIN_TITLES[filters.grain], height=height)
-    figure.update_layout(legend_traceorder="normal")
     if filters.grain == "week" and not table.empty:
         # ticks on the Mondays that label the bars, about a dozen at most
         every = max(1, -(-len(table) // 12))

@@ -6,7 +6,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.adoption import legend_below
 from dashboard.charts.common import (
     COLORS,
     GRAIN_TITLES,
@@ -93,8 +92,7 @@ def by_email_status(table: pd.DataFrame, filters: Filters) -> go.Figure:
             showlegend=False,
         )
     )
-    base_layout(figure, y_title="", x_title="Accounts", height=360)
-    legend_below(figure, 360)
+    base_layout(figure, y_title="", x_title="Accounts", height=310)
     figure.update_layout(barmode="stack")
     figure.update_yaxes(rangemode="normal")
     figure.update_xaxes(tickformat=",", range=[0, float(rows["accounts"].max()) * 1.15])
@@ -109,11 +107,12 @@ def placeholder_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for row, column in enumerate(("placeholder", "at_risk"), start=1):
         figure.add_trace(accounts_line(table, column, period), row=row, col=1)
+    figure.update_layout(showlegend=False)  # each row's axis title names its line
     base_layout(figure, y_title="Accounts", height=420)
     figure.update_yaxes(title_text="Placeholder email", tickformat=",", row=1, col=1)
     figure.update_yaxes(title_text="At risk (with access)", tickformat=",", row=2, col=1)
     figure.update_xaxes(title_text=period, row=2, col=1)
-    figure.update_layout(hovermode="x unified", showlegend=False)  # each row's axis title names its line
+    figure.update_layout(hovermode="x unified")
     return figure
 
 

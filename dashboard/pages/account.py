@@ -240,15 +240,15 @@ def attempts_card(attempts: pd.DataFrame, number: str, filters: Filters, zone: Z
 
 
 def activity_cards(events: pd.DataFrame, number: str, filters: Filters, zone: ZoneInfo) -> list:
-    download = download_link("activity", filters, "CSV", account=number)
+    """The range's activity drawn as a timeline, then listed; the list carries the events' one CSV link."""
     span = f"{filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d}"
     timeline = dcc.Graph(
         id="account-timeline",
         figure=timeline_figure(events),
         config=GRAPH_CONFIG,
     )
-    note = f"Colour shows the event family; {times_in(zone)}."
-    cards = [chart_card(f"Activity timeline, {span}", timeline, download, note=note)]
+    note = f"Colour shows the event family; {times_in(zone)}; the events are listed, with their CSV, below."
+    cards = [chart_card(f"Activity timeline, {span}", timeline, note=note)]
     if events.empty:
         table = html.P("No events for this account in this range.", className="text-muted mb-0")
     else:
@@ -257,9 +257,9 @@ def activity_cards(events: pd.DataFrame, number: str, filters: Filters, zone: Zo
             for c in EVENT_COLUMNS
         ]
         table = grid("account-events", columns, rows=events, row_id="event_id", height=460)
-    table_download = download_link("activity", filters, "CSV", id_extra={"part": "table"}, account=number)
+    download = download_link("activity", filters, "CSV", account=number)
     cards.append(
-        chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), table_download)
+        chart_card(f"Events ({len(events):,}), newest first", html.Div(table, id="account-events-body"), download)
     )
     return cards
 
@@ -328,5 +328,6 @@ def layout(account_number: str | None = None, **query):
         (),
         query,
         body(number, query),
+        controls=("dates",),  # the range of the activity shown; an account has no periods, and one segment
         kept=False,  # each unmasked view is audited, so each is drawn
     )

@@ -187,5 +187,6 @@ def layout(**query):
         (),
         query,
         body(query),
+        controls=("dates", "segment"),  # the range counts failures and lockouts; the list has no periods
         drawn_for=query,  # the slice, and the list's own link back, are read from the query as given
     )

@@ -26,10 +26,10 @@ from dashboard.data.datasets import FILE_TYPES
 from dashboard.data.params import BadParameter
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
-from dashboard.web.layout import current_settings, register_page
+from dashboard.web.layout import ADMIN_MENU, current_settings, register_page
 from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
-register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT)
+register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT, menu=ADMIN_MENU)
 
 DISPLAY_LIMIT = 5_000
 """Entries a browser grid holds comfortably; narrowing the filters or the CSV reaches the rest."""

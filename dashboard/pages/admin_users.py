@@ -22,10 +22,10 @@ from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
 from dashboard.data.clock import headed, shown, wall_column
 from dashboard.web.grids import grid, records
-from dashboard.web.layout import current_settings, register_page
+from dashboard.web.layout import ADMIN_MENU, current_settings, register_page
 from dashboard.web.urls import ADMIN_USERS
 
-register_page(__name__, ADMIN_USERS, "Users", 8, Permission.MANAGE_USERS)
+register_page(__name__, ADMIN_USERS, "Users", 8, Permission.MANAGE_USERS, menu=ADMIN_MENU)
 
 GRID_ID = "admin-users-grid"
 SELECT_ID = "admin-users-selected"

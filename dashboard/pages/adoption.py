@@ -21,14 +21,12 @@ def body(warehouse, filters):
     table = warehouse.adoption(filters)
     segments = warehouse.adoption_by_segment(filters)
     funnel = warehouse.enrollment_funnel(filters)
-    over_time_link = download_link("adoption", filters)
-    bars_link = download_link("adoption", filters, id_extra={"chart": "new-enrollments"})
     return html.Div(
         [
             chart_card(
                 "Adoption rate, and enrolled against all accounts",
                 drill_graph("adoption-over-time", charts.adoption_over_time(table, filters), clickable=False),
-                over_time_link,
+                download_link("adoption", filters),
                 note="Accounts standing at each period's last day (or the range's end). "
                 "Click a bar of new enrollments below for the accounts behind it.",
             ),
@@ -39,8 +37,7 @@ def body(warehouse, filters):
                         chart_card(
                             "New enrollments per period",
                             drill_graph("new-enrollments", charts.new_enrollments(table, filters)),
-                            bars_link,
-                            note="Accounts given portal access in each period. "
+                            note="Accounts given portal access in each period (in the CSV of the chart above). "
                             "Click a bar for the accounts that enrolled in that period.",
                         ),
                         lg=6,

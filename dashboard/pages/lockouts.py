@@ -73,5 +73,4 @@ layout = page_layout(
     "Lockouts",
     "Lockout events and distinct accounts locked per period, and the accounts locked most often.",
     body,
-    ("lockouts",),
 )

@@ -1,8 +1,8 @@
 """Data quality, for analysts: what the last load set aside, could not map, or could not tie to an account.
 
-Every part links to the `quality` export, which holds the whole report (quarantined rows with their
-reasons, unmapped event types, orphan events) whatever range the filter bar shows: quality is about
-the loaded data, not a period.
+Quality is about the loaded data, not a period: the page has no filter bar, and one link for the whole
+page to the `quality` export, which holds the whole report (quarantined rows with their reasons,
+unmapped event types, orphan events).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dashboard.data.clock import headed, shown
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.grids import grid
-from dashboard.web.layout import chart_card, current_settings, download_link, page, register_page
-from dashboard.web.urls import QUALITY, clean_query
+from dashboard.web.layout import chart_card, current_settings, page_layout, register_page
+from dashboard.web.urls import QUALITY
 from portal.vocabulary import unloaded_warning
 
 register_page(__name__, QUALITY, "Data quality", 7, Permission.VIEW_QUALITY, warm=True)
@@ -64,11 +64,6 @@ def _grid(grid_id: str, frame: pd.DataFrame, columns: list[dict], height: int = 
     return grid(grid_id, columns, rows=frame, row_id=row_id, height=height, fit=90, page_size=100)
 
 
-def _download(filters: Filters, part: str) -> html.A | None:
-    """The `quality` export; each part's link gets its own id (one page, several links to one dataset)."""
-    return download_link("quality", filters, "CSV", id_extra=None if part == "load" else {"part": part})
-
-
 def _text(field: str, header: str, **extra) -> dict:
     return {"field": field, "headerName": header, "filter": "agTextColumnFilter", **extra}
 
@@ -79,13 +74,12 @@ def _number(field: str, header: str) -> dict:
 
 def _capped(shown: int, total: int, noun: str) -> str | None:
     if total > shown:
-        return f"Showing the first {shown:,} of {total:,} {noun}; the CSV holds them all."
+        return f"Showing the first {shown:,} of {total:,} {noun}; quality.csv holds them all."
     return None
 
 
-def last_load_card(summary: dict, filters: Filters, zone: ZoneInfo) -> dbc.Card:
+def last_load_card(summary: dict, zone: ZoneInfo) -> dbc.Card:
     run = summary["last_run"]
-    download = _download(filters, "load")
     if run is None:
         body = dbc.Alert(
             "Nothing has been loaded into this warehouse yet: run a load (python -m etl run) and reload this page.",
@@ -93,7 +87,7 @@ def last_load_card(summary: dict, filters: Filters, zone: ZoneInfo) -> dbc.Card:
             id="quality-empty",
             className="mb-0",
         )
-        return chart_card("Last load", body, download)
+        return chart_card("Last load", body)
     run_rows = [
         html.Tr([html.Th(label, className="fw-normal text-muted"), html.Td(_value(run.get(key), zone))])
         for key, label in RUN_FIELDS
@@ -121,10 +115,10 @@ def last_load_card(summary: dict, filters: Filters, zone: ZoneInfo) -> dbc.Card:
             ),
         ]
     )
-    return chart_card("Last load", body, download)
+    return chart_card("Last load", body)
 
 
-def summary_card(summary: pd.DataFrame, filters: Filters) -> dbc.Card:
+def summary_card(summary: pd.DataFrame) -> dbc.Card:
     if summary.empty:
         body = dbc.Alert(
             "No quality issues: nothing quarantined, every event type mapped, every event tied to an account.",
@@ -141,10 +135,10 @@ def summary_card(summary: pd.DataFrame, filters: Filters) -> dbc.Card:
             _number("rows", "Rows"),
         ]
         body = _grid("quality-summary", summary, columns, height=420)
-    return chart_card("Issues by reason", body, _download(filters, "summary"))
+    return chart_card("Issues by reason", body)
 
 
-def quarantined_card(rows: pd.DataFrame, total: int, filters: Filters) -> dbc.Card:
+def quarantined_card(rows: pd.DataFrame, total: int) -> dbc.Card:
     if rows.empty:
         body = html.P("No rows were quarantined.", className="text-muted mb-0")
     else:
@@ -157,13 +151,12 @@ def quarantined_card(rows: pd.DataFrame, total: int, filters: Filters) -> dbc.Ca
     return chart_card(
         f"Quarantined rows ({total:,})",
         html.Div(body, id="quality-quarantined-body"),
-        _download(filters, "quarantined"),
         note=_capped(len(rows), total, "quarantined rows")
         or "Rows set aside by the load with the reason; they count nowhere else.",
     )
 
 
-def unmapped_card(unmapped: pd.DataFrame, filters: Filters) -> dbc.Card:
+def unmapped_card(unmapped: pd.DataFrame) -> dbc.Card:
     if unmapped.empty:
         body = html.P("Every source event type maps to a canonical type.", className="text-muted mb-0")
     else:
@@ -172,12 +165,11 @@ def unmapped_card(unmapped: pd.DataFrame, filters: Filters) -> dbc.Card:
     return chart_card(
         f"Unmapped event types ({len(unmapped):,})",
         html.Div(body, id="quality-unmapped-body"),
-        _download(filters, "unmapped"),
         note="Typed other: add each to [event_types] in the config file to map it to a canonical type.",
     )
 
 
-def orphans_card(orphans: pd.DataFrame, total: int, filters: Filters, zone: ZoneInfo) -> dbc.Card:
+def orphans_card(orphans: pd.DataFrame, total: int, zone: ZoneInfo) -> dbc.Card:
     if orphans.empty:
         body = html.P("Every event with an account number matches a loaded web user.", className="text-muted mb-0")
     else:
@@ -197,45 +189,38 @@ def orphans_card(orphans: pd.DataFrame, total: int, filters: Filters, zone: Zone
     return chart_card(
         f"Orphan events ({total:,})",
         html.Div(body, id="quality-orphans-body"),
-        _download(filters, "orphans"),
         note=_capped(len(orphans), total, "orphan events")
         or "Events whose account number matches no loaded web user (its row may be quarantined); "
         "they count in event metrics under segment unknown.",
     )
 
 
-def body(warehouse: Warehouse, filters: Filters) -> html.Div:
+def body(warehouse: Warehouse, _filters: Filters) -> html.Div:
     load, zone = warehouse.load_summary(), current_settings().zone
     children = [
-        dbc.Alert(
-            "This report covers everything loaded, whatever the range above.",
-            color="light",
-            className="py-2 small",
-        ),
-        last_load_card(load, filters, zone),
+        dbc.Alert("This report covers everything loaded, whatever its dates.", color="light", className="py-2 small"),
+        last_load_card(load, zone),
     ]
     if load["last_run"] is None:
         return html.Div(children)
     parts = warehouse.quality_sections(limit=LIST_LIMIT, unmasked=can(Permission.UNMASK))
     children += [
-        summary_card(parts["summary"], filters),
+        summary_card(parts["summary"]),
         dbc.Row(
             [
-                dbc.Col(quarantined_card(parts["quarantined"], parts["quarantined_total"], filters), lg=7),
-                dbc.Col(unmapped_card(parts["unmapped"], filters), lg=5),
+                dbc.Col(quarantined_card(parts["quarantined"], parts["quarantined_total"]), lg=7),
+                dbc.Col(unmapped_card(parts["unmapped"]), lg=5),
             ]
         ),
-        orphans_card(parts["orphans"], parts["orphans_total"], filters, zone),
+        orphans_card(parts["orphans"], parts["orphans_total"], zone),
     ]
     return html.Div(children)
 
 
-def layout(**query):
-    query = clean_query(query)
-    return page(
-        "Data quality",
-        "Rows set aside with their reasons, event types mapped to other, and events of unknown accounts.",
-        (),
-        query,
-        body,
-    )
+layout = page_layout(
+    "Data quality",
+    "Rows set aside with their reasons, event types mapped to other, and events of unknown accounts.",
+    body,
+    ("quality",),  # the whole report, whatever part of it a card shows
+    controls=(),  # quality is about what was loaded, not a period
+)

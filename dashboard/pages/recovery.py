@@ -153,5 +153,4 @@ layout = page_layout(
     "Forgot-password attempts by outcome and failure reason, where in the flow they stop, and the "
     "accounts that keep failing.",
     body,
-    ("recovery", "recovery_attempts"),
 )

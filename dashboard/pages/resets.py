@@ -44,5 +44,4 @@ layout = page_layout(
     "Password resets",
     "Self-service resets against resets done by staff, in-session password changes, and when resets happen.",
     body,
-    ("resets",),
 )

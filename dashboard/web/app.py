@@ -19,7 +19,19 @@ from dashboard.data.ranges import preset_range
 from dashboard.data.warehouse import FIND_LIMIT
 from dashboard.web import export, grids, page_cache, plotly_bundle
 from dashboard.web.grids import ACCOUNT_GRID, PAGED_GRID
-from dashboard.web.layout import FIND_ACCOUNT_ID, FIND_RESULT_ID, current_warehouse, navbar, not_allowed
+from dashboard.web.layout import (
+    FILTER_CONTROLS,
+    FILTER_RENDERED_ID,
+    FIND_ACCOUNT_ID,
+    FIND_RESULT_ID,
+    NAVBAR_COLLAPSE_ID,
+    NAVBAR_TOGGLER_ID,
+    PRESET_ID,
+    FilterControl,
+    current_warehouse,
+    navbar,
+    not_allowed,
+)
 from dashboard.web.urls import account_href, slice_href
 from portal.config import Config, load_config
 from portal.db import warehouse_engine
@@ -52,7 +64,8 @@ def create_app(config: Config | None = None) -> Dash:
     app.server.register_blueprint(export.blueprint)
     _guard_pages(app)
     app.layout = shell
-    _register_filter_callback(app)
+    _register_filter_callbacks(app)
+    _register_navbar_toggle(app)
     _register_drill_callbacks(app)
     _register_find_callback(app)
     grids.register_callbacks(app)
@@ -82,6 +95,25 @@ def _guard_pages(app: Dash) -> None:
         pages[page.get("path_template") or page["path"]] = page
         page["layout"] = guard_layout(page, page["layout"], not_allowed)
     app.server.config["PORTAL_PAGES"] = pages
+
+
+def _register_navbar_toggle(app: Dash) -> None:
+    """The menu button opens and closes the folded navbar of a narrow window, saying which it is to a screen
+    reader; opening a page closes it, so the page is not left under the menu. In the browser: nothing to
+    ask the server."""
+    app.clientside_callback(
+        f"""function (_presses, _path, open) {{
+            const pressed = window.dash_clientside.callback_context.triggered_id === {NAVBAR_TOGGLER_ID!r};
+            const now = pressed ? !open : false;
+            return [now, String(now)];
+        }}""",
+        Output(NAVBAR_COLLAPSE_ID, "is_open"),
+        Output(NAVBAR_TOGGLER_ID, "aria-expanded"),
+        Input(NAVBAR_TOGGLER_ID, "n_clicks"),
+        Input("view-url", "pathname"),
+        State(NAVBAR_COLLAPSE_ID, "is_open"),
+        prevent_initial_call=True,
+    )
 
 
 def _announce_admin(app: Dash) -> None:
@@ -185,45 +217,69 @@ FIND_LONGEST = 320
 """The longest text a lookup reads (an email address is at most 320 characters)."""
 
 
-def _register_filter_callback(app: Dash) -> None:
+def _register_filter_callbacks(app: Dash) -> None:
+    """One callback per filter-bar control, each writing only its own query parameters: a page shows the
+    controls that act on it, and Dash refuses to run a callback that has some of its inputs missing."""
+    for control in FILTER_CONTROLS.values():
+        _register_filter_callback(app, control)
+    _register_preset_callback(app)
+
+
+def _register_filter_callback(app: Dash, control: FilterControl) -> None:
     @app.callback(
-        Output("view-url", "search"),
-        Input("filter-preset", "value"),
-        Input("filter-dates", "start_date"),
-        Input("filter-dates", "end_date"),
-        Input("filter-grain", "value"),
-        Input("filter-segment", "value"),
+        Output("view-url", "search", allow_duplicate=True),
+        *(Input(control.component_id, prop) for prop in control.parameters),
         State("view-url", "search"),
-        State("filter-rendered", "data"),
+        State(FILTER_RENDERED_ID, "data"),
         prevent_initial_call=True,
     )
     @requires(Permission.VIEW_CHARTS)
-    def filters_to_url(preset, start, end, grain, segment, search, rendered):
+    def filters_to_url(*values):
         """Every filter change lands in the query string, so links, reloads and Back reproduce it.
 
-        A preset writes the dates it stands for and lets the grain fit the new range. Other
-        parameters (a drill-down slice) stay as they are. Controls settling on the view the page
-        was drawn with (as the date picker does when it mounts) change nothing, so loading a page
-        adds no history entry.
+        Other parameters (the other controls', a drill-down slice) stay as they are. A control settling
+        on the view the page was drawn with (as the date picker does when it mounts) changes nothing,
+        so loading a page adds no history entry.
         """
-        if ctx.triggered_id == "filter-preset":
-            extent = current_warehouse().extent()
-            if not preset or extent is None:
-                return dash.no_update
-            first, last = (day.isoformat() for day in preset_range(preset, extent))
-            if rendered is not None and (rendered.get("start"), rendered.get("end")) == (first, last):
-                return dash.no_update  # the picker settling on the range the page was drawn with
-            return filter_search(search, first, last, None, segment) or dash.no_update
-        chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment}
-        if rendered is not None and {k: v for k, v in chosen.items() if v} == rendered:
+        *chosen, search, rendered = values
+        names = control.parameters.values()
+        params = {name: query_value(name, value) for name, value in zip(names, chosen, strict=True)}
+        if rendered is not None and all(value == rendered.get(name) for name, value in params.items()):
             return dash.no_update
-        return filter_search(search, start, end, grain, segment) or dash.no_update
+        return filter_search(search, params) or dash.no_update
 
 
-def filter_search(search: str | None, start, end, grain, segment) -> str | None:
-    """The query string with the filter bar's values; None when it would not change."""
+def _register_preset_callback(app: Dash) -> None:
+    @app.callback(
+        Output("view-url", "search", allow_duplicate=True),
+        Input(PRESET_ID, "value"),
+        State("view-url", "search"),
+        State(FILTER_RENDERED_ID, "data"),
+        prevent_initial_call=True,
+    )
+    @requires(Permission.VIEW_CHARTS)
+    def preset_to_url(preset, search, rendered):
+        """A range preset writes the dates it stands for and lets the grain fit the new range; the picker
+        settling on the range the page was drawn with changes nothing."""
+        extent = current_warehouse().extent()
+        if not preset or extent is None:
+            return dash.no_update
+        first, last = (day.isoformat() for day in preset_range(preset, extent))
+        if rendered is not None and (rendered.get("start"), rendered.get("end")) == (first, last):
+            return dash.no_update
+        return filter_search(search, {"start": first, "end": last, "grain": None}) or dash.no_update
+
+
+def query_value(parameter: str, value) -> str | None:
+    """A control's value as the query string holds it: a day without a time, nothing as None."""
+    if not value:
+        return None
+    return str(value)[:10] if parameter in ("start", "end") else str(value)
+
+
+def filter_search(search: str | None, chosen: dict[str, str | None]) -> str | None:
+    """The query string with these parameters set (None removes one); None when it would not change."""
     params = dict(parse_qsl((search or "").lstrip("?")))
-    chosen = {"start": (start or "")[:10], "end": (end or "")[:10], "grain": grain, "segment": segment}
     for key, value in chosen.items():
         if value:
             params[key] = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import NamedTuple
 
 import dash
 import dash_bootstrap_components as dbc
@@ -32,17 +33,80 @@ def nav_pages() -> list[dict]:
     return sorted(listed, key=lambda page: page["order"])
 
 
+ADMIN_MENU = "Admin"
+"""The navbar dropdown of the pages that manage the dashboard itself (users, the audit log)."""
+NAVBAR_TOGGLER_ID = "navbar-toggler"
+NAVBAR_COLLAPSE_ID = "navbar-collapse"
+
+
 def navbar() -> dbc.Navbar:
-    """Links to the pages this user may open, who is signed in, and the way out."""
+    """Links to the pages this user may open, who is signed in, and the way out, on one line on a desk's
+    screen; below the `xl` breakpoint all of it folds behind a menu button (the app opens and closes it)."""
+    toggler = html.Button(
+        html.Span(className="navbar-toggler-icon"),
+        id=NAVBAR_TOGGLER_ID,
+        type="button",
+        className="navbar-toggler",
+        **{"aria-label": "Menu", "aria-controls": NAVBAR_COLLAPSE_ID, "aria-expanded": "false"},
+    )
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                # from 1200 px to 1400 the links need the brand's room; the page's own title names it
+                dbc.NavbarBrand(PRODUCT, href=OVERVIEW, className="d-xl-none d-xxl-block"),
+                toggler,
+                dbc.Collapse(
+                    [dbc.Nav(nav_items(), navbar=True), find_account_box(), signed_in_as()],
+                    id=NAVBAR_COLLAPSE_ID,
+                    is_open=False,
+                    navbar=True,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        expand="xl",
+        className="mb-3",
+    )
+
+
+def nav_items() -> list:
+    """A link per page this user may open, then a dropdown per `menu` pages were registered under (the
+    admin pages under "Admin"): a user who may open none of a menu's pages does not get the menu."""
+    by_menu: dict[str | None, list[dict]] = {}
+    for page in nav_pages():
+        if page_allowed(page):
+            by_menu.setdefault(page.get("menu"), []).append(page)
     links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact"))
-        for page in nav_pages()
-        if page_allowed(page)
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact")) for page in by_menu.pop(None, [])
     ]
-    roles = ", ".join(_roles())
-    who = html.Div(
+    menus = [
+        dbc.DropdownMenu(
+            [dbc.DropdownMenuItem(page["name"], href=page["path"]) for page in pages],
+            label=menu,
+            nav=True,
+            in_navbar=True,
+            align_end=True,
+            id=f"{menu.lower()}-menu",
+        )
+        for menu, pages in by_menu.items()
+    ]
+    return links + menus
+
+
+def signed_in_as() -> html.Div:
+    """Who is signed in, and the sign-out button (a POST: see dashboard/auth/web.py). The roles are in the
+    name's tooltip: spelled out, an analyst who is also support pushed the navbar onto a second line; a
+    long name is cut short only when the line has no room for it (assets/layout.css)."""
+    return html.Div(
         [
-            html.Span([actor(), html.Small(f" ({roles})", className="text-white-50")], id="signed-in-as"),
+            html.Span(
+                actor(),
+                id="signed-in-as",
+                title=f"Signed in as {actor()} ({', '.join(_roles())})",
+                className="text-truncate",
+            ),
             html.Form(
                 html.Button(
                     "Sign out", type="submit", className="btn btn-outline-light btn-sm text-nowrap", id="sign-out"
@@ -52,21 +116,7 @@ def navbar() -> dbc.Navbar:
                 className="m-0",
             ),
         ],
-        className="d-flex align-items-center gap-2 text-light ms-auto",
-    )
-    return dbc.Navbar(
-        dbc.Container(
-            [
-                dbc.NavbarBrand("Billing portal analytics", href=OVERVIEW),
-                dbc.Nav(links, navbar=True, className="flex-wrap"),
-                find_account_box(),
-                who,
-            ],
-            fluid=True,
-        ),
-        color="dark",
-        dark=True,
-        className="mb-3",
+        className="navbar-who d-flex align-items-center gap-2 text-light ms-auto ps-xl-2",
     )
 
 
@@ -79,16 +129,21 @@ def find_account_box() -> html.Div | None:
     customers' details) their email or username. Enter opens the account."""
     if not can(Permission.VIEW_ACCOUNTS):
         return None
-    wording = "Account, email or username" if can(Permission.UNMASK) else "Account number"
+    by_contact = can(Permission.UNMASK)
+    label = "Find an account by account number, email or username" if by_contact else "Find an account by number"
     return html.Div(
         [
-            html.Label(f"Find an account by {wording.lower()}", htmlFor=FIND_ACCOUNT_ID, className="visually-hidden"),
+            html.Label(label, htmlFor=FIND_ACCOUNT_ID, className="visually-hidden"),
             dbc.Input(
-                id=FIND_ACCOUNT_ID, type="search", placeholder=f"Find: {wording.lower()}", size="sm", autoComplete="off"
+                id=FIND_ACCOUNT_ID,
+                type="search",
+                placeholder="Account, email, username" if by_contact else "Account number",
+                size="sm",
+                autoComplete="off",
             ),
         ],
-        className="ms-lg-3 my-1",
-        style={"minWidth": "14rem"},
+        title=label,
+        className="navbar-find ms-xl-2 my-1",
     )
 
 
@@ -111,13 +166,38 @@ def not_allowed() -> dbc.Alert:
     )
 
 
-def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] | None) -> dbc.Row:
+class FilterControl(NamedTuple):
+    """A control of the filter bar: its component, and which of its properties writes which query parameter."""
+
+    component_id: str
+    parameters: dict[str, str]
+
+
+FILTER_CONTROLS: dict[str, FilterControl] = {
+    "dates": FilterControl("filter-dates", {"start_date": "start", "end_date": "end"}),
+    "grain": FilterControl("filter-grain", {"value": "grain"}),
+    "segment": FilterControl("filter-segment", {"value": "segment"}),
+}
+EVERY_CONTROL = tuple(FILTER_CONTROLS)
+"""The controls of a page whose figures the whole view cuts: range, grain and segment."""
+FILTER_RENDERED_ID = "filter-rendered"
+"""The view the page was drawn with, so controls settling on it when they mount write nothing."""
+PRESET_ID = "filter-preset"
+"""The range presets: shown with the dates, whose parameters they write (`ranges.preset_range`)."""
+
+
+def filter_bar(
+    filters: Filters, segments: list[str], extent: tuple[date, date] | None, controls: tuple[str, ...] = EVERY_CONTROL
+) -> dbc.Row:
+    """The view's controls a page declares (`controls`, names of FILTER_CONTROLS): only those that change
+    what it draws, so none sits there doing nothing. The bar is written whole, then the controls the page
+    does not declare are left out."""
     low, high = extent or (filters.start, filters.end)
-    return dbc.Row(
+    bar = dbc.Row(
         [
             dbc.Col(
                 dcc.Dropdown(
-                    id="filter-preset",
+                    id=PRESET_ID,
                     options=[{"label": label, "value": name} for name, label in PRESETS],
                     value=matching_preset(filters.start, filters.end, extent),
                     placeholder="Custom range",
@@ -129,7 +209,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
             ),
             dbc.Col(
                 dcc.DatePickerRange(
-                    id="filter-dates",
+                    id=FILTER_CONTROLS["dates"].component_id,
                     start_date=filters.start.isoformat(),
                     end_date=filters.end.isoformat(),
                     min_date_allowed=min(low, filters.start).isoformat(),
@@ -141,7 +221,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
             ),
             dbc.Col(
                 dcc.Dropdown(
-                    id="filter-grain",
+                    id=FILTER_CONTROLS["grain"].component_id,
                     options=[{"label": g.title(), "value": g} for g in GRAINS],
                     value=filters.grain,
                     clearable=False,
@@ -151,7 +231,7 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
             ),
             dbc.Col(
                 dcc.Dropdown(
-                    id="filter-segment",
+                    id=FILTER_CONTROLS["segment"].component_id,
                     options=[{"label": s, "value": s} for s in _with_current(segments, filters.segment)],
                     value=filters.segment,
                     placeholder="All segments",
@@ -159,10 +239,17 @@ def filter_bar(filters: Filters, segments: list[str], extent: tuple[date, date] 
                 ),
                 width="auto",
             ),
-            dcc.Store(id="filter-rendered", data=filters.query()),
+            dcc.Store(id=FILTER_RENDERED_ID, data=filters.query()),
         ],
         className="g-2 mb-3 align-items-center",
     )
+    undeclared = {control.component_id for name, control in FILTER_CONTROLS.items() if name not in controls}
+    if "dates" not in controls:
+        undeclared.add(PRESET_ID)
+    bar.children = [
+        part for part in bar.children if getattr(getattr(part, "children", None), "id", None) not in undeclared
+    ]
+    return bar
 
 
 def _with_current(segments: list[str], current: str | None) -> list[str]:
@@ -171,8 +258,9 @@ def _with_current(segments: list[str], current: str | None) -> list[str]:
 
 
 def export_link(dataset: str, filters: Filters) -> html.Span | None:
-    """Page-wide buttons to a dataset of the page, for its view, as CSV and as a workbook; None for a role
-    that may not take it."""
+    """Page-wide buttons, as CSV and as a workbook, to a dataset that is the page as a whole (the quality
+    report), for its view; a dataset a card shows has its links on the card instead. None for a role that
+    may not take it."""
     if refusal(dataset):
         return None
     return html.Span(
@@ -234,22 +322,34 @@ def current_settings() -> Config:
 PRODUCT = "Billing portal analytics"
 
 
-def register_page(module: str, path: str, name: str, order: int | None, permission: Permission, **extra) -> None:
+def register_page(
+    module: str,
+    path: str,
+    name: str,
+    order: int | None,
+    permission: Permission,
+    *,
+    menu: str | None = None,
+    **extra,
+) -> None:
     """Register a page with Dash: its path, its navbar name and place (None: not in the navbar), and the
     permission that opens it, which the navbar, the page guard and the sign-in gate all read from here.
+    `menu`: the navbar dropdown it is listed in (the admin pages', "Admin") instead of a link of its own.
     `warm=True`: its default view is drawn for every role after each load (dashboard/web/page_cache.py).
 
     Named as Dash's own: Dash imports only the page files whose text contains `register_page`."""
     extra.setdefault("title", f"{name} · {PRODUCT}")
     where = {"path_template": path} if "<" in path else {"path": path}
-    dash.register_page(module, **where, name=name, order=order, permission=permission, **extra)
+    dash.register_page(module, **where, name=name, order=order, permission=permission, menu=menu, **extra)
 
 
-def page_layout(title: str, purpose: str, body, datasets: tuple[str, ...] = ()) -> Callable[..., html.Div]:
+def page_layout(
+    title: str, purpose: str, body, datasets: tuple[str, ...] = (), controls: tuple[str, ...] = EVERY_CONTROL
+) -> Callable[..., html.Div]:
     """The layout of a page whose body draws the view: `body(warehouse, filters)` under the shared frame."""
 
     def layout(**query) -> html.Div:
-        return page(title, purpose, datasets, clean_query(query), body)
+        return page(title, purpose, datasets, clean_query(query), body, controls=controls)
 
     return layout
 
@@ -261,10 +361,14 @@ def page(
     query: Mapping[str, str],
     body=None,
     *,
+    controls: tuple[str, ...] = EVERY_CONTROL,
     drawn_for: Mapping[str, str] | None = None,
     kept: bool = True,
 ):
     """The frame of every page: title, freshness, filter bar, exports, then the page's own body.
+
+    `controls` are the filter bar's controls that act on the page (names of FILTER_CONTROLS); a page
+    that no control acts on has no filter bar, and no warning about a bad view it does not read.
 
     All but the title and freshness is drawn once per view, permission set and load
     (dashboard/web/page_cache.py); those two are drawn for every view, since the freshness warnings
@@ -277,7 +381,7 @@ def page(
     filters, problem = Filters.read(query, warehouse.extent())
 
     def draw() -> html.Div:
-        return _framed(warehouse, purpose, datasets, filters, problem, body)
+        return _framed(warehouse, purpose, datasets, controls, filters, problem, body)
 
     key = drawn_for if drawn_for is not None else {**filters.query(), "problem": problem or ""}
     content = page_cache.drawn(warehouse, title, key, draw) if kept else draw()
@@ -289,17 +393,20 @@ def _framed(
     warehouse: Warehouse,
     purpose: str,
     datasets: tuple[str, ...],
+    controls: tuple[str, ...],
     filters: Filters,
     problem: str | None,
     body,
 ) -> html.Div:
     children = [
         html.P(purpose, className="text-muted"),
-        filter_bar(filters, warehouse.segments(), warehouse.extent()),
     ]
-    if problem:
-        children.append(dbc.Alert(f"{problem}; showing the default view instead.", color="warning"))
-    children.append(html.Div([link for name in datasets if (link := export_link(name, filters))]))
+    if controls:
+        children.append(filter_bar(filters, warehouse.segments(), warehouse.extent(), controls))
+        if problem:
+            children.append(dbc.Alert(f"{problem}; showing the default view instead.", color="warning"))
+    if links := [link for name in datasets if (link := export_link(name, filters))]:
+        children.append(html.Div(links))
     if body is not None:
         children.append(body(warehouse, filters))
     return html.Div(children)
@@ -320,7 +427,7 @@ def download_link(
         html.A(
             [html.Span("⤓ ", **{"aria-hidden": "true"}), label if file_type == "csv" else label.replace("CSV", "XLSX")],
             href=export_href(dataset, query, file_type),
-            className="btn btn-outline-secondary btn-sm",
+            className="btn btn-outline-secondary btn-sm text-nowrap",
             id={
                 "type": "download" if file_type == "csv" else f"download-{file_type}",
                 "dataset": dataset,
@@ -334,10 +441,12 @@ def download_link(
 
 
 def chart_card(title: str, body, *downloads: html.A, note: str | None = None) -> dbc.Card:
-    """A chart or table with its title, its CSV and XLSX downloads and an optional how-to-read note."""
+    """A chart or table with its title, its CSV and XLSX downloads and an optional how-to-read note; on a
+    narrow screen the downloads go under the title rather than squeeze it. A header without a download is
+    as tall as one with, so cards side by side line up."""
     header = html.Div(
         [html.H3(title, className="h6 mb-0"), html.Div([d for d in downloads if d], className="d-flex gap-1")],
-        className="d-flex justify-content-between align-items-center",
+        className="card-title-row d-flex flex-wrap gap-2 justify-content-between align-items-center",
     )
     children = [
         dbc.CardHeader(header),
