@@ -76,16 +76,27 @@ def test_funnel_steps_equal_the_enrollment_funnel_in_order(view, warehouse):
     funnel = warehouse.enrollment_funnel(FILTERS)
     (bars,) = figure(view, "enrollment-funnel").data
     assert list(bars.y)[::-1] == [step.capitalize() for step in funnel["step"]]
-    assert list(bars.x)[::-1] == funnel["events"].tolist()
+    assert list(bars.x)[::-1] == funnel["accounts"].tolist()
+    assert funnel["route"].tolist()[-1] == "staff" and "second route in" in bars.text[0]
 
 
-def test_a_funnel_step_opens_the_accounts_with_that_event_in_the_range(view, warehouse):
+def test_a_funnel_step_is_the_accounts_it_opens(view, warehouse):
     funnel = warehouse.enrollment_funnel(FILTERS)
     (bars,) = figure(view, "enrollment-funnel").data
-    for kind, events, customdata in zip(funnel["event_type"], funnel["events"], bars.customdata[::-1], strict=True):
+    for kind, accounts, customdata in zip(funnel["event_type"], funnel["accounts"], bars.customdata[::-1], strict=True):
         assert AccountFilters.parse(dict(parse_qsl(customdata))) == AccountFilters(event_type=(kind,))
-        accounts = len(drilled(warehouse, customdata))
-        assert 0 < accounts <= events  # an account can have several such events; orphans are not listed
+        assert len(drilled(warehouse, customdata)) == accounts
+    assert funnel["accounts"].iloc[0] > 0
+
+
+def test_a_step_counts_accounts_not_events(warehouse):
+    funnel = warehouse.enrollment_funnel(FILTERS).set_index("event_type")
+    listed = warehouse.accounts(FILTERS, AccountFilters(event_type=("registration_code_invalid",)))
+    rejections = sum(
+        int((warehouse.activity(number, FILTERS)["event_type"] == "registration_code_invalid").sum())
+        for number in listed["account_number"]
+    )
+    assert funnel.loc["registration_code_invalid", "accounts"] == len(listed) <= rejections
 
 
 def test_each_download_returns_what_its_chart_shows(view, dash_app, warehouse):

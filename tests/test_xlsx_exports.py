@@ -21,7 +21,7 @@ from dashboard.web import xlsxout
 from etl.pipeline import run
 from tests.builders import web_user, write_source
 from tests.conftest import config_for
-from tests.page_tree import find_all, render_page, walk
+from tests.page_tree import find, find_all, render_page, walk
 from tests.signin import client_as, signed_in
 from tests.test_export import EVENTS, WEB_USERS
 
@@ -297,9 +297,7 @@ def download_links(tree, kind: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts", "/quality"]
-)
+@pytest.mark.parametrize("path", ["/", "/adoption", "/placeholder-emails", "/recovery", "/resets", "/lockouts"])
 def test_every_csv_link_has_an_xlsx_twin_for_the_same_view(in_request, path):
     page = render_page(path, start="2024-01-01", end="2024-06-30", grain="month")
     csv_links = {
@@ -316,3 +314,9 @@ def test_a_role_without_exports_gets_neither_link(dash_app):
         page = render_page("/lockouts")
     assert not find_all(page, {"type": "download", "dataset": "lockouts"})
     assert not [c for c in walk(page) if isinstance(getattr(c, "href", None), str) and "/export/" in c.href]
+
+
+def test_the_quality_reports_page_wide_download_has_an_xlsx_twin(in_request):
+    page = render_page("/quality")
+    csv = find(page, "export-quality").href
+    assert find(page, "export-quality-xlsx").href == csv.replace(".csv?", ".xlsx?", 1)

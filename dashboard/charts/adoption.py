@@ -15,6 +15,7 @@ from dashboard.charts.common import (
     GREEN,
     GREY,
     LABELS,
+    PURPLE,
     SKY,
     VERMILLION,
     accounts_line,
@@ -33,6 +34,7 @@ FUNNEL_COLORS = {
     "registration_code_invalid": VERMILLION,
     "registration_completed": BLUE,
     "account_activated": GREEN,
+    "portal_access_granted": PURPLE,
 }
 NOT_ENROLLED_COLOR = "#CFCFCF"
 """A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
@@ -152,32 +154,38 @@ def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
 
 
 def enrollment_funnel(table: pd.DataFrame, filters: Filters) -> go.Figure:
-    """Enrollment events in the range, in the order a customer meets them; a step opens its accounts."""
-    if is_empty(table, ["events"]):
+    """Accounts at each enrollment step in the range, in the order a customer meets them, and those
+    given access by staff (the second route in, drawn apart); a step opens its accounts."""
+    if is_empty(table, ["accounts"]):
         return empty_figure("No enrollment events in this range")
-    started = table["events"].iloc[0]
+    started = table["accounts"].iloc[0]
     rows = table.iloc[::-1]  # first step on top
     share = [
-        f"{events / started:.0%} of started" if started and kind != "registration_started" else ""
-        for events, kind in zip(rows["events"], rows["event_type"], strict=True)
+        "second route in"
+        if route == "staff"
+        else f"{accounts / started:.0%} of started"
+        if started and kind != "registration_started"
+        else ""
+        for accounts, kind, route in zip(rows["accounts"], rows["event_type"], rows["route"], strict=True)
     ]
     figure = go.Figure(
         go.Bar(
             y=[step.capitalize() for step in rows["step"]],
-            x=rows["events"],
+            x=rows["accounts"],
             orientation="h",
             marker_color=[FUNNEL_COLORS.get(kind, GREY) for kind in rows["event_type"]],
+            marker_pattern_shape=["/" if route == "staff" else "" for route in rows["route"]],
             text=[
-                f"{events:,}  ({pct})" if pct else f"{events:,}"
-                for events, pct in zip(rows["events"], share, strict=True)
+                f"{accounts:,}  ({words})" if words else f"{accounts:,}"
+                for accounts, words in zip(rows["accounts"], share, strict=True)
             ],
             textposition="auto",
             customdata=[drill_query(filters, AccountFilters(event_type=(kind,))) for kind in rows["event_type"]],
-            hovertemplate="%{y}: %{x:,} events<br><i>Click for the accounts with one</i><extra></extra>",
+            hovertemplate="%{y}: %{x:,} accounts<br><i>Click for those accounts</i><extra></extra>",
             showlegend=False,
         )
     )
-    base_layout(figure, y_title="", x_title="Events in the range", height=280)
+    base_layout(figure, y_title="", x_title="Accounts in the range", height=300)
     figure.update_yaxes(rangemode="normal")
     figure.update_xaxes(tickformat=",")
     return figure

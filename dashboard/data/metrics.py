@@ -313,11 +313,15 @@ def placeholder_summary(accounts: pd.DataFrame) -> dict[str, int]:
 
 
 ENROLLMENT_FUNNEL = (
-    ("registration started", "registration_started"),
-    ("code rejected", "registration_code_invalid"),
-    ("completed", "registration_completed"),
-    ("activated", "account_activated"),
+    ("registration started", "registration_started", "self-registration"),
+    ("code rejected", "registration_code_invalid", "self-registration"),
+    ("completed", "registration_completed", "self-registration"),
+    ("activated", "account_activated", "self-registration"),
+    ("access granted by staff", "portal_access_granted", "staff"),
 )
+"""Each enrollment step: its label, its event type and its route into the portal (a customer registers
+themselves, or staff grant access)."""
+ENROLLMENT_FUNNEL_COLUMNS = ("step", "event_type", "route", "accounts")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -385,16 +389,16 @@ def email_status_breakdown(daily_accounts: pd.DataFrame, filters: Filters) -> pd
     return table
 
 
-def enrollment_funnel(daily_events: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Enrollment events inside the range, in the order a customer meets them."""
-    rows = _in_view(daily_events, filters)
-    counts = rows.groupby("event_type")["events"].sum()
+def enrollment_funnel(accounts_with: Mapping[str, int]) -> pd.DataFrame:
+    """The enrollment steps in the order a customer meets them, then staff-granted access as the second
+    route in, each as the distinct accounts with at least one such event in the view (a customer whose
+    code is rejected twice is one account, not two events).
+
+    `accounts_with`: for each event type, how many accounts have one in the view (the drill-down
+    list's count, so a step and the accounts it opens are one number)."""
     return pd.DataFrame(
-        {
-            "step": [label for label, _ in ENROLLMENT_FUNNEL],
-            "event_type": [kind for _, kind in ENROLLMENT_FUNNEL],
-            "events": [int(counts.get(kind, 0)) for _, kind in ENROLLMENT_FUNNEL],
-        }
+        [(label, kind, route, int(accounts_with.get(kind, 0))) for label, kind, route in ENROLLMENT_FUNNEL],
+        columns=list(ENROLLMENT_FUNNEL_COLUMNS),
     )
 
 

@@ -149,7 +149,13 @@ class Warehouse:
         return metrics.adoption_by_segment(rows, filters)
 
     def enrollment_funnel(self, filters: Filters) -> pd.DataFrame:
-        return metrics.enrollment_funnel(self._daily(schema.daily_events, filters), filters)
+        """Distinct accounts per enrollment step (metrics.enrollment_funnel), each counted as the account
+        list of that step's drill-down counts it."""
+        counted = {
+            kind: self.accounts_page(filters, AccountFilters(event_type=(kind,)), limit=0)[1]
+            for _, kind, _ in metrics.ENROLLMENT_FUNNEL
+        }
+        return metrics.enrollment_funnel(counted)
 
     def recovery_funnel(self, filters: Filters) -> pd.DataFrame:
         return metrics.recovery_funnel(self._daily(schema.daily_attempts, filters), filters)

@@ -57,8 +57,8 @@ def body(warehouse, filters):
                 "Enrollment funnel",
                 drill_graph("enrollment-funnel", charts.enrollment_funnel(funnel, filters)),
                 download_link("enrollment_funnel", filters),
-                note="Enrollment events in the range; a customer can have a code rejected more than once. "
-                "Click a step for the accounts with at least one such event in the range.",
+                note="Accounts with each step in the range, however often they met it; the last bar is the other "
+                "route in, accounts given portal access by staff. Click a step for those accounts.",
             ),
         ]
     )
