@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 
 from dashboard.charts.common import period_bar
-from dashboard.data.metrics import partial_periods, periods
+from dashboard.data.metrics import days_in_view, partial_periods, periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -45,5 +45,23 @@ def test_a_partial_bar_is_hatched_and_its_hover_says_which_days_it_holds():
     table = periods(view).assign(failed=[40, 21])
     bar = period_bar(table, view, "failed", AccountFilters(outcome="failed"))
     assert bar.marker.pattern.shape == ("", "/")
-    assert bar.hovertext == ("", "<br>1-15 Nov, partial")
+    assert bar.hovertext[1].startswith("<br>1-15 Nov, partial")
     assert "%{hovertext}" in bar.hovertemplate
+
+
+def test_days_in_view_counts_the_days_the_range_covers_of_each_period():
+    view = Filters(date(2025, 10, 1), date(2025, 11, 15), "month")
+    assert days_in_view(view).tolist() == [31, 15]
+
+
+def test_a_period_bar_gives_its_count_per_day_covered_so_a_partial_month_compares():
+    view = Filters(date(2025, 10, 1), date(2025, 11, 15), "month")
+    table = periods(view).assign(failed=[31, 30])  # 1 a day in October, 2 a day in the first half of November
+    bar = period_bar(table, view, "failed", AccountFilters(outcome="failed"))
+    assert bar.hovertext == ("<br>1.0 a day", "<br>1-15 Nov, partial<br>2.0 a day")
+
+
+def test_a_day_bar_has_no_rate_per_day():
+    view = Filters(date(2025, 10, 1), date(2025, 10, 2), "day")
+    bar = period_bar(periods(view).assign(failed=[3, 4]), view, "failed", None)
+    assert bar.hovertext == ("", "")

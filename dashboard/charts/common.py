@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from dashboard.data.metrics import partial_periods, periods
+from dashboard.data.metrics import days_in_view, partial_periods, periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
@@ -198,8 +198,13 @@ def period_bar(
     """Bars of one count column over periods; clickable to the accounts behind each bar when `only` is given.
 
     A period the range covers only in part is hatched, and its hover says which days it holds
-    (`%{hovertext}`, empty for whole periods), so a half month never passes for a month."""
+    (`%{hovertext}`, empty for whole periods), so a half month never passes for a month; at week and
+    month grain the hover also gives the count per day covered, which compares across whole and
+    partial periods alike."""
     partial, hovertext = partial_marks(table, filters)
+    if filters.grain != "day":
+        per_day = table[column].to_numpy() / table["period_start"].map(days_in_view(filters)).to_numpy()
+        hovertext = [f"{text}<br>{rate:,.1f} a day" for text, rate in zip(hovertext, per_day, strict=True)]
     return go.Bar(
         x=table["period_start"],
         y=table[column],

@@ -63,6 +63,15 @@ def partial_periods(filters: Filters) -> pd.Series:
     return pd.Series(labels, index=table.loc[cut, "period_start"], dtype=object)
 
 
+def days_in_view(filters: Filters) -> pd.Series:
+    """How many days of each period of the view the range covers, by period start: what a period's
+    count is divided by for its rate per day, the figure a partial period can be compared by."""
+    table = periods(filters)
+    first = table["period_start"].clip(lower=filters.start_ts)
+    last = table["period_end"].clip(upper=filters.end_ts)
+    return pd.Series(((last - first).dt.days + 1).to_numpy(), index=table["period_start"])
+
+
 def _covered(first: pd.Timestamp, last: pd.Timestamp) -> str:
     if first == last:
         return f"{first.day} {first:%b}, partial"
