@@ -28,27 +28,14 @@ def add_band(figure: go.Figure, band: pd.DataFrame, filters: Filters, label: str
     period = PERIOD_HOVER[filters.grain]
     usual = f"Usual range %{{customdata[0]:{number}}}–%{{customdata[1]:{number}}} (median %{{customdata[2]:{number}}})"
     bounds = band[["low", "high", "usual"]].to_numpy()
+    figure.add_trace(_edge(band, "low", hoverinfo="skip", showlegend=False))
     figure.add_trace(
-        go.Scatter(
-            x=band["period_start"],
-            y=band["low"],
-            mode="lines",
-            line={"width": 0.5, "color": BAND_EDGE},
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup="usual",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=band["period_start"],
-            y=band["high"],
-            mode="lines",
-            line={"width": 0.5, "color": BAND_EDGE},
+        _edge(
+            band,
+            "high",
             fill="tonexty",
             fillcolor=BAND_FILL,
             name="Usual range",
-            legendgroup="usual",
             customdata=bounds,
             hovertemplate=f"{period}<br>{label}: {usual}<extra></extra>",
         )
@@ -69,3 +56,15 @@ def add_band(figure: go.Figure, band: pd.DataFrame, filters: Filters, label: str
             )
         )
     return figure
+
+
+def _edge(band: pd.DataFrame, column: str, **style) -> go.Scatter:
+    """One edge of the band, a thin line; the upper one fills down to the lower."""
+    return go.Scatter(
+        x=band["period_start"],
+        y=band[column],
+        mode="lines",
+        line={"width": 0.5, "color": BAND_EDGE},
+        legendgroup="usual",
+        **style,
+    )
