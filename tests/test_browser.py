@@ -486,12 +486,14 @@ def test_no_chart_legend_lies_under_its_toolbar(browser, warehouse, size):
         assert overlapping_legends(browser) == [], path
 
 
-@pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_opens_on_a_phone_without_a_console_error(browser, name):
+def test_every_page_opens_on_a_phone_without_a_console_error(browser):
     browser.driver.set_window_size(*NARROW)
-    open_page(browser, PAGES[name])
-    browser.driver.save_screenshot(str(SCREENSHOTS / f"{name}-390.png"))
-    assert browser.get_logs() == []
+    logs = {}
+    for name, path in PAGES.items():
+        open_page(browser, path)
+        browser.driver.save_screenshot(str(SCREENSHOTS / f"{name}-390.png"))
+        logs[name] = browser.get_logs()
+    assert logs == {name: [] for name in PAGES}
 
 
 def test_a_range_preset_writes_its_dates_in_the_url_and_shows_as_chosen(browser, warehouse):
@@ -544,19 +546,18 @@ def admin_browser(server, dash_app):
     return server
 
 
-@pytest.mark.parametrize("name", list(AXE_PAGES))
-def test_axe_finds_nothing_serious_on_each_page(admin_browser, name):
-    admin_browser.driver.get(f"{admin_browser.server_url}{AXE_PAGES[name]}")
-    admin_browser.wait_for_element("h2", timeout=15)  # admin pages have no freshness line
-    settle(admin_browser)
-    assert serious_violations(admin_browser) == []
-
-
-def test_axe_finds_nothing_serious_on_an_account_page(admin_browser, warehouse):
+def test_axe_finds_nothing_serious_on_any_page(admin_browser, warehouse):
+    """Every page in one browser session (a server start and sign-in per page would double the suite)."""
     start, end = warehouse.extent()
     account = warehouse.accounts(Filters(start, end), AccountFilters(has_failed_recovery=True)).iloc[0]
-    open_page(admin_browser, f"/accounts/{account['account_number']}")
-    assert serious_violations(admin_browser) == []
+    found = {}
+    for path in [*AXE_PAGES.values(), f"/accounts/{account['account_number']}"]:
+        admin_browser.driver.get(f"{admin_browser.server_url}{path}")
+        admin_browser.wait_for_element("h2", timeout=15)  # admin pages have no freshness line
+        settle(admin_browser)
+        if violations := serious_violations(admin_browser):
+            found[path] = violations
+    assert found == {}
 
 
 def test_axe_finds_nothing_serious_on_the_sign_in_page(server):
