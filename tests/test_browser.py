@@ -302,7 +302,7 @@ def test_the_placeholder_page_switches_to_the_usernames_list_and_a_row_opens_the
 
     open_page(browser, "/placeholder-emails?start=2026-01-01&end=2026-10-31&grain=month")
     first_rows(browser, paged_grid("at-risk"))
-    browser.driver.find_element(By.LINK_TEXT, "Usernames that are not emails").click()
+    browser.driver.find_element(By.XPATH, "//label[contains(., 'Usernames that are not emails')]").click()
     rows = first_rows(browser, paged_grid("username-not-email"))
     view = Filters.parse({"start": "2026-01-01", "end": "2026-10-31", "grain": "month"}, None)
     expected = warehouse.accounts(view, placeholder.USERNAME_NOT_EMAIL)
