@@ -104,10 +104,11 @@ def _heatmap_table(trace) -> FigureTable:
     return FigureTable("", [str(x) for x in trace.x], rows)
 
 
-def summary(title: str, figure: go.Figure) -> str:
+def summary(title: str, figure: go.Figure, table: FigureTable | None = None) -> str:
     """One paragraph a screen reader announces for the chart: what it shows over which periods, and
-    each series' total (for bars), highest and lowest point, and any period outside the usual range."""
-    table = figure_table(figure)
+    each series' total (for bars), highest and lowest point, and any period outside the usual range.
+    `table`: the figure's `figure_table`, when the caller has it already."""
+    table = table or figure_table(figure)
     if table is None:
         return f"{title}: no data in this range."
     if not table.rows:

@@ -504,8 +504,8 @@ def described(graph: dcc.Graph, figure, name: str, title: str | None = None) -> 
     "Table" view of the same values, for every role that sees the chart: numbers to read or copy
     without a mouse, each linking to its accounts where a click on the chart would."""
     title = title or figure.layout.yaxis.title.text or "Chart"
-    parts = [graph, html.Figcaption(summary(title, figure), className="visually-hidden", id=f"{name}-summary")]
     table = figure_table(figure)
+    parts = [graph, html.Figcaption(summary(title, figure, table), className="visually-hidden", id=f"{name}-summary")]
     if table is not None:
         parts.append(
             html.Details(
