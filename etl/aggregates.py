@@ -4,8 +4,8 @@ A full load sees its events and attempts one batch at a time: orphans and attemp
 from each batch here and added up, while the event counts come from `etl.stage`. Incremental loads
 keep the SQL path in `etl.pipeline`, which recomputes only the days they touch; the two must give
 the same rows, which the end-to-end tests check by comparing incremental and full loads. The active
-portal users are formed here for both kinds of load (`active_changes`), from login days read a few
-accounts at a time (`whole_accounts`): from DuckDB in a full load, from the warehouse in an incremental one.
+portal users of an incremental load are formed here (`active_changes`), from the warehouse's login
+days read a few accounts at a time (`whole_accounts`); a full load forms the same rows in DuckDB.
 """
 
 from __future__ import annotations

@@ -178,7 +178,6 @@ def _full_load(load: _Load) -> RunSummary:
                 daily_attempts.append(aggregates.daily_attempts(attempts, accounts))
                 attempt_rows += len(attempts)
             daily = stage.daily_tables(accounts)
-            active = [aggregates.active_changes(logins, accounts) for logins in stage.login_days(ATTEMPT_BATCH_ROWS)]
             loaded_events, other_typed = stage.counts()
             unmapped = stage.unmapped_types()
         beside.close()
@@ -195,7 +194,6 @@ def _full_load(load: _Load) -> RunSummary:
                 insert_frame(connection, schema.metadata.tables[name], frame)
             insert_frame(connection, schema.orphan_events, orphan_rows)
             insert_frame(connection, schema.daily_attempts, aggregates.sum_counts(daily_attempts, "attempts"))
-            insert_frame(connection, schema.daily_active_changes, aggregates.net_changes(active))
             counts = {"accounts": len(accounts), "events": loaded_events, "recovery_attempts": attempt_rows}
             _store_counts(connection, {**counts, "quarantine": _count(connection, schema.quarantine)}, unmapped)
             latest = connection.execute(select(func.max(beside.table("events").c.occurred_utc))).scalar_one()

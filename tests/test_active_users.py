@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, delete, select
 
 import etl.pipeline
@@ -26,6 +28,7 @@ from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from etl import aggregates
 from etl.pipeline import run
+from etl.stage import EventStage
 from etl.transform import normalise_web_users
 from portal import schema
 from portal.db import warehouse_engine
@@ -232,13 +235,32 @@ def test_incremental_runs_leave_the_changes_a_full_load_makes(database_url, make
     assert active_rows(full)
 
 
-def test_a_full_load_formed_an_account_at_a_time_equals_one_formed_at_once(sqlite_url, make_source, monkeypatch):
-    source = make_source(USERS, [e for events in LOGINS for e in events])
-    whole, tiny = sqlite_url("whole"), sqlite_url("tiny")
-    run(config_for(source, whole), full=True)
-    monkeypatch.setattr(etl.pipeline, "ATTEMPT_BATCH_ROWS", 1)
-    run(config_for(source, tiny), full=True)
-    assert active_rows(tiny) == active_rows(whole)
+LOGIN_DAYS = st.lists(
+    st.tuples(st.sampled_from(["A1", "A2", "B1", "Z9"]), st.integers(min_value=0, max_value=240)), max_size=40
+)
+
+
+@given(LOGIN_DAYS)
+def test_a_full_loads_changes_formed_in_duckdb_equal_those_formed_account_by_account(logins):
+    # gaps of exactly 30 and 90 days, repeats on one day and accounts not loaded all come up
+    days = [date(2024, 1, 1) + timedelta(days=offset) for _, offset in logins]
+    frame = pd.DataFrame({"account_number": [number for number, _ in logins], "day": pd.to_datetime(days)})
+    staged = frame.assign(
+        event_id=[f"e{i}" for i in range(len(frame))],
+        occurred_at=frame["day"],
+        occurred_utc=frame["day"],
+        occurred_day=frame["day"].dt.date,
+        occurred_hour=0,
+        event_type="login_succeeded",
+        source_event_type="login_succeeded",
+    )
+    with EventStage() as stage:
+        stage.append(staged, pd.Series([], dtype="string"))
+        formed = stage.daily_tables(ACCOUNTS)["daily_active_changes"]
+    expected = aggregates.active_changes(frame, ACCOUNTS)
+    assert sorted(formed.itertuples(index=False, name=None)) == sorted(
+        (row.day, row.segment, row.window_days, row.change) for row in expected.itertuples(index=False)
+    )
 
 
 def test_the_sql_recount_of_every_day_equals_the_full_loads(database_url, make_source, monkeypatch):

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from axe_core_python.selenium import Axe
+from dash.testing.application_runners import ThreadedRunner
+from dash.testing.composite import DashComposite
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -50,22 +52,58 @@ PAGES = {
 }
 
 
-@pytest.fixture
-def server(dash_duo, dash_app):
-    """The app served to headless Chromium, nobody signed in yet."""
+@pytest.fixture(scope="module")
+def chromium(request, dash_app, tmp_path_factory):
+    """One server and one Chromium for a module's tests: starting both, and signing in, for each test
+    cost 7-10 s a test. Each test still begins on a clean browser (`as_user`)."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    dash_duo.start_server(dash_app, navigate=False, port=PORT)
-    dash_duo._url = dash_duo.server.url  # no wait for Dash's page: signed out, "/" is the login page
-    dash_duo.driver.set_window_size(1400, 1800)
-    yield dash_duo
-    settle(dash_duo)  # let the last page's requests finish before the server stops
+    config = request.config
+    with (
+        ThreadedRunner() as runner,
+        DashComposite(
+            server=runner,
+            browser=config.getoption("webdriver"),
+            headless=config.getoption("headless"),
+            options=config.hook.pytest_setup_options(),
+            download_path=str(tmp_path_factory.mktemp("download")),
+        ) as duo,
+    ):
+        duo.start_server(dash_app, navigate=False, port=free_port())
+        duo._url = duo.server.url  # no wait for Dash's page: signed out, "/" is the login page
+        duo.signed_in_as = None
+        yield duo
+
+
+def as_user(duo, dash_app, roles: str | None, size: tuple[int, int] = (1400, 1800)):
+    """The shared browser at `size`, signed in as a user of `roles` (nobody when None), with no console
+    message left over. A session of the same roles is kept; any other is cleared first, cookies and
+    session storage alike, as a new browser would start."""
+    duo.driver.set_window_size(*size)
+    if roles is None or duo.signed_in_as != roles:
+        duo.driver.get(f"{duo.server_url}/login")
+        duo.driver.execute_script("window.sessionStorage.clear(); window.localStorage.clear();")
+        duo.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        duo.signed_in_as = None
+        if roles is not None:
+            sign_in(duo, make_user(dash_app, roles))
+            duo.signed_in_as = roles
+    duo.get_logs()
+    return duo
 
 
 @pytest.fixture
-def browser(server, dash_app):
+def server(chromium, dash_app):
+    """The app served to headless Chromium, nobody signed in yet."""
+    yield as_user(chromium, dash_app, None)
+    settle(chromium)  # let the last page's requests finish before the next test
+    chromium.signed_in_as = "whoever the test signed in"
+
+
+@pytest.fixture
+def browser(chromium, dash_app):
     """Signed in as an analyst (every chart, the quality page, exports; emails masked)."""
-    sign_in(server, make_user(dash_app, "analyst"))
-    return server
+    yield as_user(chromium, dash_app, "analyst")
+    settle(chromium)
 
 
 def sign_in(browser, name: str, password: str | None = None, path: str = "/") -> None:
@@ -372,11 +410,13 @@ def test_support_sees_a_customers_email_unmasked_on_the_account_page(server, das
 
 
 @pytest.mark.parametrize("path", ["/admin/users", "/admin/audit"])
-def test_an_admin_opens_the_admin_pages_without_a_console_error(server, dash_app, path):
-    sign_in(server, make_user(dash_app, "admin"), path=path)
-    server.driver.save_screenshot(str(SCREENSHOTS / f"admin-{path.rsplit('/', 1)[1]}.png"))
-    assert server.get_logs() == []
-    assert "Admin" in server.find_element(".navbar").text
+def test_an_admin_opens_the_admin_pages_without_a_console_error(admin_browser, path):
+    admin_browser.driver.get(f"{admin_browser.server_url}{path}")
+    admin_browser.wait_for_element("h2", timeout=15)  # admin pages have no freshness line
+    settle(admin_browser)
+    admin_browser.driver.save_screenshot(str(SCREENSHOTS / f"admin-{path.rsplit('/', 1)[1]}.png"))
+    assert admin_browser.get_logs() == []
+    assert "Admin" in admin_browser.find_element(".navbar").text
 
 
 # --- the frame: the navbar at a desk and on a phone, toolbars clear of legends ------------------------
@@ -395,60 +435,62 @@ def becomes(browser, css: str, *, shown: bool, seconds: float = 5) -> bool:
     return False
 
 
-def signed_in_as_admin(server, dash_app, size: tuple[int, int], path: str = "/") -> None:
-    server.driver.set_window_size(*size)
-    sign_in(server, make_user(dash_app, "admin"), path=path)
+def at_width(browser, size: tuple[int, int], path: str = "/") -> None:
+    browser.driver.set_window_size(*size)
+    open_page(browser, path)
 
 
-def test_the_admin_navbar_fits_on_one_line_at_1400_px(server, dash_app):
-    signed_in_as_admin(server, dash_app, WIDE)
-    assert server.driver.execute_script("return window.innerWidth") == WIDE[0]
-    server.driver.save_screenshot(str(SCREENSHOTS / "navbar-1400.png"))
-    navbar = server.find_element(".navbar")
+def test_the_admin_navbar_fits_on_one_line_at_1400_px(admin_browser):
+    at_width(admin_browser, WIDE)
+    assert admin_browser.driver.execute_script("return window.innerWidth") == WIDE[0]
+    admin_browser.driver.save_screenshot(str(SCREENSHOTS / "navbar-1400.png"))
+    navbar = admin_browser.find_element(".navbar")
     assert navbar.size["height"] < 70
-    links = server.driver.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")
+    links = admin_browser.driver.find_elements(By.CSS_SELECTOR, ".navbar .nav-link")
     assert len(links) >= 9 and all(link.is_displayed() for link in links)
     for part in ("#find-account", "#signed-in-as", "#sign-out"):
-        assert server.find_element(part).is_displayed(), part
-    sign_out = server.find_element("#sign-out")
+        assert admin_browser.find_element(part).is_displayed(), part
+    sign_out = admin_browser.find_element("#sign-out")
     assert sign_out.location["x"] + sign_out.size["width"] <= navbar.size["width"]  # on the line, not past it
 
 
-def test_at_390_px_the_navbar_links_hide_behind_a_toggler_until_it_is_pressed(server, dash_app):
-    signed_in_as_admin(server, dash_app, NARROW)
+def test_at_390_px_the_navbar_links_hide_behind_a_toggler_until_it_is_pressed(admin_browser):
+    at_width(admin_browser, NARROW)
     recovery = ".navbar a.nav-link[href='/recovery']"
-    toggler = server.find_element("#navbar-toggler")
-    assert not server.find_element(recovery).is_displayed()
+    toggler = admin_browser.find_element("#navbar-toggler")
+    assert not admin_browser.find_element(recovery).is_displayed()
     assert toggler.get_attribute("aria-label") and toggler.get_attribute("aria-expanded") == "false"
     toggler.click()
-    assert becomes(server, recovery, shown=True)
+    assert becomes(admin_browser, recovery, shown=True)
     assert toggler.get_attribute("aria-expanded") == "true"
-    server.driver.save_screenshot(str(SCREENSHOTS / "navbar-390-open.png"))
+    admin_browser.driver.save_screenshot(str(SCREENSHOTS / "navbar-390-open.png"))
 
 
-def test_the_navbar_toggler_answers_the_keyboard(server, dash_app):
-    signed_in_as_admin(server, dash_app, NARROW)
-    server.find_element("#navbar-toggler").send_keys(Keys.ENTER)
-    assert becomes(server, ".navbar a.nav-link[href='/recovery']", shown=True)
+def test_the_navbar_toggler_answers_the_keyboard(admin_browser):
+    at_width(admin_browser, NARROW)
+    admin_browser.find_element("#navbar-toggler").send_keys(Keys.ENTER)
+    assert becomes(admin_browser, ".navbar a.nav-link[href='/recovery']", shown=True)
 
 
-def test_a_page_chosen_from_the_narrow_menu_closes_it(server, dash_app):
-    signed_in_as_admin(server, dash_app, NARROW)
-    server.find_element("#navbar-toggler").click()
-    assert becomes(server, ".navbar a.nav-link[href='/lockouts']", shown=True)
-    server.find_element(".navbar a.nav-link[href='/lockouts']").click()
-    wait_for_url(server, lambda url: url.path == "/lockouts")
-    assert becomes(server, ".navbar a.nav-link[href='/recovery']", shown=False)
+def test_a_page_chosen_from_the_narrow_menu_closes_it(admin_browser):
+    at_width(admin_browser, NARROW)
+    admin_browser.find_element("#navbar-toggler").click()
+    assert becomes(admin_browser, ".navbar a.nav-link[href='/lockouts']", shown=True)
+    admin_browser.find_element(".navbar a.nav-link[href='/lockouts']").click()
+    wait_for_url(admin_browser, lambda url: url.path == "/lockouts")
+    assert becomes(admin_browser, ".navbar a.nav-link[href='/recovery']", shown=False)
 
 
-def test_the_admin_menu_opens_to_the_admin_pages(server, dash_app):
-    signed_in_as_admin(server, dash_app, WIDE)
+def test_the_admin_menu_opens_to_the_admin_pages(admin_browser):
+    at_width(admin_browser, WIDE)
     users = ".navbar a[href='/admin/users']"
-    assert not server.find_element(users).is_displayed()
-    server.find_element("#admin-menu .dropdown-toggle").click()
-    assert becomes(server, users, shown=True) and becomes(server, ".navbar a[href='/admin/audit']", shown=True)
-    server.find_element(users).click()
-    wait_for_url(server, lambda url: url.path == "/admin/users")
+    assert not admin_browser.find_element(users).is_displayed()
+    admin_browser.find_element("#admin-menu .dropdown-toggle").click()
+    assert becomes(admin_browser, users, shown=True) and becomes(
+        admin_browser, ".navbar a[href='/admin/audit']", shown=True
+    )
+    admin_browser.find_element(users).click()
+    wait_for_url(admin_browser, lambda url: url.path == "/admin/users")
 
 
 def test_the_account_list_has_no_grain_control_and_its_dates_still_filter_it(browser, warehouse):
@@ -540,10 +582,10 @@ def serious_violations(browser) -> list[str]:
 
 
 @pytest.fixture
-def admin_browser(server, dash_app):
+def admin_browser(chromium, dash_app):
     """Signed in as an admin: every page, the admin menu and the unmasked details included."""
-    sign_in(server, make_user(dash_app, "admin"))
-    return server
+    yield as_user(chromium, dash_app, "admin")
+    settle(chromium)
 
 
 def test_axe_finds_nothing_serious_on_any_page(admin_browser, warehouse):
