@@ -75,14 +75,18 @@ def chromium(request, dash_app, tmp_path_factory):
 
 
 def as_user(duo, dash_app, roles: str | None, size: tuple[int, int] = (1400, 1800)):
-    """The shared browser at `size`, signed in as a user of `roles` (nobody when None), with no console
-    message left over. A session of the same roles is kept; any other is cleared first, cookies and
-    session storage alike, as a new browser would start."""
-    duo.driver.set_window_size(*size)
+    """The shared browser at `size`, in a new tab (no history, no session storage), signed in as a user
+    of `roles` (nobody when None), with no console message left over. A session of the same roles is
+    kept; any other is cleared first, as a new browser would start."""
+    driver = duo.driver
+    old_tab = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.switch_to.window(old_tab)
+    driver.close()
+    driver.switch_to.window(driver.window_handles[0])
+    driver.set_window_size(*size)
     if roles is None or duo.signed_in_as != roles:
-        duo.driver.get(f"{duo.server_url}/login")
-        duo.driver.execute_script("window.sessionStorage.clear(); window.localStorage.clear();")
-        duo.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
         duo.signed_in_as = None
         if roles is not None:
             sign_in(duo, make_user(dash_app, roles))
