@@ -9,15 +9,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts.common import (
-    BLUE,
     COLORS,
     GRAIN_TITLES,
-    GREEN,
-    GREY,
     LABELS,
-    PURPLE,
-    SKY,
-    VERMILLION,
     accounts_line,
     base_layout,
     drill_query,
@@ -25,19 +19,19 @@ from dashboard.charts.common import (
     is_empty,
     period_bar,
 )
+from dashboard.charts.palette import ENROLLED, FAILURE, STAFF, WITHOUT_ACCESS
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
 NEWLY_ENROLLED = AccountFilters(enrolled=True)
 FUNNEL_COLORS = {
-    "registration_started": SKY,
-    "registration_code_invalid": VERMILLION,
-    "registration_completed": BLUE,
-    "account_activated": GREEN,
-    "portal_access_granted": PURPLE,
+    "registration_started": ENROLLED,
+    "registration_code_invalid": FAILURE,
+    "registration_completed": ENROLLED,
+    "account_activated": ENROLLED,
+    "portal_access_granted": STAFF,
 }
-NOT_ENROLLED_COLOR = "#CFCFCF"
-"""A light grey, so the enrolled part of a segment's bar stands out against the rest of it."""
+"""A customer's steps are enrolling, a rejected code a failure, access given by staff staff's doing."""
 
 
 def adoption_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
@@ -127,7 +121,7 @@ def by_segment(table: pd.DataFrame, filters: Filters) -> go.Figure:
     not_enrolled = rows["total_accounts"] - rows["enrolled_accounts"]
     parts = (
         ("With portal access", enrolled_share, rows["enrolled_accounts"], COLORS["enrolled_accounts"], 0),
-        ("Without portal access", 1 - enrolled_share, not_enrolled, NOT_ENROLLED_COLOR, 1),
+        ("Without portal access", 1 - enrolled_share, not_enrolled, WITHOUT_ACCESS, 1),
     )
     figure = go.Figure()
     for name, share, count, color, which in parts:
@@ -173,7 +167,7 @@ def enrollment_funnel(table: pd.DataFrame, filters: Filters) -> go.Figure:
             y=[step.capitalize() for step in rows["step"]],
             x=rows["accounts"],
             orientation="h",
-            marker_color=[FUNNEL_COLORS.get(kind, GREY) for kind in rows["event_type"]],
+            marker_color=[FUNNEL_COLORS[kind] for kind in rows["event_type"]],
             marker_pattern_shape=["/" if route == "staff" else "" for route in rows["route"]],
             text=[
                 f"{accounts:,}  ({words})" if words else f"{accounts:,}"

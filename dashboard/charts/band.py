@@ -10,11 +10,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.over_time import PERIOD_HOVER
+from dashboard.charts.palette import NEUTRAL
 from dashboard.data.view import Filters
 
 BAND_FILL = "rgba(31, 58, 95, 0.13)"
 BAND_EDGE = "rgba(31, 58, 95, 0.35)"
-MARK_COLOR = "#1F3A5F"
+"""Tints of the neutral navy (`palette.NEUTRAL`): the usual range judges nothing."""
+MARK_COLOR = NEUTRAL
 MARKS = {"above": ("triangle-up", "above the usual range"), "below": ("triangle-down", "below the usual range")}
 
 

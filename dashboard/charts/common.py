@@ -1,7 +1,8 @@
-"""What every chart shares: colour-blind-safe colours per outcome and event type, the layout, the
-empty state, and the drill-down slice each clickable point carries.
+"""What every chart shares: each column's colour, its words, the layout, the empty state, and the
+drill-down slice each clickable point carries.
 
-Colours follow the Okabe-Ito palette, and the same meaning has the same colour on every page.
+A column takes the colour of what it means in the colour key (`palette.MEANINGS`): one colour, one
+meaning, on every page.
 A clickable point carries, in `customdata`, the account-list query string of exactly its slice;
 one callback in the app turns a click into that URL.
 """
@@ -15,61 +16,63 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.charts.palette import (
+    CODE_FAILED,
+    EMAIL_UNKNOWN,
+    ENROLLED,
+    FAILURE,
+    FAILURE_TEXT,
+    LOCKOUTS,
+    NEITHER,
+    NEITHER_TEXT,
+    NEUTRAL,
+    QUESTION_FAILED,
+    REPEAT_LOCKOUTS,
+    SELF_SERVICE,
+    SIGNED_IN,
+    STAFF,
+    SUCCESS,
+    SUCCESS_TEXT,
+    WITHOUT_ACCESS,
+)
 from dashboard.data.metrics import days_in_view, partial_periods, periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
-BLUE, ORANGE, SKY, GREEN, YELLOW, NAVY, VERMILLION, PURPLE, GREY = (
-    "#0072B2",
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#1F3A5F",
-    "#D55E00",
-    "#CC79A7",
-    "#999999",
-)
-GREEN_TEXT, VERMILLION_TEXT, GREY_TEXT = "#007A5A", "#A94700", "#595959"
-"""The palette's green, vermillion and grey darkened for small text: 5.3, 5.9 and 7.0 to 1 on white
-(WCAG asks 4.5), where the chart colours give 3.4, 3.9 and 2.9."""
-OUTCOME_TEXT_COLORS = {"succeeded": GREEN_TEXT, "failed": VERMILLION_TEXT, "abandoned": GREY_TEXT}
-"""A recovery outcome written as coloured text (a grid cell), in the outcome's readable shade."""
-NEUTRAL_LINE = NAVY
+OUTCOME_TEXT_COLORS = {"succeeded": SUCCESS_TEXT, "failed": FAILURE_TEXT, "abandoned": NEITHER_TEXT}
+"""A recovery outcome written as coloured text (a grid cell), in the readable shade of its meaning."""
+NEUTRAL_LINE = NEUTRAL
 """Trend lines carry no judgement: one neutral colour, whatever the figure."""
 COLORS = {
     # recovery outcomes and failure reasons
-    "succeeded": GREEN,
-    "failed": VERMILLION,
-    "abandoned": GREY,
-    "recovery_email_unknown": ORANGE,
-    "recovery_code_failed": VERMILLION,
-    "security_question_failed": PURPLE,
+    "succeeded": SUCCESS,
+    "failed": FAILURE,
+    "abandoned": NEITHER,
+    "recovery_email_unknown": EMAIL_UNKNOWN,
+    "recovery_code_failed": CODE_FAILED,
+    "security_question_failed": QUESTION_FAILED,
     # resets and lockouts
-    "self_service_resets": BLUE,
-    "staff_resets": ORANGE,
-    "password_changes": SKY,
-    "lockout_events": VERMILLION,
-    "accounts_locked": PURPLE,
-    "repeat_lockouts": VERMILLION,
+    "self_service_resets": SELF_SERVICE,
+    "staff_resets": STAFF,
+    "password_changes": SIGNED_IN,
+    "accounts_locked": LOCKOUTS,
+    "repeat_lockouts": REPEAT_LOCKOUTS,
     # adoption
-    "total_accounts": GREY,
-    "enrolled_accounts": BLUE,
-    "adoption_rate": NAVY,
-    "new_enrollments": SKY,
-    "active_users": GREEN,
-    "active_share_30d": GREEN,
+    "total_accounts": WITHOUT_ACCESS,
+    "enrolled_accounts": ENROLLED,
+    "adoption_rate": NEUTRAL,
+    "new_enrollments": ENROLLED,
+    "active_share_30d": NEUTRAL,
+    "active_share_90d": NEUTRAL,
     # rates
-    "recovery_success_rate": GREEN,
-    "staff_share_of_resets": ORANGE,
-    "lockouts_per_1000_enrolled": VERMILLION,
-    # email status
-    "valid": GREEN,
-    "placeholder": VERMILLION,
-    "missing": GREY,
-    "invalid": PURPLE,
-    "at_risk": ORANGE,
+    "recovery_success_rate": SUCCESS,
+    "staff_share_of_resets": STAFF,
+    "lockouts_per_1000_enrolled": LOCKOUTS,
+    # placeholder email
+    "placeholder": FAILURE,
+    "at_risk": FAILURE,
 }
+"""Each count and rate column in the colour of what it means (`palette.MEANINGS`)."""
 LABELS = {
     "succeeded": "Succeeded",
     "failed": "Failed",
@@ -151,7 +154,7 @@ def shows_legend(figure: go.Figure) -> bool:
 def empty_figure(message: str = "No data in this range") -> go.Figure:
     """A blank chart that says why it is blank, instead of empty axes."""
     figure = go.Figure()
-    figure.add_annotation(text=message, showarrow=False, font={"size": 15, "color": GREY}, x=0.5, y=0.5)
+    figure.add_annotation(text=message, showarrow=False, font={"size": 15, "color": NEITHER}, x=0.5, y=0.5)
     figure.update_layout(template=THEME, height=220, margin={"l": 20, "r": 20, "t": 20, "b": 20})
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
@@ -209,7 +212,7 @@ def period_bar(
         x=table["period_start"],
         y=table[column],
         name=LABELS.get(column, column),
-        marker={"color": COLORS.get(column, BLUE), "pattern": {"shape": ["/" if cut else "" for cut in partial]}},
+        marker={"color": COLORS[column], "pattern": {"shape": ["/" if cut else "" for cut in partial]}},
         hovertext=hovertext,
         offsetgroup=stack,
         customdata=period_drills(table, filters, only) if only is not None else None,

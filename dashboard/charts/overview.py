@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.common import GRAIN_TITLES, GREEN_TEXT, GREY_TEXT, NEUTRAL_LINE, VERMILLION_TEXT
+from dashboard.charts.common import GRAIN_TITLES, NEUTRAL_LINE
+from dashboard.charts.palette import FAILURE_TEXT, NEITHER_TEXT, SUCCESS_TEXT
 from dashboard.data import ranges
 from dashboard.data.metrics import periods, previous_range
 from dashboard.data.view import GRAINS, Filters
@@ -54,12 +55,13 @@ GOOD_WHEN = {
     "lockouts_per_1000_enrolled": -1,
 }
 VERDICT_COLORS = {
-    "better": GREEN_TEXT,
-    "worse": VERMILLION_TEXT,
-    "neutral": GREY_TEXT,
-    "unchanged": GREY_TEXT,
-    "none": GREY_TEXT,
+    "better": SUCCESS_TEXT,
+    "worse": FAILURE_TEXT,
+    "neutral": NEITHER_TEXT,
+    "unchanged": NEITHER_TEXT,
+    "none": NEITHER_TEXT,
 }
+"""Good news in success's green, bad news in failure's vermillion, the rest in grey (`palette.MEANINGS`)."""
 VERDICT_WORDS = {"better": "better", "worse": "worse"}
 """The word beside a coloured change, so better and worse never rest on colour alone."""
 TREND_MAX_POINTS = 200
@@ -191,7 +193,7 @@ def sparkline(kpi: str, trend: pd.DataFrame, grain: str, label: str) -> go.Figur
     figure = go.Figure()
     values = trend["value"]
     if trend.empty or not values.fillna(0).to_numpy().any():
-        figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": GREY_TEXT})
+        figure.add_annotation(text="no data in this range", showarrow=False, font={"size": 11, "color": NEITHER_TEXT})
     else:
         value_format = "%{y:.1%}" if kpi in RATE_KPIS else "%{y:,.1f}" if kpi in PER_THOUSAND_KPIS else "%{y:,}"
         figure.add_trace(

@@ -16,12 +16,13 @@ from dashboard.charts.common import (
     empty_figure,
     is_empty,
 )
+from dashboard.charts.palette import WITHOUT_ACCESS
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
 AT_RISK = AccountFilters(email_status="placeholder", portal_access=True)
 USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)
-WITHOUT_ACCESS_COLOR = "#CFCFCF"
+WITHOUT_ACCESS_COLOR = WITHOUT_ACCESS
 AT_RISK_COLUMNS = (
     "account_number",
     "segment",

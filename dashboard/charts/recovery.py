@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts.common import BLUE, COLORS, base_layout, drill_query, empty_figure, is_empty
+from dashboard.charts.common import COLORS, base_layout, drill_query, empty_figure, is_empty
 from dashboard.charts.over_time import CLICK_HINT, Series, bars_over_time
+from dashboard.charts.palette import SELF_SERVICE
 from dashboard.data.metrics import OUTCOMES
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
@@ -59,7 +60,7 @@ def funnel_figure(funnel: pd.DataFrame, filters: Filters) -> go.Figure:
         "" if k == 0 or pd.isna(rate) else f"<br>Dropped since the step before: {lost:,} attempts ({rate:.1%})"
         for k, lost, rate in zip(funnel["step_number"], funnel["drop_off"], funnel["drop_off_rate"], strict=True)
     ]
-    colours = [COLORS["succeeded"] if k == len(funnel) - 1 else BLUE for k in funnel["step_number"]]
+    colours = [COLORS["succeeded"] if k == len(funnel) - 1 else SELF_SERVICE for k in funnel["step_number"]]
     widest = int(funnel["attempts"].max())
     # Centred horizontal bars drawn as a funnel: Plotly's funnel trace is not in the cartesian bundle
     # the dashboard serves (dashboard/plotly_bundle.py), and bars read the same.

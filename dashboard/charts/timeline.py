@@ -6,17 +6,20 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from dashboard.charts.common import BLUE, GREEN, GREY, ORANGE, PURPLE, base_layout, empty_figure
+from dashboard.charts.common import base_layout, empty_figure
+from dashboard.charts.palette import ENROLLED, NEITHER, SELF_SERVICE, SIGNED_IN, STAFF
 from dashboard.data.slices import event_label
 from portal.vocabulary import ENROLLMENT_TYPES, LOGIN_TYPES, OTHER_EVENT_TYPE, RECOVERY_TYPES, STAFF_AND_SETTINGS_TYPES
 
 EVENT_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("enrollment", ENROLLMENT_TYPES, GREEN),
-    ("login", LOGIN_TYPES, BLUE),
-    ("recovery", RECOVERY_TYPES, ORANGE),
-    ("staff and settings", STAFF_AND_SETTINGS_TYPES, PURPLE),
-    ("other", (OTHER_EVENT_TYPE,), GREY),
+    ("enrollment", ENROLLMENT_TYPES, ENROLLED),
+    ("login", LOGIN_TYPES, SIGNED_IN),
+    ("recovery", RECOVERY_TYPES, SELF_SERVICE),
+    ("staff and settings", STAFF_AND_SETTINGS_TYPES, STAFF),
+    ("other", (OTHER_EVENT_TYPE,), NEITHER),
 )
+"""Each family in the colour of what it is (`palette.MEANINGS`): logins are being signed in, recovery is
+self-service, staff and settings changes are staff's doing."""
 FAMILY_OF = {kind: family for family, kinds, _ in EVENT_FAMILIES for kind in kinds}
 FAMILY_COLORS = {family: colour for family, _, colour in EVENT_FAMILIES}
 EVENT_TYPE_ORDER = [kind for _, kinds, _ in EVENT_FAMILIES for kind in kinds]
