@@ -97,6 +97,12 @@ def figure(tree: Component, chart: str) -> Any:
     return find(tree, {"type": "drill", "chart": chart}).figure
 
 
+def series_of(fig: Any) -> list[Any]:
+    """The traces a figure draws its points with, in order: what a reader sees, hovers and clicks, without the
+    legend's own entries (`charts.common.legend_swatch`), which hold no point."""
+    return [trace for trace in fig.data if any(x is not None for x in trace.x)]
+
+
 def is_empty_state(fig: Any) -> bool:
     """A chart drawn for no data: no traces, and an annotation that says why instead of blank axes."""
     return not fig.data and bool(fig.layout.annotations)

@@ -16,7 +16,7 @@ from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
-from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data, walk
+from tests.page_tree import find, has, of_type, render_page, series_of, slice_of, text_of, views_without_data, walk
 
 VIEW = {"start": "2025-03-05", "end": "2025-12-31", "grain": "month"}
 FILTERS = Filters(start=date(2025, 3, 5), end=date(2025, 12, 31), grain="month")
@@ -27,7 +27,7 @@ MOST_LOCKED_GRID = {"type": "account-grid", "name": "most-locked"}
 
 
 def bars(view) -> list:
-    return [trace for trace in find(view, LOCKOUTS_CHART).figure.data if trace.type == "bar"]
+    return [trace for trace in series_of(find(view, LOCKOUTS_CHART).figure) if trace.type == "bar"]
 
 
 def test_lockout_bars_stack_accounts_locked_under_their_repeat_lockouts(view, warehouse):

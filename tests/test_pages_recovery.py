@@ -17,7 +17,7 @@ from dashboard.web import grids
 from dashboard.web.export import DATASETS
 from dashboard.web.grids import records
 from portal.vocabulary import RECOVERY_FAILURES, RECOVERY_STEPS
-from tests.page_tree import find, has, of_type, render_page, slice_of, text_of, views_without_data
+from tests.page_tree import find, has, of_type, render_page, series_of, slice_of, text_of, views_without_data
 
 VIEW = {"start": "2025-01-10", "end": "2025-06-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 1, 10), end=date(2025, 6, 20), grain="month")
@@ -36,9 +36,9 @@ def trace(figure, name):
 def test_outcome_bars_are_the_recovery_metric_per_period(view, warehouse):
     figure = find(view, OUTCOMES_CHART).figure
     table = warehouse.recovery(FILTERS)
-    assert [t.name for t in figure.data] == ["Succeeded", "Failed", "Abandoned"]
+    assert [t.name for t in series_of(figure)] == ["Succeeded", "Failed", "Abandoned"]
     assert figure.layout.barmode == "stack"
-    for bars, outcome in zip(figure.data, OUTCOMES, strict=True):
+    for bars, outcome in zip(series_of(figure), OUTCOMES, strict=True):
         assert list(pd.to_datetime(bars.x)) == list(table["period_start"])
         assert list(bars.y) == table[outcome].tolist()
     assert table["failed"].sum() > 0
@@ -68,7 +68,7 @@ def test_failed_bar_lists_no_more_accounts_than_failed_attempts_and_each_has_one
 
 
 def test_failure_reason_bars_are_the_recovery_metric_and_open_that_reason(view, warehouse):
-    bars_of = [trace for trace in find(view, REASONS_CHART).figure.data if trace.type == "bar"]
+    bars_of = [trace for trace in series_of(find(view, REASONS_CHART).figure) if trace.type == "bar"]
     table = warehouse.recovery(FILTERS)
     assert [t.name for t in bars_of] == ["Email unknown", "Code failed", "Security question failed"]
     for bars, reason in zip(bars_of, RECOVERY_FAILURES, strict=True):

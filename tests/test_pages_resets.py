@@ -14,7 +14,7 @@ from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.data.warehouse import HEATMAP_TYPES
 from dashboard.web.export import DATASETS
-from tests.page_tree import find, render_page, slice_of, views_without_data
+from tests.page_tree import find, render_page, series_of, slice_of, views_without_data
 
 VIEW = {"start": "2025-02-10", "end": "2025-07-20", "grain": "month"}
 FILTERS = Filters(start=date(2025, 2, 10), end=date(2025, 7, 20), grain="month")
@@ -28,8 +28,8 @@ COLUMNS = ("self_service_resets", "staff_resets", "password_changes")
 def test_reset_bars_are_the_resets_metric_per_period(view, warehouse):
     figure = find(view, VOLUMES_CHART).figure
     table = warehouse.resets(FILTERS)
-    assert [t.name for t in figure.data] == ["Self-service resets", "Staff resets", "In-session changes"]
-    for bars, column in zip(figure.data, COLUMNS, strict=True):
+    assert [t.name for t in series_of(figure)] == ["Self-service resets", "Staff resets", "In-session changes"]
+    for bars, column in zip(series_of(figure), COLUMNS, strict=True):
         assert list(pd.to_datetime(bars.x)) == list(table["period_start"])
         assert list(bars.y) == table[column].tolist()
     assert table[list(COLUMNS)].to_numpy().all()
@@ -38,12 +38,12 @@ def test_reset_bars_are_the_resets_metric_per_period(view, warehouse):
 def test_self_service_and_staff_resets_stack_beside_in_session_changes(view):
     figure = find(view, VOLUMES_CHART).figure
     assert figure.layout.barmode == "stack"
-    assert [t.offsetgroup for t in figure.data] == ["resets", "resets", "changes"]
+    assert [t.offsetgroup for t in series_of(figure)] == ["resets", "resets", "changes"]
 
 
 def test_reset_bar_opens_accounts_with_that_event_type_in_its_period(view):
     figure = find(view, VOLUMES_CHART).figure
-    for bars, column in zip(figure.data, COLUMNS, strict=True):
+    for bars, column in zip(series_of(figure), COLUMNS, strict=True):
         view, only = slice_of(bars.customdata[0])
         assert (view.start, view.end) == (date(2025, 2, 10), date(2025, 2, 28))
         assert only == AccountFilters(event_type=(RESET_TYPES[column],))

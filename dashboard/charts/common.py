@@ -231,3 +231,29 @@ def accounts_line(table: pd.DataFrame, column: str, period: str, **style) -> go.
         hovertemplate=f"{period} %{{x|%Y-%m-%d}}<br>{LABELS[column]}: %{{y:,}} accounts<extra></extra>",
         **style,
     )
+
+
+def legend_swatch(trace: go.Bar | go.Scatter) -> go.Bar | go.Scatter:
+    """The legend's entry for a period series, plain whichever period is partial; the series itself
+    leaves the legend to it.
+
+    Plotly draws a legend swatch from a trace's first point, so a series whose first period is
+    partial (a hatched bar, an open marker) would read as partial throughout. The entry is a trace
+    of the series' colour with no point: grouped with the series, a click on it still hides or shows
+    the whole series; with nothing to hover or click, it opens no account list, and the chart's table
+    and caption (`figure_text`) leave it out. Add it after the figure's series, so their indices and
+    the legend's order stay theirs."""
+    trace.update(legendgroup=trace.name, showlegend=False)
+    plain = {
+        "x": [None],
+        "y": [None],
+        "name": trace.name,
+        "legendgroup": trace.name,
+        "showlegend": None,  # listed whenever the series would have been: when the figure has a legend
+        "hoverinfo": "skip",
+    }
+    if isinstance(trace, go.Bar):
+        return go.Bar(plain, marker={"color": trace.marker.color}, offsetgroup=trace.offsetgroup)
+    return go.Scatter(
+        plain, mode=trace.mode, line=trace.line, marker={"color": trace.marker.color, "size": trace.marker.size}
+    )

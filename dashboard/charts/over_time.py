@@ -17,6 +17,7 @@ from dashboard.charts.common import (
     LABELS,
     base_layout,
     empty_figure,
+    legend_swatch,
     partial_marks,
     period_bar,
 )
@@ -65,6 +66,7 @@ def bars_over_time(
             )
         )
         figure.add_trace(bar)
+    figure.add_traces([legend_swatch(bar) for bar in figure.data])
     figure.update_layout(barmode=barmode, bargap=0.15, bargroupgap=0.05)
     base_layout(figure, y_title=y_title, x_title=GRAIN_TITLES[filters.grain], height=height)
     if filters.grain == "week" and not table.empty:
@@ -93,18 +95,17 @@ def rate_figure(rates: pd.DataFrame, column: str, filters: Filters) -> go.Figure
     if rates[column].isna().all():
         return empty_figure(f"No {name.lower()} in this range: nothing to divide")
     partial, hovertext = partial_marks(rates, filters)
-    figure = go.Figure(
-        go.Scatter(
-            x=rates["period_start"],
-            y=rates[column],
-            name=name,
-            mode="lines+markers",
-            line={"color": COLORS[column], "width": 2},
-            marker={"symbol": ["circle-open" if cut else "circle" for cut in partial], "size": 7},
-            hovertext=hovertext,
-            hovertemplate=f"{PERIOD_HOVER[filters.grain]}%{{hovertext}}<br>{name}: %{{y:{number}}}<extra></extra>",
-        )
+    line = go.Scatter(
+        x=rates["period_start"],
+        y=rates[column],
+        name=name,
+        mode="lines+markers",
+        line={"color": COLORS[column], "width": 2},
+        marker={"symbol": ["circle-open" if cut else "circle" for cut in partial], "size": 7},
+        hovertext=hovertext,
+        hovertemplate=f"{PERIOD_HOVER[filters.grain]}%{{hovertext}}<br>{name}: %{{y:{number}}}<extra></extra>",
     )
+    figure = go.Figure([line, legend_swatch(line)])  # a band added later brings the legend
     base_layout(figure, y_title=axis, x_title=GRAIN_TITLES[filters.grain], height=280)
     figure.update_yaxes(tickformat=ticks)
     return figure
