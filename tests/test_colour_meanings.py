@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from dash import dcc
 
-from dashboard.charts.palette import HEADLINE_TREND, MEANINGS
+from dashboard.charts.common import OUTCOME_TEXT_COLORS
+from dashboard.charts.overview import VERDICT_COLORS
+from dashboard.charts.palette import HEADLINE_TREND, MEANINGS, TEXT_SHADES
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from tests.page_tree import of_type, render_page
@@ -111,6 +113,16 @@ def test_the_colour_key_gives_each_meaning_its_own_colour():
 def test_the_colour_key_names_each_series_once():
     names = [name.casefold() for meaning in MEANINGS for name in meaning.names]
     assert len(set(names)) == len(names)
+
+
+def test_each_text_shade_darkens_one_colour_of_the_key_and_is_no_chart_colour():
+    key = {meaning.colour for meaning in MEANINGS}
+    shades = list(TEXT_SHADES.values())
+    assert set(TEXT_SHADES) <= key and len(set(shades)) == len(shades) and not set(shades) & key
+
+
+def test_words_in_colour_use_the_text_shades_of_the_key():
+    assert set(VERDICT_COLORS.values()) | set(OUTCOME_TEXT_COLORS.values()) <= set(TEXT_SHADES.values())
 
 
 def test_the_readme_lists_each_colour_with_its_meaning():

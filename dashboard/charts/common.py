@@ -21,10 +21,8 @@ from dashboard.charts.palette import (
     EMAIL_UNKNOWN,
     ENROLLED,
     FAILURE,
-    FAILURE_TEXT,
     LOCKOUTS,
     NEITHER,
-    NEITHER_TEXT,
     NEUTRAL,
     QUESTION_FAILED,
     REPEAT_LOCKOUTS,
@@ -32,15 +30,13 @@ from dashboard.charts.palette import (
     SIGNED_IN,
     STAFF,
     SUCCESS,
-    SUCCESS_TEXT,
+    TEXT_SHADES,
     WITHOUT_ACCESS,
 )
 from dashboard.data.metrics import days_in_view, partial_periods, periods
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
-OUTCOME_TEXT_COLORS = {"succeeded": SUCCESS_TEXT, "failed": FAILURE_TEXT, "abandoned": NEITHER_TEXT}
-"""A recovery outcome written as coloured text (a grid cell), in the readable shade of its meaning."""
 NEUTRAL_LINE = NEUTRAL
 """Trend lines carry no judgement: one neutral colour, whatever the figure."""
 COLORS = {
@@ -73,6 +69,8 @@ COLORS = {
     "at_risk": FAILURE,
 }
 """Each count and rate column in the colour of what it means (`palette.MEANINGS`)."""
+OUTCOME_TEXT_COLORS = {outcome: TEXT_SHADES[COLORS[outcome]] for outcome in ("succeeded", "failed", "abandoned")}
+"""A recovery outcome written as coloured text (a grid cell), in the readable shade of its colour."""
 LABELS = {
     "succeeded": "Succeeded",
     "failed": "Failed",

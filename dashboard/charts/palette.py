@@ -41,6 +41,8 @@ NEUTRAL = "#1F3A5F"  # navy
 SUCCESS_TEXT, FAILURE_TEXT, NEITHER_TEXT = "#007A5A", "#A94700", "#595959"
 """Green, vermillion and grey darkened for small text, same meanings: 5.3, 5.9 and 7.0 to 1 on white
 (WCAG asks 4.5), where the chart colours give 3.4, 3.9 and 2.9."""
+TEXT_SHADES = {SUCCESS: SUCCESS_TEXT, FAILURE: FAILURE_TEXT, NEITHER: NEITHER_TEXT}
+"""The colour a word takes for what its chart colour means."""
 
 HEADLINE_TREND = "Headline figure's trend"
 """What an overview card's sparkline shows, whichever figure it follows: a trend, judged by no colour."""
