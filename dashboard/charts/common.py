@@ -69,6 +69,8 @@ COLORS = {
     "missing": GREY,
     "invalid": PURPLE,
     "at_risk": ORANGE,
+    "new_at_risk": ORANGE,
+    "fixed": GREEN,
 }
 LABELS = {
     "succeeded": "Succeeded",
@@ -92,6 +94,8 @@ LABELS = {
     "missing": "No email",
     "invalid": "Invalid email",
     "at_risk": "Placeholder with portal access",
+    "new_at_risk": "New at risk",
+    "fixed": "Fixed: real email given",
 }
 GRAIN_TITLES = {"day": "Day", "week": "Week starting", "month": "Month"}
 
