@@ -844,6 +844,8 @@ def _email_fixes(rng: np.random.Generator, acc: _Accounts, tl: _Timeline, ev: _E
     since = tl.end - _FIX_WEEKS * 7 * _DAY
     at_risk = np.flatnonzero(acc.on_placeholder & acc.portal & (acc.enrolled != _NO_TIME) & (acc.enrolled < since))
     fixed = at_risk[rng.random(at_risk.size) < _FIX_SHARE]
+    if not fixed.size:
+        return
     at = _office_time(rng, rng.integers(since, tl.end - 2 * _DAY, fixed.size), 0, 0)
     ev.add(fixed, at, _Ev.EMAIL_CHANGED, _Who.STAFF, _Ch.OFFICE, _detail(PLACEHOLDER_REPLACED))
     acc.email[fixed] = _real_emails(rng, acc.segment[fixed])
