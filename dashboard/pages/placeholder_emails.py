@@ -131,8 +131,8 @@ def body(warehouse, filters):
                             drill_chart("at-risk-changes", charts.at_risk_changes_figure(changes, filters)),
                             download_link("at_risk_changes", filters),
                             note="Accounts that got portal access with a placeholder email (or whose email became "
-                            "one), against accounts whose placeholder was replaced, per period. Click a bar for "
-                            "those accounts.",
+                            "one), against accounts whose placeholder was replaced, per period; an account that "
+                            "only lost portal access is in neither. Click a bar for those accounts.",
                         ),
                         lg=6,
                     ),
