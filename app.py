@@ -21,7 +21,8 @@ def prepare_demo(config: Config) -> Config:
     if config.source.url:
         return config
     from etl.demo import DEMO_TIMEZONE, generate_demo
-    from etl.pipeline import has_loaded, run
+    from etl.demo_load import load_demo
+    from etl.pipeline import has_loaded
 
     config = config.model_copy(
         update={"source": config.source.model_copy(update={"url": DEMO_SOURCE_URL}), "timezone": DEMO_TIMEZONE}
@@ -29,7 +30,8 @@ def prepare_demo(config: Config) -> Config:
     if not has_loaded(config.warehouse.url):
         print(f"No source configured: writing a demo source of {DEMO_ACCOUNTS:,} accounts to data/ ...", flush=True)
         generate_demo(DEMO_SOURCE_URL, DEMO_ACCOUNTS, DEMO_SEED, progress=sys.stderr.isatty())
-        print(run(config, full=True).line(), flush=True)
+        for summary in load_demo(config):
+            print(summary.line(), flush=True)
     return config
 
 

@@ -144,7 +144,10 @@ _DETAILS: dict[_Ev, tuple[str | None, ...]] = {
     _Ev.PADDED_LOGIN: (None,),
 }
 _UNKNOWN_USERNAME = "Unknown username"  # only where a generator asks for it
-_DETAIL_TEXT = np.array([t for e in _Ev for t in _DETAILS[e]] + [_UNKNOWN_USERNAME], dtype=object)
+PLACEHOLDER_REPLACED = "Placeholder email replaced by the office"
+"""The detail of the `email_changed` events that fixed an at-risk account (`_email_fixes`); the demo
+load (etl.demo_load) finds the fixed accounts by it."""
+_DETAIL_TEXT = np.array([t for e in _Ev for t in _DETAILS[e]] + [_UNKNOWN_USERNAME, PLACEHOLDER_REPLACED], dtype=object)
 _DETAIL_COUNT = np.array([len(_DETAILS[e]) for e in _Ev])
 _DETAIL_FIRST = np.concatenate([[0], np.cumsum(_DETAIL_COUNT)[:-1]])
 
@@ -829,6 +832,26 @@ def _settings_events(rng: np.random.Generator, acc: _Accounts, tl: _Timeline, ev
     ev.add(renamed, t, _Ev.USERNAME_CHANGED, _Who.CUSTOMER, _customer_channel(rng, t, tl))
 
 
+_FIX_WEEKS = 12
+_FIX_SHARE = 0.45
+
+
+def _email_fixes(rng: np.random.Generator, acc: _Accounts, tl: _Timeline, ev: _Events) -> None:
+    """The office's clean-up of the last weeks: it gives some at-risk accounts (a placeholder email
+    with portal access) the customer's real address, an `email_changed` event each. The web users
+    then hold the real address; the demo load puts the placeholder back for its first load, so the
+    warehouse sees the fixes happen. Draws from an rng of its own: the rest of the demo is as before."""
+    since = tl.end - _FIX_WEEKS * 7 * _DAY
+    at_risk = np.flatnonzero(acc.on_placeholder & acc.portal & (acc.enrolled != _NO_TIME) & (acc.enrolled < since))
+    fixed = at_risk[rng.random(at_risk.size) < _FIX_SHARE]
+    if not fixed.size:
+        return
+    at = _office_time(rng, rng.integers(since, tl.end - 2 * _DAY, fixed.size), 0, 0)
+    ev.add(fixed, at, _Ev.EMAIL_CHANGED, _Who.STAFF, _Ch.OFFICE, _detail(PLACEHOLDER_REPLACED))
+    acc.email[fixed] = _real_emails(rng, acc.segment[fixed])
+    acc.on_placeholder[fixed] = False
+
+
 def _stray_events(rng, acc: _Accounts, tl: _Timeline, ev: _Events, batch_no: int) -> np.ndarray:
     """Events not tied to a known web user: unknown-email recoveries (a steady trickle),
     orphans from another system's account numbers, and legacy sync noise. Returns the orphan
@@ -962,6 +985,7 @@ def _batch(seed: int, batch_no: int, first: int, n: int, first_id: int, tl: _Tim
     _lockout_events(rng, acc, tl, ev)
     _recovery_events(rng, acc, tl, ev)
     _settings_events(rng, acc, tl, ev)
+    _email_fixes(np.random.default_rng([seed, batch_no, 1]), acc, tl, ev)
     orphans = _stray_events(rng, acc, tl, ev, batch_no)
     log, last_login = _event_rows(rng, ev, acc, orphans, tl, batch_no, first_id)
     return _web_user_rows(rng, acc, last_login, tl, batch_no), log

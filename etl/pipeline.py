@@ -6,7 +6,9 @@ users (there is no change stamp on them) but rewrites only the changed ones, and
 `late_arrival_hours` before the last watermark, loading those whose id it has not loaded, so an
 event written late still counts. Recovery attempts of every account touched by new recovery events
 are formed again from that account's whole history, so an attempt that straddles the watermark
-comes out as it would in a full load. Either way the served tables change in one transaction.
+comes out as it would in a full load. Either way the served tables change in one transaction, and
+both compare the web users read with the accounts loaded before, recording the accounts that became
+at risk or were fixed (etl.at_risk) in a history no load replaces.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, and_, case, delete, func, insert, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 
-from etl import aggregates, failures
+from etl import aggregates, at_risk, failures
 from etl.aggregates import HOURLY_TYPES, ORPHAN_COLUMNS
 from etl.attempts import form_attempts
 from etl.bulk import TablesBeside, drop_leftovers
@@ -184,6 +186,7 @@ def _full_load(load: _Load) -> RunSummary:
         _withdraw_events(warehouse, beside.table("events"), repeated)
         beside.build_indexes()
         with warehouse.begin() as connection:
+            previous = at_risk.previous_accounts(connection)
             for table in reversed(schema.DATA_TABLES):
                 if table not in BUILT_BESIDE:
                     connection.execute(delete(table))
@@ -208,6 +211,7 @@ def _full_load(load: _Load) -> RunSummary:
                 rows_unloaded=_unloaded_rows(connection, read),
             )
             beside.swap_in(connection)
+            at_risk.record(connection, previous, accounts, schema.events, _utc_now(), config.zone)
             _record_run(connection, summary, started_at, _as_datetime(latest))
     finally:
         beside.close()
@@ -322,11 +326,13 @@ def _incremental_load(load: _Load, watermark: datetime) -> RunSummary:
         events, event_quarantine, withdrawn = _reconcile_ids(
             connection, source, log_table, config, events, event_quarantine
         )
+        previous = at_risk.previous_accounts(connection)
         changed, rewrite_all = _load_accounts(connection, accounts)
         _load_quarantine(connection, load.web_quarantine, event_quarantine)
         insert_frame(
             connection, schema.events, events, load.progress("loading events", len(events)) if load.progress else None
         )
+        at_risk.record(connection, previous, accounts, schema.events, _utc_now(), config.zone)
         if changed or not events.empty or not withdrawn.empty:
             _load_attempts(connection, events, withdrawn, config.recovery_attempt_gap_minutes)
             touched_days = pd.concat([events["occurred_day"], withdrawn["occurred_day"]]).dropna()

@@ -166,6 +166,24 @@ day, the accounts with a `login_succeeded` in the `window_days` days ending on a
 active_changes). Days with no change have no row, so the table stays days x segments x windows small,
 where logins per account and day would be as large as the login events."""
 
+at_risk_changes = Table(
+    "at_risk_changes",
+    metadata,
+    Column("account_number", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("email_status_before", String(16)),
+    Column("email_status", String(16), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Index("ix_at_risk_changes", "change", "day", "account_number"),
+    Index("ix_at_risk_changes_account", "account_number"),
+)
+"""The history of accounts moving into and out of being at risk (vocabulary.AT_RISK_CHANGES), one row a
+move, dated by etl.at_risk: the source knows only each web user's current email, so each load records
+what it sees change against the accounts the warehouse held. Not derivable from the source, so no load
+replaces it (it is not one of DATA_TABLES); `email_status_before` is empty for an account first seen at
+risk, `recorded_at` is the load's UTC time."""
+
 orphan_events = Table(
     "orphan_events",
     metadata,
@@ -248,6 +266,9 @@ rebuild_requests = Table(
     Column("requested_at", DateTime, nullable=False),
 )
 """Why a migration wants the figures loaded again (portal/rebuild.py); empty when they are current."""
+
+HISTORY_TABLES = (at_risk_changes,)
+"""What loads add to and never replace: the history no source holds."""
 
 DATA_TABLES = (
     accounts,

@@ -47,6 +47,11 @@ OUTCOMES = ("succeeded", "failed", "abandoned")
 
 EMAIL_STATUSES = ("valid", "placeholder", "missing", "invalid")
 
+AT_RISK_CHANGES = ("became_at_risk", "fixed", "lost_access")
+"""How an account's at-risk state moved (a placeholder email with portal access, SPEC section 3): it
+became at risk, its email was changed from the placeholder (fixed), or it lost portal access while
+keeping the placeholder (at risk no more, but not fixed)."""
+
 ACTIVE_WINDOWS = (30, 90)
 """Days a `login_succeeded` keeps an account an active portal user: its own day and the days after it."""
 

@@ -205,14 +205,15 @@ def make_source(sqlite_url) -> Callable[..., str]:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> str:
-    """A small demo source (1,500 accounts) loaded into an SQLite warehouse, shared by page tests."""
+    """A small demo source (1,500 accounts) loaded into an SQLite warehouse as `make run` loads it, shared by
+    page tests."""
     from etl.demo import DEMO_TIMEZONE, generate_demo
-    from etl.pipeline import run
+    from etl.demo_load import load_demo
 
     folder = tmp_path_factory.mktemp("demo")
     source, warehouse = f"sqlite:///{folder}/source.sqlite", f"sqlite:///{folder}/warehouse.sqlite"
     generate_demo(source, 1_500, 11, batch_accounts=500)
-    run(config_for(source, warehouse, timezone=DEMO_TIMEZONE))
+    load_demo(config_for(source, warehouse, timezone=DEMO_TIMEZONE))
     return warehouse
 
 

@@ -10,7 +10,7 @@ import io
 import socket
 import time
 from contextlib import closing
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -273,6 +273,19 @@ def test_clicking_a_chart_bar_opens_the_account_list_of_exactly_that_slice(brows
     expected = len(warehouse.accounts(Filters.parse(query, warehouse.extent()), only))
     browser.wait_for_text_to_equal("#accounts-count", f"{expected:,} accounts", timeout=15)
     browser.driver.save_screenshot(str(SCREENSHOTS / "accounts-drilled.png"))
+
+
+def test_clicking_a_fixed_bar_on_the_placeholder_page_opens_the_accounts_fixed_in_that_period(browser, warehouse):
+    open_page(browser, "/placeholder-emails?grain=month&start=2026-10-01&end=2026-10-31")
+    browser.wait_for_element(f"{graph('at-risk-changes')} .bars path", timeout=15)
+    fixed_bars = browser.driver.find_elements(By.CSS_SELECTOR, f"{graph('at-risk-changes')} .trace.bars")[1]
+    ActionChains(browser.driver).move_to_element(fixed_bars.find_element(By.CSS_SELECTOR, "path")).click().perform()
+    url = wait_for_url(browser, lambda url: url.path == "/accounts" and "at_risk_change" in parse_qs(url.query))
+    query = {key: values[0] for key, values in parse_qs(urlparse(url).query).items()}
+    assert (query["start"], query["end"], query["at_risk_change"]) == ("2026-10-01", "2026-10-31", "fixed")
+    (fixed,) = warehouse.at_risk_changes(Filters(date(2026, 10, 1), date(2026, 10, 31), "month"))["fixed"]
+    assert fixed > 0
+    browser.wait_for_text_to_equal("#accounts-count", f"{fixed:,} accounts", timeout=15)
 
 
 def test_chart_toolbars_offer_no_share_or_chart_studio_button(browser):

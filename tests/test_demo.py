@@ -9,9 +9,11 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from etl.demo import DemoSummary, generate_demo
+from etl.demo import DEMO_TIMEZONE, PLACEHOLDER_REPLACED, DemoSummary, generate_demo
+from etl.demo_load import load_demo
 from portal.config import ACTIVITY_COLUMNS, WEB_USER_COLUMNS
 from portal.vocabulary import CANONICAL_EVENT_TYPES, FALSE_WORDS, TRUE_WORDS
+from tests.conftest import config_for
 
 ACCOUNTS = 1_500
 SEED = 11
@@ -212,3 +214,32 @@ def test_writes_the_same_rows_to_postgresql_as_to_sqlite(new_postgres_database, 
 def test_rejects_more_accounts_than_account_numbers(tmp_path):
     with pytest.raises(ValueError):
         generate_demo(sqlite_url(tmp_path, "x.sqlite"), 9_000_000, 1)
+
+
+def fixes(events: list[dict]) -> list[dict]:
+    return [e for e in events if e["detail"] == PLACEHOLDER_REPLACED]
+
+
+def test_the_office_replaces_some_placeholders_of_accounts_with_portal_access_over_weeks(users, events):
+    fixed = fixes(events)
+    assert fixed and {(e["event_type"], e["actor"]) for e in fixed} == {("email_changed", "staff")}
+    weeks = {e["occurred_at"][:10] for e in fixed}
+    assert min(weeks) >= "2026-08-08" and len(weeks) > 5  # spread over the last 12 weeks of the history
+    emails = {u["account_number"]: u["email"] for u in users}
+    assert all(emails[e["account_number"]].strip().lower() != "blackhole@mhtc.net" for e in fixed)
+
+
+def test_the_demo_load_sees_the_fixes_happen_and_leaves_the_source_as_written(demo, tmp_path):
+    url, _summary, web_rows, log_rows = demo
+    warehouse = sqlite_url(tmp_path, "warehouse.sqlite")
+    modes = [summary.mode for summary in load_demo(config_for(url, warehouse, timezone=DEMO_TIMEZONE))]
+    assert modes == ["full", "incremental"]
+    assert (rows(url, "web_users"), rows(url, "activity_log")) == (web_rows, log_rows)
+    engine = sa.create_engine(warehouse)
+    with engine.connect() as connection:
+        fixed = connection.exec_driver_sql("SELECT account_number, day FROM at_risk_changes WHERE change = 'fixed'")
+        recorded = sorted((number, str(day)) for number, day in fixed)
+    engine.dispose()
+    events = [dict(zip(ACTIVITY_COLUMNS, r, strict=True)) for r in log_rows]
+    expected = {(e["account_number"], e["occurred_at"][:10]) for e in fixes(events)}
+    assert recorded and set(recorded) <= expected  # dated by their email_changed events

@@ -45,6 +45,8 @@ REBUILD_0008 = "the active portal users are counted from the login events"
 """Why revision 0008 asks for one: its new table is filled by a load."""
 MADE_SINCE = ("daily_active_changes",)
 """Figure tables a schema-4 warehouse does not have (revision 0008 makes this one): upgrading makes them empty."""
+HISTORY_SINCE = ("at_risk_changes",)
+"""History tables a schema-4 warehouse does not have (revision 0009 makes this one): upgrading starts them."""
 NEWER = "9f3e1c2b7a60"
 """A revision no version of this code has written."""
 
@@ -446,7 +448,8 @@ REUSED_ID_EVENTS = [
 
 def at_revision_0003(url: str) -> None:
     """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes, and
-    none of the sign-in state, audit chain or record of failed runs of revisions 0005-0007, nor 0008's table."""
+    none of the sign-in state, audit chain or record of failed runs of revisions 0005-0007, nor the tables of
+    0008 and 0009."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -455,8 +458,8 @@ def at_revision_0003(url: str) -> None:
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
             if engine.dialect.name == "sqlite":
                 connection.execute(text("DROP TRIGGER audit_log_no_replace"))
-            for table in ("login_counters", "portal_sessions", "failed_runs", *MADE_SINCE):  # 0005, 0007, 0008
-                connection.execute(text(f"DROP TABLE {table}"))
+            for table in ("login_counters", "portal_sessions", "failed_runs", *MADE_SINCE, *HISTORY_SINCE):
+                connection.execute(text(f"DROP TABLE {table}"))  # 0005, 0007, 0008, 0009
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()
@@ -517,3 +520,37 @@ def test_a_quarantine_reason_revision_0004_cannot_read_asks_for_a_full_load(sche
         "quarantined rows now carry reason codes, and some reasons were not recognised",
         REBUILD_0008,
     }
+
+
+# --------------------------------------------------------------------------- revision 0009: the at-risk history
+
+AT_RISK_USERS = [
+    web_user("R1", email="Blackhole@mhtc.net", portal_access="Y", enrolled_at="2024-02-03 10:00:00"),
+    web_user("R2", email="blackhole@mhtc.net", portal_access="Y"),  # no enrolled_at: created 2024-01-01
+    web_user("N1", email="Blackhole@mhtc.net", portal_access="N"),  # a placeholder without access
+    web_user("V1", email="v1@example.com", portal_access="Y", enrolled_at="2024-02-03 10:00:00"),
+]
+
+
+def at_risk_history(url: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            h = metadata.tables["at_risk_changes"]
+            rows = connection.execute(select(h.c.account_number, h.c.day, h.c.change, h.c.email_status_before))
+            return sorted((number, str(day), change, before) for number, day, change, before in rows)
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_loaded_warehouse_starts_the_at_risk_history_as_a_first_load_would(database_url, make_source):
+    url = database_url("warehouse")
+    run(config_for(make_source(AT_RISK_USERS, []), url))
+    at_revision_0003(url)
+    upgrade(url)
+    assert at_risk_history(url) == [
+        ("R1", "2024-02-03", "became_at_risk", None),
+        ("R2", "2024-01-01", "became_at_risk", None),
+    ]
+    assert pending_rebuilds(url) == [REBUILD_0008]  # none of 0009: a load cannot make history again
+    assert schema_differences(url) == []

@@ -1,4 +1,4 @@
-"""The placeholder-emails page: status bars, placeholder lines, the at-risk and username grids."""
+"""The placeholder-emails page: status bars, new at-risk against fixed accounts, the at-risk and username grids."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard.charts import placeholder
-from dashboard.charts.common import LABELS
+from dashboard.charts.common import COLORS, LABELS
 from dashboard.data.view import Filters
 from dashboard.web import grids
 from tests.page_tree import (
@@ -24,6 +24,7 @@ from tests.page_tree import (
     is_empty_state,
     page_module,
     render_page,
+    series_of,
     text_of,
     walk,
 )
@@ -78,12 +79,37 @@ def test_at_risk_part_opens_placeholder_accounts_with_portal_access(view):
     assert query == {**VIEW, "email_status": "placeholder", "portal_access": "true"}
 
 
-def test_placeholder_lines_equal_email_status_over_time(view, warehouse):
-    table = warehouse.email_status_over_time(FILTERS)
-    placeholder_line, at_risk_line = figure(view, "placeholder-over-time").data
-    assert list(placeholder_line.y) == table["placeholder"].tolist()
-    assert list(at_risk_line.y) == table["at_risk"].tolist()
-    assert list(pd.to_datetime(placeholder_line.x)) == list(table["period_start"])
+def test_at_risk_change_bars_equal_new_at_risk_and_fixed_accounts_per_period(view, warehouse):
+    table = warehouse.at_risk_changes(FILTERS)
+    new, fixed = series_of(figure(view, "at-risk-changes"))
+    assert (new.name, fixed.name) == (LABELS["new_at_risk"], LABELS["fixed"])
+    assert list(new.y) == table["new_at_risk"].tolist()
+    assert list(fixed.y) == table["fixed"].tolist()
+    assert list(pd.to_datetime(new.x)) == list(table["period_start"])
+    assert sum(fixed.y) > 0 and sum(new.y) > 0  # the demo's office fixes some, and more become at risk
+
+
+def test_each_at_risk_change_bar_opens_exactly_its_accounts(view, warehouse):
+    for trace in series_of(figure(view, "at-risk-changes")):
+        for count, query in zip(trace.y, trace.customdata, strict=True):
+            assert len(drilled(warehouse, query)) == count, query
+
+
+def test_new_at_risk_keeps_the_at_risk_colour_and_fixed_the_colour_of_success(view):
+    new, fixed = series_of(figure(view, "at-risk-changes"))
+    assert new.marker.color == COLORS["at_risk"]
+    assert fixed.marker.color == COLORS["succeeded"]
+
+
+def test_a_period_the_range_covers_in_part_is_hatched_and_says_its_days(in_module_request):
+    tree = render(start="2026-08-15", end="2026-10-31", grain="month")
+    for trace in series_of(figure(tree, "at-risk-changes")):
+        assert list(trace.marker.pattern.shape) == ["/", "", ""]
+        assert "15-31 Aug, partial" in trace.hovertext[0]
+
+
+def test_the_at_risk_change_chart_has_a_table_view(view):
+    assert find(view, "at-risk-changes-table")
 
 
 def grid_of(tree, name: str):
@@ -153,7 +179,7 @@ def test_csv_links_carry_the_view_and_the_slice_and_hold_every_row(view, usernam
         response = client.get(link.href)
         sent = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
         assert len(sent) == len(warehouse.accounts(FILTERS, only)), name
-    for dataset in ("email_status_breakdown", "email_statuses"):
+    for dataset in ("email_status_breakdown", "at_risk_changes"):
         assert find(view, {"type": "download", "dataset": dataset}).href == f"/export/{dataset}.csv?{urlencode(VIEW)}"
 
 
@@ -182,13 +208,13 @@ def test_a_tab_callback_with_a_forged_view_or_tab_changes_nothing_it_should_not(
 def test_a_range_before_any_account_shows_empty_states(in_module_request):
     tree = render(start="2001-01-01", end="2001-12-31", grain="month")
     assert is_empty_state(figure(tree, "email-status"))
-    assert is_empty_state(figure(tree, "placeholder-over-time"))
+    assert is_empty_state(figure(tree, "at-risk-changes"))
 
 
 def test_an_unknown_segment_shows_empty_charts_and_lists(in_module_request):
     tree = render(**VIEW, segment="no-such-segment")
     assert is_empty_state(figure(tree, "email-status"))
-    assert is_empty_state(figure(tree, "placeholder-over-time"))
+    assert is_empty_state(figure(tree, "at-risk-changes"))
     for name in ("at-risk", "username-not-email"):
         assert text_of(find(show_tab(tree, name), {"type": "grid-empty", "name": name}))
 

@@ -29,6 +29,7 @@ SAMPLES = {
     "step": 3,
     "min_failed": 2,
     "enrolled": True,
+    "at_risk_change": "fixed",
 }
 """One value per slice parameter, as a chart would set it."""
 

@@ -67,6 +67,8 @@ COLORS = {
     # placeholder email
     "placeholder": FAILURE,
     "at_risk": FAILURE,
+    "new_at_risk": FAILURE,
+    "fixed": SUCCESS,
 }
 """Each count and rate column in the colour of what it means (`palette.MEANINGS`)."""
 OUTCOME_TEXT_COLORS = {outcome: TEXT_SHADES[COLORS[outcome]] for outcome in ("succeeded", "failed", "abandoned")}
@@ -93,6 +95,8 @@ LABELS = {
     "missing": "No email",
     "invalid": "Invalid email",
     "at_risk": "Placeholder with portal access",
+    "new_at_risk": "New at risk",
+    "fixed": "Fixed: real email given",
 }
 GRAIN_TITLES = {"day": "Day", "week": "Week starting", "month": "Month"}
 

@@ -50,9 +50,9 @@ HEADLINE_TREND = "Headline figure's trend"
 MEANINGS: tuple[Meaning, ...] = (
     Meaning(
         SUCCESS,
-        "Success: recovery attempts that succeeded, the success rate, the recovery funnel's last step; "
-        "“better” in a change",
-        ("Succeeded", "Recovery success rate", "Reset"),
+        "Success: recovery attempts that succeeded, the success rate, the recovery funnel's last step, "
+        "placeholder emails replaced by real ones; “better” in a change",
+        ("Succeeded", "Recovery success rate", "Reset", "Fixed: real email given"),
     ),
     Meaning(
         FAILURE,
@@ -64,6 +64,7 @@ MEANINGS: tuple[Meaning, ...] = (
             "Placeholder email",
             "Placeholder with portal access",
             "At risk: with portal access",
+            "New at risk",
         ),
     ),
     Meaning(EMAIL_UNKNOWN, "A recovery failed: email unknown", ("Email unknown",)),

@@ -1,26 +1,19 @@
-"""Placeholder-email figures: accounts by email status and portal access, placeholder accounts over time."""
+"""Placeholder-email figures: accounts by email status and portal access, new at-risk accounts against fixed ones."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from dashboard.charts.common import (
-    COLORS,
-    GRAIN_TITLES,
-    LABELS,
-    accounts_line,
-    base_layout,
-    drill_query,
-    empty_figure,
-    is_empty,
-)
+from dashboard.charts.common import COLORS, LABELS, base_layout, drill_query, empty_figure, is_empty
+from dashboard.charts.over_time import Series, bars_over_time
 from dashboard.charts.palette import WITHOUT_ACCESS
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 
 AT_RISK = AccountFilters(email_status="placeholder", portal_access=True)
+BECAME_AT_RISK = AccountFilters(at_risk_change="became_at_risk")
+FIXED = AccountFilters(at_risk_change="fixed")
 USERNAME_NOT_EMAIL = AccountFilters(username_is_email=False)
 WITHOUT_ACCESS_COLOR = WITHOUT_ACCESS
 AT_RISK_COLUMNS = (
@@ -100,21 +93,14 @@ def by_email_status(table: pd.DataFrame, filters: Filters) -> go.Figure:
     return figure
 
 
-def placeholder_over_time(table: pd.DataFrame, filters: Filters) -> go.Figure:
-    """Placeholder-email accounts (top) and those at risk (bottom) at each period's last day."""
-    if is_empty(table, ["placeholder"]):
-        return empty_figure("No placeholder-email accounts in this view")
-    period = GRAIN_TITLES[filters.grain]
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    for row, column in enumerate(("placeholder", "at_risk"), start=1):
-        figure.add_trace(accounts_line(table, column, period), row=row, col=1)
-    figure.update_layout(showlegend=False)  # each row's axis title names its line
-    base_layout(figure, y_title="Accounts", height=420)
-    figure.update_yaxes(title_text="Placeholder email", tickformat=",", row=1, col=1)
-    figure.update_yaxes(title_text="At risk (with access)", tickformat=",", row=2, col=1)
-    figure.update_xaxes(title_text=period, row=2, col=1)
-    figure.update_layout(hovermode="x unified")
-    return figure
+def at_risk_changes_figure(table: pd.DataFrame, filters: Filters) -> go.Figure:
+    """New at-risk accounts beside fixed ones per period: whether the office gives real emails faster
+    than new placeholders get portal access, which the at-risk stock, near flat, cannot show. Side by
+    side rather than up and down, so both read as counts on one axis; each bar opens its accounts."""
+    if is_empty(table, ["new_at_risk", "fixed"]):
+        return empty_figure("No account became at risk or was fixed in this range")
+    series = [Series("new_at_risk", BECAME_AT_RISK), Series("fixed", FIXED)]
+    return bars_over_time(table, filters, series, unit="accounts", y_title="Accounts", barmode="group")
 
 
 def counts(table: pd.DataFrame) -> dict[str, int]:

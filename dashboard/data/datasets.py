@@ -105,6 +105,7 @@ REGISTRY: dict[str, Dataset] = {
     ),
     "kpis": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.kpis(f)),
     "email_statuses": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_over_time(f)),
+    "at_risk_changes": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.at_risk_changes(f)),
     "email_status_breakdown": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.email_status_breakdown(f)),
     "adoption_by_segment": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.adoption_by_segment(f)),
     "enrollment_funnel": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.enrollment_funnel(f)),

@@ -360,6 +360,30 @@ def email_status_over_time(daily_accounts: pd.DataFrame, filters: Filters) -> pd
     return table[["period_start", *EMAIL_STATUSES, "at_risk"]]
 
 
+AT_RISK_CHANGE_COLUMNS = ("period_start", "new_at_risk", "fixed")
+AT_RISK_CHANGE_KINDS = {"new_at_risk": "became_at_risk", "fixed": "fixed"}
+"""Each column of `at_risk_changes` and the move (vocabulary.AT_RISK_CHANGES) it counts."""
+
+
+def at_risk_changes(changes: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """New at-risk accounts against fixed ones, per period.
+
+    `new_at_risk` = distinct accounts that became at risk (placeholder email with portal access) on a
+    day of the period; `fixed` = distinct accounts whose email moved from the placeholder to another
+    status on a day of the period, no longer at risk. Inside start..end only, like every flow. `changes`
+    is the loader's history (account_number, day, change, segment: etl.at_risk dates each move), one
+    row per move: an account that moved twice in a period counts once. Accounts that lost portal
+    access while keeping the placeholder are neither."""
+    rows = _in_view(changes, filters)
+    table = periods(filters)[["period_start"]]
+    firsts = period_start(rows["day"], filters.grain).astype("datetime64[us]")
+    for column, change in AT_RISK_CHANGE_KINDS.items():
+        mine = rows["change"] == change
+        distinct = rows.loc[mine, "account_number"].groupby(firsts[mine]).nunique()
+        table[column] = table["period_start"].map(distinct).fillna(0).astype("int64")
+    return table[list(AT_RISK_CHANGE_COLUMNS)]
+
+
 def _running_at(running: pd.Series, as_of: pd.Series) -> np.ndarray:
     """The value of a running total on each as-of day (0 before its first day)."""
     if running.empty:

@@ -13,7 +13,8 @@ from portal.vocabulary import RECOVERY_FAILURES
 class SupportSeries:
     label: str
     table: str
-    """The Warehouse period-table method that holds it: recovery, resets, lockouts, rates or adoption."""
+    """The Warehouse period-table method that holds it: recovery, resets, lockouts, rates, adoption or
+    at_risk_changes."""
     column: str
     count: bool = True
     """A count of events or accounts; otherwise a share from 0 to 1."""
@@ -33,6 +34,7 @@ SERIES: dict[str, SupportSeries] = {
     "staff_resets": SupportSeries("Staff resets", "resets", "staff_resets"),
     "staff_share_of_resets": SupportSeries("Staff share of resets", "rates", "staff_share_of_resets", count=False),
     "new_enrollments": SupportSeries("New enrollments", "adoption", "new_enrollments"),
+    "new_at_risk": SupportSeries("New at-risk accounts", "at_risk_changes", "new_at_risk"),
 }
 OVERVIEW_SERIES = (
     "lockout_events",

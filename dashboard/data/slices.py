@@ -6,7 +6,8 @@ A chart point, a flag button or a pasted link names a slice with query parameter
 `conditions` selects exactly those accounts, and `chips` shows them back as "Outcome: failed" with
 a way to drop each one. A new slice is a field here, its line in each of the three, and the page
 that offers it. Slices about activity (event types, weekday and hour, attempt outcome, failure
-reason, step, failed-attempt count, new enrollment) hold for something inside the view's range.
+reason, step, failed-attempt count, new enrollment, an at-risk move) hold for something inside the
+view's range.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dashboard.data.params import BadParameter, parse_bool, parse_choice, parse_
 from dashboard.data.view import Filters, period_label
 from portal import schema
 from portal.vocabulary import (
+    AT_RISK_CHANGES,
     CANONICAL_EVENT_TYPES,
     EMAIL_STATUSES,
     OTHER_EVENT_TYPE,
@@ -34,6 +36,11 @@ FAILURE_WORDS = {
     "recovery_email_unknown": "email unknown",
     "recovery_code_failed": "code failed",
     "security_question_failed": "security question failed",
+}
+AT_RISK_CHANGE_WORDS = {
+    "became_at_risk": "Became at risk in range",
+    "fixed": "Fixed in range: placeholder email replaced",
+    "lost_access": "Lost portal access in range while at risk",
 }
 
 
@@ -53,6 +60,7 @@ class AccountFilters:
     step: int | None = None
     min_failed: int | None = None
     enrolled: bool | None = None
+    at_risk_change: str | None = None
 
     @classmethod
     def parse(cls, args: Mapping[str, str]) -> AccountFilters:
@@ -74,6 +82,7 @@ class AccountFilters:
             step=parse_int(args, "step", 0, len(RECOVERY_STEPS) - 1),
             min_failed=parse_int(args, "min_failed", 1, 1_000_000),
             enrolled=parse_bool("enrolled", args.get("enrolled")),
+            at_risk_change=parse_choice(args, "at_risk_change", AT_RISK_CHANGES),
         )
 
     def query(self) -> dict[str, str]:
@@ -97,7 +106,7 @@ class AccountFilters:
         Activity slices are uncorrelated `IN (...)` subqueries the database evaluates once, so a
         slice of a million accounts costs one indexed pass, not one subquery per account.
         """
-        a, e, r = schema.accounts, schema.events, schema.recovery_attempts
+        a, e, r, h = schema.accounts, schema.events, schema.recovery_attempts, schema.at_risk_changes
         conditions = [view.segment_condition(a.c.segment)]
         for name in ("email_status", "portal_access", "username_is_email"):
             value = getattr(self, name)
@@ -129,6 +138,9 @@ class AccountFilters:
             if self.step is not None:
                 attempt_match.append(r.c.furthest_step >= self.step)
             conditions.append(a.c.account_number.in_(select(r.c.account_number).where(and_(*attempt_match))))
+        if self.at_risk_change:
+            moved = and_(h.c.change == self.at_risk_change, h.c.day.between(view.start, view.end))
+            conditions.append(a.c.account_number.in_(select(h.c.account_number).where(moved)))
         return conditions
 
     def chips(self, query: Mapping[str, str], view: Filters) -> list[Chip]:
@@ -165,6 +177,8 @@ class AccountFilters:
         if self.enrolled is not None:
             words = "Newly enrolled in range" if self.enrolled else "Not newly enrolled in range"
             chips.append(Chip(words, ("enrolled",)))
+        if self.at_risk_change:
+            chips.append(Chip(AT_RISK_CHANGE_WORDS[self.at_risk_change], ("at_risk_change",)))
         return chips
 
 

@@ -140,6 +140,21 @@ class Warehouse:
     def email_status_over_time(self, filters: Filters) -> pd.DataFrame:
         return metrics.email_status_over_time(self._daily(schema.daily_accounts, filters, from_start=False), filters)
 
+    def at_risk_changes(self, filters: Filters) -> pd.DataFrame:
+        """New at-risk accounts against fixed ones per period (metrics.at_risk_changes)."""
+        history = daily_cache.once_per_load(self.engine, "at_risk_changes", self._read_at_risk_changes)
+        return metrics.at_risk_changes(history, filters)
+
+    def _read_at_risk_changes(self) -> pd.DataFrame:
+        """The at-risk history of the loaded accounts, each in its segment now, as the account list
+        selects it: a move of an account no longer in the source has no account to list."""
+        h, a = schema.at_risk_changes, schema.accounts
+        return self._read(
+            select(h.c.account_number, h.c.day, h.c.change, a.c.segment).select_from(
+                h.join(a, a.c.account_number == h.c.account_number)
+            )
+        )
+
     def email_status_breakdown(self, filters: Filters) -> pd.DataFrame:
         return metrics.email_status_breakdown(self._daily(schema.daily_accounts, filters, from_start=False), filters)
 

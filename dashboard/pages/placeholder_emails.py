@@ -14,7 +14,15 @@ from dashboard.data.params import BadParameter
 from dashboard.data.slices import AccountFilters
 from dashboard.data.view import Filters
 from dashboard.web.grids import paged_grid
-from dashboard.web.layout import chart_card, current_warehouse, download_link, drill_graph, page_layout, register_page
+from dashboard.web.layout import (
+    chart_card,
+    current_warehouse,
+    download_link,
+    drill_chart,
+    drill_graph,
+    page_layout,
+    register_page,
+)
 from dashboard.web.urls import PLACEHOLDER_EMAILS, clean_query, slice_href
 
 register_page(__name__, PLACEHOLDER_EMAILS, "Placeholder emails", 2, Permission.VIEW_CHARTS, warm=True)
@@ -96,7 +104,7 @@ def show_list(chosen: str | None, view: dict | None):
 
 def body(warehouse, filters):
     breakdown = warehouse.email_status_breakdown(filters)
-    over_time = warehouse.email_status_over_time(filters)
+    changes = warehouse.at_risk_changes(filters)
     counts = charts.counts(breakdown)
     return html.Div(
         [
@@ -119,14 +127,12 @@ def body(warehouse, filters):
                     ),
                     dbc.Col(
                         chart_card(
-                            "Placeholder-email accounts over time",
-                            drill_graph(
-                                "placeholder-over-time",
-                                charts.placeholder_over_time(over_time, filters),
-                                clickable=False,
-                            ),
-                            download_link("email_statuses", filters),
-                            note="Accounts standing at each period's last day; the lower line is those at risk.",
+                            "New at-risk accounts against fixed ones",
+                            drill_chart("at-risk-changes", charts.at_risk_changes_figure(changes, filters)),
+                            download_link("at_risk_changes", filters),
+                            note="Accounts that got portal access with a placeholder email (or whose email became "
+                            "one), against accounts whose placeholder was replaced, per period; an account that "
+                            "only lost portal access is in neither. Click a bar for those accounts.",
                         ),
                         lg=6,
                     ),
