@@ -53,7 +53,7 @@ def evaluate_alerts(config: Config, config_path: str | None) -> list[str]:
         if result.returncode in RECORDED:
             return result.stdout.splitlines()
         lines = result.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {result.returncode}"
+        reason = lines[-1].removeprefix("error: ") if lines else f"exit status {result.returncode}"
     _record_failure(config.warehouse.url, started, reason)
     return [f"alerts: evaluation failed: {reason}"]
 
