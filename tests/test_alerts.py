@@ -11,6 +11,7 @@ import pytest
 from dashboard.alerts import store
 from dashboard.data.warehouse import Warehouse
 from tests.alert_story import AFTER, QUIET_WEEKS, WAVE, WEEKLY_LOCKOUTS, Office, day, lockouts
+from tests.builders import event
 
 
 @pytest.fixture
@@ -124,3 +125,65 @@ def test_a_day_rule_is_judged_against_the_same_weekday(office):
     office.check()
     (alert,) = office.alerts()
     assert (alert.grain, alert.period_start, alert.value, alert.usual) == ("day", WAVE + timedelta(days=2), 30, 2)
+
+
+def test_an_open_alert_whose_rule_is_taken_out_of_the_config_closes_saying_so(office):
+    office = office()
+    office.load(*lockouts(WAVE, 30), through=AFTER)
+    office.check()
+    office.config = office.config.model_copy(update={"alerts": office.config.alerts.model_copy(update={"rules": []})})
+    summary = office.check()
+    (alert,) = office.alerts()
+    assert (alert.state, alert.close_reason) == ("closed", "its rule is no longer in the config, so nothing judges it")
+    assert office.history(alert) == [("opened", WAVE), ("closed", WAVE)] and len(summary.closed) == 1
+
+
+def recoveries(monday: date, attempts: int, succeeded: int) -> list[dict]:
+    """`attempts` forgot-password attempts on the Tuesday, one account each, the first `succeeded` ending
+    in a reset and the others in a wrong code."""
+    tuesday = f"{monday + timedelta(days=1):%Y-%m-%d}"
+    out = []
+    for n in range(attempts):
+        out.append(event(f"A{n}", f"{tuesday} 09:00", "recovery_requested"))
+        out.append(event(f"A{n}", f"{tuesday} 09:05", "password_reset" if n < succeeded else "recovery_code_failed"))
+    return out
+
+
+SUCCESS_DROPS = {"series": "recovery_success_rate", "grain": "week", "direction": "down", "min_volume": 20}
+
+
+def test_a_drop_in_the_recovery_success_rate_opens_a_down_alert(office):
+    office = office([SUCCESS_DROPS])
+    usual = [e for monday in QUIET_WEEKS for e in recoveries(monday, 20, 19)]
+    office.load(*usual, *recoveries(WAVE, 20, 5), through=AFTER)
+    office.check()
+    (alert,) = office.alerts()
+    assert (alert.direction, alert.period_start, alert.value, alert.usual) == ("down", WAVE, 0.25, 0.95)
+
+
+def test_a_rate_on_fewer_events_than_the_minimum_volume_raises_nothing(office):
+    office = office([SUCCESS_DROPS])
+    usual = [e for monday in QUIET_WEEKS for e in recoveries(monday, 20, 19)]
+    office.load(*usual, *recoveries(WAVE, 19, 4), through=AFTER)
+    assert office.check().opened == [] and office.alerts() == []
+
+
+def test_an_evaluation_that_fails_keeps_nothing_it_judged_and_is_recorded(office, monkeypatch):
+    office = office([WEEKLY_LOCKOUTS, SUCCESS_DROPS])
+    office.load(*lockouts(WAVE, 30), through=AFTER)
+
+    original = Warehouse.band
+
+    def band_failing_on_the_second_rule(self, name, filters):
+        if name == SUCCESS_DROPS["series"]:  # judged after the lockout rule has opened its alert
+            raise RuntimeError("the band could not be read")
+        return original(self, name, filters)
+
+    monkeypatch.setattr(Warehouse, "band", band_failing_on_the_second_rule)
+    summary = office.check()
+    assert (summary.error, summary.opened) == ("the band could not be read", [])
+    assert office.alerts() == []
+    with Warehouse(office.config.warehouse.url).engine.connect() as connection:
+        assert [(c["status"], c["error"]) for c in store.checks(connection)] == [
+            ("failed", "the band could not be read")
+        ]

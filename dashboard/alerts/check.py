@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from dashboard.alerts import store
 from dashboard.alerts.deliver import DeliveryFailed, post_webhook, send_email, webhook_channel
 from dashboard.alerts.evaluate import Judgement, complete_through, judge, last_complete_period
-from dashboard.alerts.message import Message, compose
+from dashboard.alerts.message import Message, band, compose, figure
 from dashboard.alerts.rules import Rule, recipients, rules_of
 from dashboard.data.warehouse import Warehouse
 from portal.config import Config
@@ -30,6 +30,8 @@ DELIVERY_WINDOW = timedelta(days=7)
 """How long a change is owed its deliveries: a channel added today does not receive last year's alerts,
 and a receiver down for a day still gets what it missed."""
 EMAIL = "email"
+RULE_GONE = "its rule is no longer in the config, so nothing judges it"
+"""Why an open alert closes when its rule is taken out: nothing would ever close it otherwise."""
 
 
 @dataclass
@@ -85,10 +87,13 @@ def check(config: Config, *, trigger: str, dry_run: bool = False, now: Clock = u
                 transaction.rollback()
                 return summary
             transaction.commit()
-    except Exception as error:
-        summary.error = first_line(error)
+    except Exception as error:  # recorded and said; rolled back, so nothing it judged stands
+        summary.error, summary.opened, summary.closed = first_line(error), [], []
     if summary.error is None:
-        _deliver(warehouse, config, summary, now)
+        try:
+            _deliver(warehouse, config, summary, now)
+        except Exception as error:  # what was sent is recorded; the rest is owed to the next check
+            summary.failed.append(f"delivery stopped: {first_line(error)}")
     if not dry_run:
         with warehouse.engine.begin() as connection:
             store.record_check(
@@ -118,6 +123,10 @@ def _evaluate(
     since = (previous if previous is not None else through) - late
     for rule in rules:
         _apply(connection, warehouse, rule, since, through, summary, now)
+    keys = {rule.key for rule in rules}
+    for orphan in (a for a in store.open_alerts(connection) if a.rule_key not in keys):
+        store.close(connection, orphan, None, now, RULE_GONE)
+        summary.closed.append(f"{orphan.rule_key}, {orphan.period_start}: {RULE_GONE}")
 
 
 def _apply(
@@ -148,13 +157,15 @@ def _apply(
         ):
             again = judged.period_start == current.period_start
             reason = _words(judged, "no longer outside when judged again" if again else "back inside")
-            store.close(connection, current.alert_id, judged, now, reason)
+            store.close(connection, current, judged, now, reason)
             summary.closed.append(f"{rule.name}, {current.period_start}: {reason}")
         alerts = store.alerts_of_rule(connection, rule.key)
 
 
 def _figures(judged: Judgement) -> str:
-    return f"{judged.value:g} against usual {judged.usual:g} (band {judged.low:g}-{judged.high:g})"
+    rate = not judged.rule.series.count
+    shown = band(judged.low, judged.high, rate)
+    return f"{figure(judged.value, rate)} against usual {figure(judged.usual, rate)} (band {shown})"
 
 
 def _words(judged: Judgement, what: str) -> str:

@@ -41,19 +41,20 @@ def compose(alert: Alert, change: str, dashboard_url: str) -> Message:
     rate = alert.series in SERIES and not SERIES[alert.series].count
     period = _period(alert)
     scope = f"segment {alert.segment}" if alert.segment else "all segments"
-    figure = f"{_figure(alert.value, rate)}, usual {_figure(alert.usual, rate)} (band {_band(alert, rate)})"
+    usual = band(alert.low, alert.high, rate)
+    figures = f"{figure(alert.value, rate)}, usual {figure(alert.usual, rate)} (band {usual})"
     target = link(alert, dashboard_url)
     side = "above" if alert.direction == "up" else "below"
     if change == OPENED:
-        subject = f"[{PRODUCT}] {label} {alert.direction} in {period}: {figure}"
+        subject = f"[{PRODUCT}] {label} {alert.direction} in {period}: {figures}"
         lines = [
-            f"{label} ({scope}) was {side} its usual band in {period}: {figure}.",
+            f"{label} ({scope}) was {side} its usual band in {period}: {figures}.",
             f"Rule: {alert.rule_key}. Opened {alert.opened_at:%Y-%m-%d %H:%M} UTC.",
         ]
     else:
         subject = f"[{PRODUCT}] Closed: {label} back inside its usual band ({period})"
         lines = [
-            f"The alert on {label} ({scope}) for {period}, {figure}, is closed.",
+            f"The alert on {label} ({scope}) for {period}, {figures}, is closed.",
             f"Why: {alert.close_reason}",
         ]
     return Message(subject, "\n".join([*lines, f"View: {target}", ""]), target)
@@ -65,14 +66,15 @@ def _period(alert: Alert) -> str:
     return f"the week of {alert.period_start:%a %d %b %Y} to {alert.period_end:%a %d %b %Y}"
 
 
-def _figure(value: float, rate: bool) -> str:
+def figure(value: float, rate: bool) -> str:
+    """A count as a whole number where it is one, a rate as a percentage."""
     if rate:
         return f"{value:.1%}"
     return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
 
 
-def _band(alert: Alert, rate: bool) -> str:
+def band(low: float, high: float, rate: bool) -> str:
     """The usual values: for a count, the whole numbers inside the band (a high edge of 5.9 allows 5)."""
     if rate:
-        return f"{alert.low:.1%}-{alert.high:.1%}"
-    return f"{math.ceil(alert.low):,}-{math.floor(alert.high):,}"
+        return f"{low:.1%}-{high:.1%}"
+    return f"{math.ceil(low):,}-{math.floor(high):,}"

@@ -56,6 +56,12 @@ def _alert(row) -> Alert:
     return Alert(**values)
 
 
+def open_alerts(connection: Connection) -> list[Alert]:
+    table = schema.alerts
+    rows = connection.execute(select(table).where(table.c.state == OPENED).order_by(table.c.alert_id))
+    return [_alert(row) for row in rows]
+
+
 def alerts_of_rule(connection: Connection, rule_key: str) -> list[Alert]:
     """The rule's alerts, oldest period first."""
     table = schema.alerts
@@ -103,13 +109,20 @@ def extend(connection: Connection, alert_id: int, judged: Judgement, now: dateti
     _history(connection, alert_id, STILL_OUTSIDE, judged, now, detail)
 
 
-def close(connection: Connection, alert_id: int, judged: Judgement, now: datetime, reason: str) -> None:
-    """Back inside the band (or no longer outside once judged again): closed, saying when and why."""
+def close(connection: Connection, alert: Alert, judged: Judgement | None, now: datetime, reason: str) -> None:
+    """Back inside the band (or no longer outside once judged again): closed, saying when and why. Without
+    a judgement (its rule left the config) the history entry names the alert's last period, no figures."""
     table = schema.alerts
     connection.execute(
-        update(table).where(table.c.alert_id == alert_id).values(state=CLOSED, closed_at=now, close_reason=reason)
+        update(table).where(table.c.alert_id == alert.alert_id).values(state=CLOSED, closed_at=now, close_reason=reason)
     )
-    _history(connection, alert_id, CLOSED, judged, now, reason)
+    if judged is None:
+        entry = {"period_start": alert.last_period_start}
+        connection.execute(
+            insert(schema.alert_history).values(alert_id=alert.alert_id, at=now, change=CLOSED, detail=reason, **entry)
+        )
+    else:
+        _history(connection, alert.alert_id, CLOSED, judged, now, reason)
 
 
 def _history(connection: Connection, alert_id: int, change: str, judged: Judgement, now: datetime, detail: str):
