@@ -19,9 +19,10 @@ VIEW = f"{DASHBOARD}/lockouts?start=2026-03-16&end=2026-03-22&grain=week"
 def office(sqlite_url):
     """An office whose lockout wave is loaded, delivering to the servers a test gives it."""
 
-    def make(*, smtp_port: int | None = None, hooks: list[str] = (), users=USERS, **settings) -> Office:
-        email = {"host": "127.0.0.1", "port": smtp_port, "security": "none", "from": "alerts@office.example"}
-        email |= {"recipients": ["support-leads@office.example"]}
+    def make(*, smtp_port: int | None = None, hooks=(), users=USERS, email: dict | None = None, **settings) -> Office:
+        """`email` adds to the loopback server's settings (plain SMTP to 127.0.0.1, one recipient)."""
+        server = {"host": "127.0.0.1", "port": smtp_port, "security": "none", "from": "alerts@office.example"}
+        email = {**server, "recipients": ["support-leads@office.example"], **(email or {})}
         built = Office(
             sqlite_url("source"),
             sqlite_url("warehouse"),
@@ -136,11 +137,7 @@ def test_an_unreachable_smtp_server_is_recorded_as_failed_after_every_try(office
 def test_the_smtp_password_comes_from_the_environment_variable_the_config_names(office, monkeypatch):
     monkeypatch.setenv("OFFICE_SMTP_PASSWORD", "s3cret-from-env")
     with smtp_server(password="s3cret-from-env") as (mailbox, port):
-        built = office(smtp_port=port)
-        email = built.config.alerts.email.model_copy(update={"user": "alerts", "password_env": "OFFICE_SMTP_PASSWORD"})
-        alerts = built.config.alerts.model_copy(update={"email": email})
-        built.config = built.config.model_copy(update={"alerts": alerts})
-        built.check()
+        office(smtp_port=port, email={"user": "alerts", "password_env": "OFFICE_SMTP_PASSWORD"}).check()
     assert mailbox.logins == [("alerts", "s3cret-from-env")] and len(mailbox.messages) == 1
 
 
@@ -155,3 +152,13 @@ def test_no_customer_email_or_username_appears_in_any_message(office):
     texts = [mail.as_string(), str(receiver.posts[0][2])]
     for text in texts:
         assert "lockedout.customer" not in text and "@example.com" not in text and "portaluser_" not in text
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_server_that_cannot_encrypt_gets_no_message_in_clear(office, security):
+    with smtp_server() as (mailbox, port):
+        built = office(smtp_port=port, email={"security": security}, delivery_attempts=1)
+        summary = built.check()
+    assert mailbox.messages == [] and not summary.ok
+    ((row),) = built.deliveries()
+    assert (row["channel"], row["state"]) == ("email", "failed")
