@@ -1,5 +1,5 @@
-"""Command line: `python -m etl run` loads the warehouse, `python -m etl migrate` brings its tables to this
-version, `python -m etl demo` writes a demo source."""
+"""Command line: `python -m etl run` loads the warehouse (and then evaluates the alert rules), `python -m etl
+migrate` brings its tables to this version, `python -m etl demo` writes a demo source."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from etl.after_load import evaluate_alerts
 from etl.extract import SourceError
 from etl.pipeline import WarehouseError, run
 from portal.config import Config, ConfigError, load_config
@@ -43,6 +44,8 @@ def _run(args: argparse.Namespace) -> int:
         upgrade(config.warehouse.url, rebuild_old=True)
     summary = run(config, full=args.full, progress=_progress_bars())
     print(summary.line())
+    for line in evaluate_alerts(config, args.config):
+        print(line)
     return 0
 
 

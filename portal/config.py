@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from portal.vocabulary import CANONICAL_EVENT_TYPES
 
@@ -119,6 +119,147 @@ class FreshnessConfig(_Strict):
     max_event_lag_hours: int = Field(default=48, ge=1, le=24 * 366)
 
 
+ALERT_GRAINS = ("day", "week")
+ALERT_DIRECTIONS = ("up", "down")
+EMAIL_SECURITY = ("starttls", "tls", "none")
+
+
+class AlertRule(_Strict):
+    """One alert rule: a series of the metrics layer (a key of dashboard.data.series.SERIES, checked
+    there, since this layer cannot see it), judged per whole day or week against its usual band.
+
+    `spreads`: how many spreads beyond the band's edge a period must lie (0: outside the band the
+    charts draw); `min_volume`: the fewest events (up: in the period; down: usually) worth an alert,
+    so that 2 against a usual 1 is not one. `recipients` and `roles` choose who gets its email;
+    with neither it goes to `alerts.email.recipients`."""
+
+    series: str = Field(min_length=1)
+    grain: str = "week"
+    segment: str | None = None
+    direction: str = "up"
+    spreads: float = Field(default=0.0, ge=0, le=20)
+    min_volume: int = Field(default=10, ge=0)
+    recipients: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+    @field_validator("grain")
+    @classmethod
+    def _grain(cls, value: str) -> str:
+        return _one_of(value, ALERT_GRAINS, "grain")
+
+    @field_validator("direction")
+    @classmethod
+    def _direction(cls, value: str) -> str:
+        return _one_of(value, ALERT_DIRECTIONS, "direction")
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return _email_addresses(value)
+
+
+class AlertEmailConfig(_Strict):
+    """SMTP delivery; off while `host` is unset. The password is read from the environment variable
+    named in `password_env`, never from this file."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: str = "starttls"
+    user: str | None = None
+    password_env: str | None = None
+    sender: str = Field(default="billing-portal-analytics@localhost", alias="from")
+    recipients: list[str] = Field(default_factory=list)
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    """Role name = the addresses of the people in that role, for rules that name roles."""
+
+    @field_validator("security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        return _one_of(value, EMAIL_SECURITY, "security")
+
+    @field_validator("password_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError(f"{value!r} is not an environment variable name (name the variable, not the password)")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _email_addresses([value])[0]
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        return _email_addresses(value)
+
+    @field_validator("roles")
+    @classmethod
+    def _role_recipients(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {role: _email_addresses(addresses) for role, addresses in value.items()}
+
+
+class AlertWebhookConfig(_Strict):
+    """Incoming webhooks (Slack, Teams, or anything taking a JSON POST with a `text` field)."""
+
+    urls: list[str] = Field(default_factory=list)
+
+    @field_validator("urls")
+    @classmethod
+    def _http(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.match(r"https?://[^/\s]+", url):
+                raise ValueError(f"{_without_secret(url)!r} is not an http(s) URL")
+        return value
+
+
+class AlertsConfig(_Strict):
+    """Alert rules, their delivery, and the dashboard address their links point to.
+
+    `rules` unset means the built-in defaults (dashboard.alerts.rules.DEFAULT_RULES); an empty list means
+    no rules."""
+
+    after_load: bool = True
+    """Evaluate the rules after every successful `etl run` (`python -m dashboard alerts check` runs them anyway)."""
+    dashboard_url: str = "http://127.0.0.1:8050"
+    rules: list[AlertRule] | None = None
+    email: AlertEmailConfig = Field(default_factory=AlertEmailConfig)
+    webhook: AlertWebhookConfig = Field(default_factory=AlertWebhookConfig)
+    delivery_attempts: int = Field(default=4, ge=1, le=10)
+    """Tries per message and channel before it is recorded as failed (the next run tries again)."""
+    backoff_seconds: float = Field(default=2.0, ge=0, le=300)
+    """The wait before the second try; it doubles for each try after."""
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+def _email_addresses(values: list[str]) -> list[str]:
+    for value in values:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", value.strip()):
+            raise ValueError(f"{value!r} is not an email address")
+    return [value.strip() for value in values]
+
+
+def _without_secret(url: str) -> str:
+    """A webhook URL up to its host: its path is often the secret (Slack, Teams)."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, _ = (rest if sep else url).partition("/")
+    return f"{scheme}{sep}{host}{'/...' if slash else ''}" if sep else f"{host}{'/...' if slash else ''}"
+
+
 class Config(_Strict):
     timezone: str = "UTC"
     placeholder_emails: list[str] = Field(default_factory=lambda: ["blackhole@mhtc.net"])
@@ -130,6 +271,8 @@ class Config(_Strict):
     warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     freshness: FreshnessConfig = Field(default_factory=FreshnessConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    _origin: str = PrivateAttr(default="default configuration")
 
     @field_validator("timezone")
     @classmethod
@@ -156,6 +299,16 @@ class Config(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def origin(self) -> str:
+        """The file it was read from ("default configuration" for none), for errors found after loading."""
+        return self._origin
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """A mistake found by a layer above this one (an alert rule naming an unknown series), worded like
+        every other: one line naming the file and the key."""
+        return ConfigError(f"{self.origin}: {key}: {message}")
 
 
 def _key_path(location: tuple[Any, ...]) -> str:
@@ -202,9 +355,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
             if isinstance(table, dict):
                 table[key] = value
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_one_line(error, origin)) from None
+    config._origin = origin
+    return config
 
 
 def redis_url() -> str | None:

@@ -14,12 +14,15 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     literal,
 )
@@ -269,6 +272,88 @@ rebuild_requests = Table(
 
 HISTORY_TABLES = (at_risk_changes,)
 """What loads add to and never replace: the history no source holds."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_key", String(300), nullable=False),
+    Column("series", String(64), nullable=False),
+    Column("grain", String(8), nullable=False),
+    Column("segment", String(128)),
+    Column("direction", String(8), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("last_period_start", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("usual", Float, nullable=False),
+    Column("low", Float, nullable=False),
+    Column("high", Float, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opened_at", DateTime, nullable=False),
+    Column("closed_at", DateTime),
+    Column("close_reason", Text),
+    UniqueConstraint("rule_key", "period_start", name="uq_alerts_rule_period"),
+    Index("ix_alerts_state", "state", "rule_key"),
+)
+"""One row per rule and period it opened for (the unique key makes a second impossible, however often
+evaluation runs): the figures of that period, and `last_period_start`, the last of the periods in a row
+that stayed outside. Open until a later whole period is back inside the band; times in UTC. Figures are
+counts and rates only: an alert never holds a customer's email or username."""
+
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.alert_id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("value", Float),
+    Column("usual", Float),
+    Column("low", Float),
+    Column("high", Float),
+    Column("detail", Text, nullable=False),
+    Index("ix_alert_history_alert", "alert_id", "entry_id"),
+)
+"""Each change of an alert's state (`opened`, `still_outside`, `closed`), when, on which period's figures, and
+why in words."""
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.alert_id"), primary_key=True),
+    Column("change", String(16), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("last_try_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("error", Text),
+)
+"""One row per alert, change (`opened`, `closed`) and channel (`email`, or `webhook:` and a digest of its
+URL, which often holds a secret): `sent` once delivered, so nothing is delivered twice, or `failed` with
+the last error after every try (each later check tries again)."""
+
+alert_checks = Table(
+    "alert_checks",
+    metadata,
+    Column("check_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("complete_through", Date),
+    Column("status", String(16), nullable=False),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("deliveries_failed", Integer, nullable=False),
+    Column("error", Text),
+)
+"""Each evaluation of the rules (`trigger`: `load` after `etl run`, `check` on demand): the last whole day
+it judged, what it opened and closed, and its one-line error when it failed; times in UTC. The next
+evaluation starts from the last one's `complete_through`, so every period is judged once complete."""
+
+ALERT_TABLES = (alerts, alert_history, alert_deliveries, alert_checks)
+"""Kept across full loads, like users and the audit log: they are a record, not figures derived again."""
 
 DATA_TABLES = (
     accounts,

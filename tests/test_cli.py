@@ -71,11 +71,12 @@ def warehouse_url(tmp_path) -> str:
 # --------------------------------------------------------------------------- a successful run
 
 
-def test_a_successful_run_prints_a_one_line_summary(source, warehouse_url):
+def test_a_successful_run_prints_a_one_line_summary_then_what_the_alert_rules_found(source, warehouse_url):
     result = etl("run", "--source", source, "--warehouse", warehouse_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
+    assert lines[1] == "alerts: judged through 2024-02-06, opened 0, closed 0, deliveries sent 0, failed 0"
     # read 3 web users + 4 events; loaded 2 accounts + 3 events; quarantined 1 + 1; one `other`
     assert re.search(r"\bread 7 rows\b", lines[0]), lines[0]
     assert re.search(r"\bloaded 5\b", lines[0]), lines[0]

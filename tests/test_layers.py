@@ -3,7 +3,8 @@
 portal (shared words, config, schema, connection) < etl (the loader), and on the dashboard's side
 portal < the permission table, the sign-in throttle and the user store (auth.roles, auth.throttle,
 auth.store: the audit log is a dataset)
-< dashboard.data (views, slices, metrics, reads) < the rest of dashboard.auth (sign-in, guard) <
+< dashboard.data (views, slices, metrics, reads) < dashboard.alerts (rules, evaluation, store, delivery;
+its links from dashboard.web.urls, the one place URLs are spelled) < the rest of dashboard.auth (sign-in, guard) <
 dashboard.charts < dashboard.web < dashboard.pages < dashboard.cli. Read statically from every
 module's source, so an import inside a function counts too: it would run upward just the same, later.
 """
@@ -25,6 +26,7 @@ LAYERS = {
     "dashboard.auth.throttle": {"portal"},
     "dashboard.auth.store": {"portal", "dashboard.auth.roles", "dashboard.auth.throttle"},
     "dashboard.data": {"portal", "dashboard.auth.roles", "dashboard.auth.store", "dashboard.data"},
+    "dashboard.alerts": {"portal", "dashboard.data", "dashboard.web.urls", "dashboard.alerts"},
     "dashboard.auth": {"portal", "dashboard.data", "dashboard.auth"},
     "dashboard.charts": {"portal", "dashboard.data", "dashboard.charts"},
     "dashboard.web": {"portal", "dashboard.data", "dashboard.auth", "dashboard.charts", "dashboard.web"},
@@ -33,7 +35,7 @@ LAYERS = {
 }
 """Each layer and the packages it may import from (a page imports no other page)."""
 WEB_LIBRARIES = {"dash", "flask", "flask_login", "dash_bootstrap_components", "dash_ag_grid", "werkzeug"}
-NO_WEB = ("dashboard.data", "dashboard.charts")
+NO_WEB = ("dashboard.data", "dashboard.charts", "dashboard.alerts")
 """Layers that must stay usable without a web server: data by everything, charts by emails and tests."""
 
 

@@ -47,6 +47,8 @@ MADE_SINCE = ("daily_active_changes",)
 """Figure tables a schema-4 warehouse does not have (revision 0008 makes this one): upgrading makes them empty."""
 HISTORY_SINCE = ("at_risk_changes",)
 """History tables a schema-4 warehouse does not have (revision 0009 makes this one): upgrading starts them."""
+ALERT_TABLES_0010 = ("alert_history", "alert_deliveries", "alerts", "alert_checks")
+"""Revision 0010's tables, those referring to `alerts` first."""
 NEWER = "9f3e1c2b7a60"
 """A revision no version of this code has written."""
 
@@ -449,7 +451,7 @@ REUSED_ID_EVENTS = [
 def at_revision_0003(url: str) -> None:
     """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes, and
     none of the sign-in state, audit chain or record of failed runs of revisions 0005-0007, nor the tables of
-    0008 and 0009."""
+    0008, 0009 and 0010."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -458,8 +460,16 @@ def at_revision_0003(url: str) -> None:
             connection.execute(text("ALTER TABLE audit_log DROP COLUMN entry_hash"))
             if engine.dialect.name == "sqlite":
                 connection.execute(text("DROP TRIGGER audit_log_no_replace"))
-            for table in ("login_counters", "portal_sessions", "failed_runs", *MADE_SINCE, *HISTORY_SINCE):
-                connection.execute(text(f"DROP TABLE {table}"))  # 0005, 0007, 0008, 0009
+            dropped = (
+                "login_counters",
+                "portal_sessions",
+                "failed_runs",
+                *MADE_SINCE,
+                *HISTORY_SINCE,
+                *ALERT_TABLES_0010,
+            )
+            for table in dropped:
+                connection.execute(text(f"DROP TABLE {table}"))  # 0005, 0007, 0008, 0009, 0010
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

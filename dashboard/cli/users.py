@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.auth.roles import ROLES, UnknownRole, parse_roles
 from dashboard.auth.store import UserError, UserStore, check_name, check_password
+from dashboard.cli import alerts as alerts_cli
 from dashboard.cli import audit as audit_cli
 from portal.config import ConfigError, load_config
 from portal.engine import WarehouseError, first_line
@@ -215,12 +216,13 @@ def parser() -> argparse.ArgumentParser:
     users = commands.add_parser("users", help="add, list, change and disable sign-in users")
     _user_commands(users)
     audit_cli.add_commands(commands, _common)
+    alerts_cli.add_commands(commands, _common)
     return root
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
-    """Run `users ...` or `audit ...` (argv as after `python -m dashboard`); 0 on success, 2 with one `error:`
-    line otherwise (`audit verify` answers 1 for a broken chain)."""
+    """Run `users ...`, `audit ...` or `alerts ...` (argv as after `python -m dashboard`); 0 on success, 2 with
+    one `error:` line otherwise (`audit verify` answers 1 for a broken chain, `alerts check` for a failure in it)."""
     try:
         args = parser().parse_args(argv)
     except SystemExit as exit_:

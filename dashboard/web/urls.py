@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from dashboard.data.datasets import export_path
+from dashboard.data.series import SERIES
 
 if TYPE_CHECKING:
     from dashboard.data.view import Filters
@@ -46,8 +47,17 @@ KPI_PAGES: dict[str, str] = {
 }
 """The page that explains each headline figure of `metrics.KPIS`: the overview's cards link to it, and the
 `kpis` export names it in its `page` column."""
-SERIES_PAGES: dict[str, str] = {**KPI_PAGES, "accounts_locked": LOCKOUTS}
-"""The page that draws each support series of `series.SERIES` the overview checks, with its usual band."""
+_TABLE_PAGES = {
+    "lockouts": LOCKOUTS,
+    "recovery": RECOVERY,
+    "resets": RESETS,
+    "adoption": ADOPTION,
+    "at_risk_changes": PLACEHOLDER_EMAILS,
+}
+SERIES_PAGES: dict[str, str] = {
+    name: KPI_PAGES.get(name) or _TABLE_PAGES[series.table] for name, series in SERIES.items()
+}
+"""The page that draws each support series of `series.SERIES`: where the overview strip and alerts link."""
 
 
 def page_href(path: str, filters: Filters) -> str:

@@ -1,0 +1,77 @@
+"""What an alert says, by email and webhook alike: the series, the period, its figure against the usual
+band, and a link to the dashboard view of that period.
+
+Built from the stored alert alone, which holds counts, rates and series names: no account, email or
+username ever reaches a message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dashboard.alerts.store import OPENED, Alert
+from dashboard.data.series import SERIES
+from dashboard.data.view import Filters
+from dashboard.web.urls import OVERVIEW, SERIES_PAGES, page_href
+
+PRODUCT = "Billing portal analytics"
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    link: str
+
+
+def link(alert: Alert, dashboard_url: str) -> str:
+    """The page that draws the series, showing exactly the alert's period at its grain and segment."""
+    page = SERIES_PAGES.get(alert.series, OVERVIEW)
+    view = Filters(alert.period_start, alert.period_end, alert.grain, alert.segment)
+    return dashboard_url.rstrip("/") + page_href(page, view)
+
+
+def compose(alert: Alert, change: str, dashboard_url: str) -> Message:
+    """The message for an alert's opening or closing."""
+    label = SERIES[alert.series].label if alert.series in SERIES else alert.series
+    rate = alert.series in SERIES and not SERIES[alert.series].count
+    period = _period(alert)
+    scope = f"segment {alert.segment}" if alert.segment else "all segments"
+    usual = band(alert.low, alert.high, rate)
+    figures = f"{figure(alert.value, rate)}, usual {figure(alert.usual, rate)} (band {usual})"
+    target = link(alert, dashboard_url)
+    side = "above" if alert.direction == "up" else "below"
+    if change == OPENED:
+        subject = f"[{PRODUCT}] {label} {alert.direction} in {period}: {figures}"
+        lines = [
+            f"{label} ({scope}) was {side} its usual band in {period}: {figures}.",
+            f"Rule: {alert.rule_key}. Opened {alert.opened_at:%Y-%m-%d %H:%M} UTC.",
+        ]
+    else:
+        subject = f"[{PRODUCT}] Closed: {label} back inside its usual band ({period})"
+        lines = [
+            f"The alert on {label} ({scope}) for {period}, {figures}, is closed.",
+            f"Why: {alert.close_reason}",
+        ]
+    return Message(subject, "\n".join([*lines, f"View: {target}", ""]), target)
+
+
+def _period(alert: Alert) -> str:
+    if alert.grain == "day":
+        return f"{alert.period_start:%a %d %b %Y}"
+    return f"the week of {alert.period_start:%a %d %b %Y} to {alert.period_end:%a %d %b %Y}"
+
+
+def figure(value: float, rate: bool) -> str:
+    """A count as a whole number where it is one, a rate as a percentage."""
+    if rate:
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
+
+
+def band(low: float, high: float, rate: bool) -> str:
+    """The usual values: for a count, the whole numbers inside the band (a high edge of 5.9 allows 5)."""
+    if rate:
+        return f"{low:.1%}-{high:.1%}"
+    return f"{math.ceil(low):,}-{math.floor(high):,}"
