@@ -245,6 +245,9 @@ def source_facts(path: Path) -> SourceFacts:
     return SourceFacts(web_users, events, max_id or 0, date.fromisoformat(newest), columns)
 
 
+ROWS_READ = re.compile(r"read ([\d,]+) rows")
+
+
 def write_config(files: Files) -> None:
     """The demo's naive times are wall-clock times in DEMO_TIMEZONE; the ETL must be told so."""
     files.config.write_text(f'timezone = "{DEMO_TIMEZONE}"\n')
@@ -475,7 +478,7 @@ class StepResult:
     seconds: float | None = None
     peak_mb: float | None = None
     note: str = ""  # "kept", "skipped" or "failed"
-    summary: str = ""  # the child's last stdout line
+    summary: str = ""  # the child's line saying how many rows it read
 
 
 def _reason(outcome: ProcessRun) -> str:
@@ -519,12 +522,13 @@ class Bench:
             command += ["--warehouse", warehouse, "--config", str(self.files.config)]
         outcome = measure(command)
         result = StepResult(step, seconds=outcome.seconds, peak_mb=outcome.peak_mb)
-        result.summary = (outcome.stdout.strip().splitlines() or [""])[-1]
+        said = [line for line in outcome.stdout.splitlines() if ROWS_READ.search(line)] or [""]
+        result.summary = said[-1]  # the read's or load's line, not the alert check's after it
         if outcome.exit_code != 0:
             result.note = "failed"
             self.notes.append(f"{step} failed: {_reason(outcome)}")
             return result
-        found = re.search(r"read ([\d,]+) rows", result.summary)
+        found = ROWS_READ.search(result.summary)
         result.rows = int(found.group(1).replace(",", "")) if found else None
         return result
 
