@@ -76,8 +76,11 @@ def _flag(value, yes: str = "success", no: str = "secondary") -> dbc.Badge:
 
 
 def _status_badge(status: str | None) -> dbc.Badge:
-    colour = {"valid": "success", "placeholder": "danger", "missing": "secondary", "invalid": "warning"}
-    return dbc.Badge(status or "unknown", color=colour.get(status or "", "secondary"), className="fw-normal")
+    colour = {"valid": "success", "placeholder": "danger", "missing": "secondary", "invalid": "warning"}.get(
+        status or "", "secondary"
+    )
+    text = "dark" if colour == "warning" else None  # white on yellow is 1.6:1; dark text reads at 10:1
+    return dbc.Badge(status or "unknown", color=colour, text_color=text, className="fw-normal")
 
 
 def status_card(status: dict, zone: ZoneInfo) -> dbc.Card:
