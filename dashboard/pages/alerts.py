@@ -159,7 +159,9 @@ def history_details(entries: list[dict]) -> html.Details:
         )
         for e in entries
     ]
-    return html.Details([html.Summary("History", className="small"), html.Ul(items, className="small mb-0")])
+    return html.Details(
+        [html.Summary("History", className="small"), html.Ul(items, className="small mb-0")], className="fw-normal"
+    )
 
 
 def alert_row(alert: ListedAlert, entries: list[dict]) -> html.Tr:
@@ -171,17 +173,21 @@ def alert_row(alert: ListedAlert, entries: list[dict]) -> html.Tr:
         ]
     return html.Tr(
         [
+            # the links sit under the alert's own words, not in a last column: a phone's table scrolls
+            # sideways, and the way to the chart and accounts must not be off its screen
             html.Th(
                 [
                     describe(alert),
                     html.Div(f"Rule: {rule_words(alert.rule_key)}", className="small text-muted fw-normal"),
+                    html.Div(links, className="fw-normal"),
+                    history_details(entries),
                 ],
                 scope="row",
+                style={"minWidth": "15rem"},
             ),
             state_cell(alert),
             html.Td(_when(alert.opened_at), className="small"),
             html.Td(_when(alert.closed_at), className="small"),
-            html.Td([html.Div(links, className="text-nowrap"), history_details(entries)]),
         ],
         id=f"alert-{alert.alert_id}",
     )
@@ -197,7 +203,7 @@ def listing(alerts: list[ListedAlert]) -> html.Div:
             id="alerts-empty",
         )
     engine = current_warehouse().engine
-    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Alert", "State", "Opened", "Closed", "Shown in")]))
+    head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Alert", "State", "Opened", "Closed")]))
     rows = [alert_row(alert, history(engine, alert.alert_id)) for alert in alerts]
     return dbc.Table(
         [head, html.Tbody(rows)], size="sm", striped=True, responsive=True, className="small mb-0", id="alerts-table"
