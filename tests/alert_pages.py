@@ -69,7 +69,9 @@ def copy_with_alerts(demo_url: str, folder) -> Alerts:
             connection, Judgement(rule("accounts_locked"), week, 20, 2, 0.5, 4.2, 20, True), OPENED_AT, "20 above"
         )
         back = Judgement(rule("accounts_locked"), week + timedelta(weeks=1), 3, 2, 0.5, 4.2, 3, False)
-        store.close(connection, calm, back, OPENED_AT + timedelta(days=7), "back inside its usual band")
+        store.close(
+            connection, store.alert(connection, calm), back, OPENED_AT + timedelta(days=7), "back inside its usual band"
+        )
     return Alerts(url, wave, success, calm, week)
 
 
