@@ -313,10 +313,12 @@ alert_history = Table(
     Column("low", Float),
     Column("high", Float),
     Column("detail", Text, nullable=False),
+    Column("actor", String(128)),
     Index("ix_alert_history_alert", "alert_id", "entry_id"),
 )
 """Each change of an alert's state (`opened`, `still_outside`, `closed`), when, on which period's figures, and
-why in words."""
+why in words; and each acknowledgement (`acknowledged`), with the note as its detail and the user who
+wrote it as `actor` (revision 0011), which the evaluation's own entries leave empty."""
 
 alert_deliveries = Table(
     "alert_deliveries",

@@ -33,6 +33,7 @@ CHART_AND_ACCOUNT_PAGES = {
     "/lockouts",
     "/accounts",
     "/accounts/A",
+    "/alerts",
 }
 PAGES_OF = {
     "viewer": CHART_AND_ACCOUNT_PAGES,

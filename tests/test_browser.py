@@ -587,7 +587,7 @@ def test_choosing_a_range_on_the_calendar_adds_one_history_entry(browser):
     assert browser.driver.execute_script("return window.history.length") == before + 1
 
 
-AXE_PAGES = {**PAGES, "admin-users": "/admin/users", "admin-audit": "/admin/audit"}
+AXE_PAGES = {**PAGES, "alerts": "/alerts", "admin-users": "/admin/users", "admin-audit": "/admin/audit"}
 SERIOUS = ("serious", "critical")
 
 

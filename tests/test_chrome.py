@@ -33,6 +33,7 @@ CONTROLS_OF = {
     "/accounts": {"dates", "segment"},  # the list counts failures and lockouts in the range; it has no periods
     "/accounts/<account_number>": {"dates"},  # the activity shown is the range's; an account has one segment
     "/quality": set(),  # the report covers everything loaded, whatever the range
+    "/alerts": set(),  # its own filters (rule, state), not the view's
     "/admin/users": set(),
     "/admin/audit": set(),
 }

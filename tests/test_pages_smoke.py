@@ -22,6 +22,7 @@ TITLES = {
     "/accounts": "Accounts",
     "/accounts/<account_number>": f"Account {ACCOUNT}",
     "/quality": "Data quality",
+    "/alerts": "Alerts",
     "/admin/users": "Users",
     "/admin/audit": "Audit log",
 }

@@ -19,11 +19,14 @@ class Permission(StrEnum):
     VIEW_QUALITY = "view_quality"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
 
 
 ROLES: dict[str, frozenset[Permission]] = {
     "viewer": frozenset({Permission.VIEW_CHARTS, Permission.VIEW_ACCOUNTS}),
-    "support": frozenset({Permission.VIEW_CHARTS, Permission.VIEW_ACCOUNTS, Permission.UNMASK}),
+    "support": frozenset(
+        {Permission.VIEW_CHARTS, Permission.VIEW_ACCOUNTS, Permission.UNMASK, Permission.ACKNOWLEDGE_ALERTS}
+    ),
     "analyst": frozenset(
         {Permission.VIEW_CHARTS, Permission.VIEW_ACCOUNTS, Permission.EXPORT, Permission.VIEW_QUALITY}
     ),

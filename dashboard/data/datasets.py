@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 import pandas as pd
 
 from dashboard.auth.roles import Permission
+from dashboard.data.alert_list import ALERT_PARAMETERS, AlertFilters, alert_frame, alerts_file_name
 from dashboard.data.audit import AUDIT_PARAMETERS, audit_file_name, audit_frame, parse_audit_filters
 from dashboard.data.params import BadParameter, check_known, parse_int, parse_text
 from dashboard.data.slices import ACCOUNT_PARAMETERS, AccountFilters
@@ -113,6 +114,13 @@ REGISTRY: dict[str, Dataset] = {
     "reset_heatmap": Dataset(VIEW_PARAMETERS, lambda w, f, a, u: w.reset_heatmap(f)),
     "most_locked": Dataset(VIEW_PARAMETERS | {"limit"}, lambda w, f, a, u: w.most_locked(f, _limit(a))),
     "account_attempts": Dataset(VIEW_PARAMETERS | {"account"}, lambda w, f, a, u: w.attempts_of(_account_param(a))),
+    # The alerts of the Alerts page, with its filters: counts and rates, no customer's data to mask.
+    "alerts": Dataset(
+        ALERT_PARAMETERS,
+        lambda w, f, a, u: alert_frame(w.engine, f),
+        read=lambda args, _parameters, _warehouse: AlertFilters.parse(args),
+        file_name=lambda _name, filters: alerts_file_name(filters),
+    ),
     # Both permissions: the audit log is the admins' page, and taking data away is what the export
     # permission governs. Reading the log in bulk is itself audited, like every export.
     "audit_log": Dataset(

@@ -22,7 +22,9 @@ from dashboard.data.ranges import PRESETS, matching_preset
 from dashboard.data.view import GRAINS, Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web import page_cache
+from dashboard.web.alert_views import alerts_banner
 from dashboard.web.export import refusal
+from dashboard.web.marking import MARK, marked, read_mark
 from dashboard.web.urls import OVERVIEW, clean_query, export_href, slice_href
 from portal.config import Config
 
@@ -365,27 +367,32 @@ def page(
     drawn_for: Mapping[str, str] | None = None,
     kept: bool = True,
 ):
-    """The frame of every page: title, freshness, filter bar, exports, then the page's own body.
+    """The frame of every page: title, freshness, the open alerts' banner, filter bar, exports, then the
+    page's own body, with the period of `?mark=` marked on its banded charts (dashboard/web/marking.py).
 
     `controls` are the filter bar's controls that act on the page (names of FILTER_CONTROLS); a page
     that no control acts on has no filter bar, and no warning about a bad view it does not read.
 
-    All but the title and freshness is drawn once per view, permission set and load
-    (dashboard/web/page_cache.py); those two are drawn for every view, since the freshness warnings
-    change without a new load. The view is keyed as parsed, so `?grain=week` and the same view with
+    All but the title, freshness and alerts banner is drawn once per view, permission set and load
+    (dashboard/web/page_cache.py); those are drawn for every view, since the freshness warnings and
+    the alerts change without a new load. The view is keyed as parsed, so `?grain=week` and the same view with
     its dates spelled out, as the filter bar writes it, are one drawing; a page whose body reads more
     of the query passes it as `drawn_for`. A page whose drawing does more than draw (an account page
     audits each unmasked view) is not `kept`.
     """
     warehouse = current_warehouse()
     filters, problem = Filters.read(query, warehouse.extent())
+    mark, bad_mark = read_mark(query)
 
     def draw() -> html.Div:
-        return _framed(warehouse, purpose, datasets, controls, filters, problem, body)
+        return marked(_framed(warehouse, purpose, datasets, controls, filters, problem, body), mark, bad_mark, filters)
 
     key = drawn_for if drawn_for is not None else {**filters.query(), "problem": problem or ""}
+    key = {**key, MARK: query.get(MARK, "")} if MARK in query else key
     content = page_cache.drawn(warehouse, title, key, draw) if kept else draw()
-    heading = html.Div([html.H2(title, className="h4 mb-0"), freshness(warehouse)], className="mb-2")
+    heading = html.Div(
+        [html.H2(title, className="h4 mb-0"), freshness(warehouse), alerts_banner(warehouse)], className="mb-2"
+    )
     return html.Div([heading, content])
 
 

@@ -25,6 +25,7 @@ ACCOUNTS = "/accounts"
 ACCOUNT = f"{ACCOUNTS}/<account_number>"
 """One account's page: a Dash path template, filled by `account_href`."""
 QUALITY = "/quality"
+ALERTS = "/alerts"
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"
 
