@@ -20,8 +20,9 @@ from sqlalchemy import Connection
 from dashboard.alerts import store
 from dashboard.alerts.deliver import DeliveryFailed, post_webhook, send_email, webhook_channel
 from dashboard.alerts.evaluate import Judgement, complete_through, judge, last_complete_period
-from dashboard.alerts.message import Message, band, compose, figure
+from dashboard.alerts.message import Message, compose
 from dashboard.alerts.rules import Rule, recipients, rules_of
+from dashboard.data.band_words import figure, usual_range
 from dashboard.data.warehouse import Warehouse
 from portal.config import Config
 from portal.engine import first_line
@@ -164,7 +165,7 @@ def _apply(
 
 def _figures(judged: Judgement) -> str:
     rate = not judged.rule.series.count
-    shown = band(judged.low, judged.high, rate)
+    shown = usual_range(judged.low, judged.high, rate)
     return f"{figure(judged.value, rate)} against usual {figure(judged.usual, rate)} (band {shown})"
 
 

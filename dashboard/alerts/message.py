@@ -7,11 +7,10 @@ username ever reaches a message.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from dashboard.alerts.store import OPENED, Alert
-from dashboard.data.series import SERIES
+from dashboard.data.band_words import figure, is_rate, series_label, usual_range
 from dashboard.data.view import Filters
 from dashboard.web.urls import OVERVIEW, SERIES_PAGES, page_href
 
@@ -34,11 +33,11 @@ def link(alert: Alert, dashboard_url: str) -> str:
 
 def compose(alert: Alert, change: str, dashboard_url: str) -> Message:
     """The message for an alert's opening or closing."""
-    label = SERIES[alert.series].label if alert.series in SERIES else alert.series
-    rate = alert.series in SERIES and not SERIES[alert.series].count
+    label = series_label(alert.series)
+    rate = is_rate(alert.series)
     period = _period(alert)
     scope = f"segment {alert.segment}" if alert.segment else "all segments"
-    usual = band(alert.low, alert.high, rate)
+    usual = usual_range(alert.low, alert.high, rate)
     figures = f"{figure(alert.value, rate)}, usual {figure(alert.usual, rate)} (band {usual})"
     target = link(alert, dashboard_url)
     side = "above" if alert.direction == "up" else "below"
@@ -61,17 +60,3 @@ def _period(alert: Alert) -> str:
     if alert.grain == "day":
         return f"{alert.period_start:%a %d %b %Y}"
     return f"the week of {alert.period_start:%a %d %b %Y} to {alert.period_end:%a %d %b %Y}"
-
-
-def figure(value: float, rate: bool) -> str:
-    """A count as a whole number where it is one, a rate as a percentage."""
-    if rate:
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
-
-
-def band(low: float, high: float, rate: bool) -> str:
-    """The usual values: for a count, the whole numbers inside the band (a high edge of 5.9 allows 5)."""
-    if rate:
-        return f"{low:.1%}-{high:.1%}"
-    return f"{math.ceil(low):,}-{math.floor(high):,}"

@@ -7,7 +7,6 @@ freshness warnings: an alert opens or is acknowledged without a new load to key 
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import dash_bootstrap_components as dbc
@@ -19,6 +18,7 @@ from dashboard.charts.adoption import NEWLY_ENROLLED
 from dashboard.charts.common import drill_query
 from dashboard.charts.lockouts import LOCKED
 from dashboard.data.alert_list import ListedAlert, open_alerts
+from dashboard.data.band_words import figure, is_rate, series_label, usual_range
 from dashboard.data.metrics import RESET_TYPES
 from dashboard.data.series import SERIES
 from dashboard.data.slices import AccountFilters
@@ -26,20 +26,14 @@ from dashboard.data.view import Filters
 from dashboard.data.warehouse import Warehouse
 from dashboard.web.marking import MARK
 from dashboard.web.urls import (
-    ADOPTION,
     ALERTS,
-    LOCKOUTS,
     OVERVIEW,
-    RECOVERY,
-    RESETS,
     SERIES_PAGES,
     page_href,
     slice_href,
 )
 from portal.vocabulary import RECOVERY_FAILURES
 
-TABLE_PAGES = {"lockouts": LOCKOUTS, "recovery": RECOVERY, "resets": RESETS, "adoption": ADOPTION}
-"""The page of a series the overview does not check (a failure reason, new enrollments), by its table."""
 STAFF_RESETS = AccountFilters(event_type=(RESET_TYPES["staff_resets"],))
 FAILED = AccountFilters(outcome="failed")
 SLICES: dict[str, AccountFilters] = {
@@ -66,28 +60,6 @@ def _period_end(start, grain: str):
     return start + timedelta(days=6 if grain == "week" else 0)
 
 
-def is_rate(alert: ListedAlert) -> bool:
-    return alert.series in SERIES and not SERIES[alert.series].count
-
-
-def figure(value: float, rate: bool) -> str:
-    if rate:
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if value == round(value) else f"{value:,.1f}"
-
-
-def usual_range(alert: ListedAlert) -> str:
-    """The usual values: for a count, the whole numbers inside the band (a high edge of 5.9 allows 5)."""
-    if is_rate(alert):
-        return f"{alert.low:.1%}-{alert.high:.1%}"
-    return f"{max(0, math.ceil(alert.low)):,}-{math.floor(alert.high):,}"
-
-
-def series_label(alert: ListedAlert) -> str:
-    label = SERIES[alert.series].label if alert.series in SERIES else alert.series
-    return f"{label} ({alert.segment})" if alert.segment else label
-
-
 def period_words(alert: ListedAlert) -> str:
     """`week of 2026-10-19`, `on 2026-10-19`; a run of periods says where it ends."""
     word = "week of" if alert.grain == "week" else "on"
@@ -112,16 +84,15 @@ def describe(alert: ListedAlert) -> str:
     """`Lockout events week of 2026-10-19 above usual 0-5 (31)`: the alert in one line."""
     side = "above" if alert.direction == "up" else "below"
     return (
-        f"{series_label(alert)} {period_words(alert)} {side} usual {usual_range(alert)} "
-        f"({figure(alert.value, is_rate(alert))})"
+        f"{series_label(alert.series, alert.segment)} {period_words(alert)} {side} usual "
+        f"{usual_range(alert.low, alert.high, is_rate(alert.series))} ({figure(alert.value, is_rate(alert.series))})"
     )
 
 
 def chart_href(alert: ListedAlert) -> str:
     """The page that draws the series, over the periods before the alert's and through its last, at its
     grain and segment, with its first period marked (`mark`, dashboard/web/marking.py)."""
-    series = SERIES.get(alert.series)
-    page = SERIES_PAGES.get(alert.series) or (TABLE_PAGES.get(series.table) if series else None) or OVERVIEW
+    page = SERIES_PAGES.get(alert.series, OVERVIEW)
     before = timedelta(weeks=WEEKS_BEFORE) if alert.grain == "week" else timedelta(days=DAYS_BEFORE)
     view = Filters(
         alert.period_start - before, _period_end(alert.last_period_start, alert.grain), alert.grain, alert.segment

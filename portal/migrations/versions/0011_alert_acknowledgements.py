@@ -4,15 +4,15 @@ Support and admin acknowledge an open alert on the Alerts page with a note; the 
 entry of the alert's history (`change` = `acknowledged`, `detail` = the note) and `actor` says who made
 it. Entries the evaluation writes have no actor. Nothing is loaded again.
 
-Revision ID: 0011_alert_acknowledgements
-Revises: 0010_alerts
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_alert_acknowledgements"
-down_revision = "0010_alerts"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
