@@ -9,10 +9,15 @@ the band 2 +/- 3 x 1.414 = 0 to 6.24: the whole numbers 0-6; 30 is 15.0x the usu
 
 from __future__ import annotations
 
+import base64
+import math
 from datetime import date, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 from dashboard.alerts import digest_send
 from dashboard.alerts.digest import compose, parse_week
@@ -98,6 +103,21 @@ def test_a_quiet_series_is_worded_as_usual_with_its_floor_band(office):
     assert figures["failed_recovery_attempts"].words == "Failed recovery attempts 0, usual 0-3, as usual"
 
 
+def test_a_rate_with_nothing_to_take_a_share_of_says_so(office):
+    figures = {f.series: f for f in digest_of(office()).figures}
+    assert (
+        figures["recovery_success_rate"].words == "Recovery success rate: none this week (nothing to take a share of)"
+    )
+    assert figures["recovery_success_rate"].alt.endswith(
+        ": no figure in any of these weeks (nothing to take a share of)."
+    )
+
+
+def test_a_week_before_the_data_starts_is_no_figure_rather_than_a_quiet_0(office):
+    (first, *_rest) = digest_of(office()).figures[0].history["value"]
+    assert math.isnan(first)  # the week of 29 Dec 2025 ends before any account exists (1 Jan 2026)
+
+
 def test_the_digest_covers_every_overview_series_and_new_at_risk_accounts(office):
     assert [f.series for f in digest_of(office()).figures] == [
         "lockout_events",
@@ -138,7 +158,7 @@ def test_the_chart_s_text_alternative_says_what_it_shows(office):
     assert figures["lockout_events"].alt == (
         "Line chart of lockout events per week from the week of 29 Dec 2025 to the week of 16 Mar 2026, with the "
         "usual range shaded. The last week is 30, above its usual range of 0-6. "
-        "The 11 weeks before ranged from 0 to 2."
+        "The 10 weeks before ranged from 2 to 2."
     )
 
 
@@ -292,7 +312,7 @@ def test_the_received_digest_is_plain_text_and_html_alternatives_with_related_im
     plain, related = received.get_payload()
     assert plain.get_content_type() == "text/plain" and related.get_content_type() == "multipart/related"
     kinds = [part.get_content_type() for part in related.get_payload()]
-    assert kinds == ["text/html", *["image/png"] * 7]
+    assert kinds == ["text/html", *["image/png"] * 5]  # no chart for the two rates with nothing to share
 
 
 def test_the_plain_text_reads_alone_with_words_first_and_links(received):
@@ -309,7 +329,7 @@ def test_every_inline_image_is_a_png_the_html_shows_with_its_alt_text(received):
         assert image.get_content().startswith(b"\x89PNG")
         assert f'src="cid:{str(image["Content-ID"]).strip().strip("<>")}"' in html
     assert 'alt="Line chart of lockout events per week' in html
-    assert html.count(' alt="') == 7
+    assert html.count(' alt="') == 5
 
 
 def test_the_html_links_each_figure_to_its_view(received):
@@ -351,3 +371,32 @@ def test_sending_without_an_smtp_host_is_one_line_and_exit_2(office, tmp_path, c
     assert main(["digest", "send", "--week", "2026-W12", "--config", config]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"error: {config}: alerts.email.host: not set")
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+@pytest.mark.browser
+def test_the_html_renders_in_chromium_with_every_chart_loaded(received, tmp_path):
+    """What a mail client does with the HTML: its cid: images, given as data: URIs, load at full size."""
+    html = received.get_body(("html",)).get_content()
+    for part in received.walk():
+        if part.get_content_type() == "image/png":
+            cid = str(part["Content-ID"]).strip().strip("<>")
+            html = html.replace(f"cid:{cid}", "data:image/png;base64," + base64.b64encode(part.get_content()).decode())
+    page = tmp_path / "digest.html"
+    page.write_text(html)
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=700,1200"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(page.as_uri())
+        images = driver.execute_script("return [...document.images].map(i => [i.naturalWidth, i.alt])")
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+    finally:
+        driver.quit()
+    assert heading == "Weekly digest 2026-W12"
+    assert [width for width, _alt in images] == [560] * 5
+    assert all(alt.startswith("Line chart of ") for _width, alt in images)

@@ -127,9 +127,10 @@ def compose(warehouse: Warehouse, monday: date, dashboard_url: str, zone: ZoneIn
     week = Filters(monday, monday + timedelta(days=6), "week")
     context = Filters(monday - timedelta(weeks=CONTEXT_WEEKS), week.end, "week")
     base = dashboard_url.rstrip("/")
+    extent = warehouse.extent()
     figures = []
     for name in DIGEST_SERIES:
-        history = warehouse.band(name, context)
+        history = _within(warehouse.band(name, context), extent)
         href = base + page_href(SERIES_PAGES[name], context)
         figures.append(_figure(name, history, href))
     through = complete_through(warehouse, zone)
@@ -138,6 +139,15 @@ def compose(warehouse: Warehouse, monday: date, dashboard_url: str, zone: ZoneIn
         alerts = [a for a in store.all_alerts(connection) if _open_in(a, week)]
     lines = [AlertLine(_alert_words(a), link(a, dashboard_url)) for a in alerts]
     return Digest(week, figures, lines, partial)
+
+
+def _within(history: pd.DataFrame, extent: tuple[date, date] | None) -> pd.DataFrame:
+    """Weeks that start before the data does read as no figure, not as a quiet week of 0: the band leaves
+    them out of every usual range, and the chart and its words do the same."""
+    if extent is None:
+        return history
+    before = pd.to_datetime(history["period_start"]) < pd.Timestamp(extent[0])
+    return history.assign(value=history["value"].astype(float).mask(before.to_numpy()))
 
 
 def _figure(name: str, history: pd.DataFrame, href: str) -> Figure:
@@ -164,7 +174,7 @@ def _figure(name: str, history: pd.DataFrame, href: str) -> Figure:
 def words(label: str, value: float, usual: float, low: float, high: float, outside: str, rate: bool) -> str:
     """One figure against its band: "Lockout events 31, usual 9-14, up 3.4x"; a rate's gap in points."""
     if math.isnan(value):
-        return f"{label}: no figure for this week"
+        return f"{label}: none this week (nothing to take a share of)"
     if math.isnan(usual):
         return f"{label} {figure(value, rate)}, no usual range yet (too few weeks before it)"
     how = "as usual"
@@ -185,15 +195,19 @@ def _alt(label: str, history: pd.DataFrame, rate: bool) -> str:
     first = pd.Timestamp(history["period_start"].iloc[0])
     monday = pd.Timestamp(row["period_start"])
     where = {"above": "above", "below": "below"}.get(row["outside"], "inside")
+    span = f"Line chart of {label.lower()} per week from the week of {first:%d %b %Y} to the week of {monday:%d %b %Y}"
+    if history["value"].isna().all():
+        return f"{span}: no figure in any of these weeks (nothing to take a share of)."
     if math.isnan(float(row["usual"])):
         position = "with no usual range yet"
     else:
         position = f"{where} its usual range of {band(float(row['low']), float(row['high']), rate)}"
-    text = (
-        f"Line chart of {label.lower()} per week from the week of {first:%d %b %Y} to the week of "
-        f"{monday:%d %b %Y}, with the usual range shaded. The last week is {figure(float(row['value']), rate)}, "
-        f"{position}."
+    last = (
+        "The last week has no figure"
+        if math.isnan(float(row["value"]))
+        else f"The last week is {figure(float(row['value']), rate)}, {position}"
     )
+    text = f"{span}, with the usual range shaded. {last}."
     if not before.empty:
         text += (
             f" The {len(before)} weeks before ranged from {figure(before.min(), rate)} to {figure(before.max(), rate)}."

@@ -46,7 +46,7 @@ def text(digest: Digest, dashboard_url: str) -> str:
     lines = [f"Weekly digest {digest.name}: {digest.span}, all segments", ""]
     if digest.partial_through is not None:
         lines += [_partial(digest), ""]
-    lines += [digest.summary, ""]
+    lines += [digest.summary, "(! marks a figure outside its usual range.)", ""]
     for item in digest.figures:
         mark = "!" if item.outside else "-"
         lines += [f"{mark} {item.words}", f"  {item.link}"]
@@ -68,9 +68,8 @@ def html(digest: Digest, cids: Mapping[str, str], dashboard_url: str) -> str:
         for a in digest.alerts
     )
     charts = "".join(
-        f'<h3 style="font-size:14px;margin:16px 0 4px">{escape(item.label)}</h3>'
         f'<a href="{escape(item.link)}"><img src="cid:{escape(cids[item.series])}" alt="{escape(item.alt)}" '
-        f'width="560" height="200" style="display:block;border:0;max-width:100%;height:auto"></a>'
+        f'width="560" height="200" style="display:block;border:0;margin:12px 0;max-width:100%;height:auto"></a>'
         for item in digest.figures
         if item.series in cids
     )

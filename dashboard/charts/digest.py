@@ -56,7 +56,10 @@ def weekly_chart(history: pd.DataFrame, label: str, *, series: str, column: str,
         showlegend=False,
         font={"family": "DejaVu Sans, Arial, sans-serif", "size": 11},
     )
-    figure.update_yaxes(rangemode="tozero", tickformat=".0%" if rate else ",d")
+    if rate:
+        figure.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    else:
+        figure.update_yaxes(rangemode="tozero", tickformat=",d")
     figure.update_xaxes(tickformat="%d %b")
     return figure
 

@@ -60,12 +60,14 @@ def _ready_to_send(config: Config, to: list[str]) -> None:
 
 
 def charts_of(digest: Digest) -> dict[str, bytes]:
-    """A PNG per figure of the digest."""
+    """A PNG per figure of the digest that has a figure in any of its weeks (an empty chart says nothing the
+    words do not)."""
     figures = {
         item.series: weekly_chart(
             item.history, item.label, series=item.series, column=SERIES[item.series].column, rate=item.rate
         )
         for item in digest.figures
+        if item.history["value"].notna().any()
     }
     return png_images(figures)
 
