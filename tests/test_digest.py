@@ -346,14 +346,44 @@ def test_no_customer_email_or_username_appears_in_the_digest(received):
 # --------------------------------------------------------------------------- the command
 
 
-def write_config(tmp_path, built: Office) -> str:
+def write_config(tmp_path, built: Office, smtp_port: int | None = None) -> str:
     path = tmp_path / "portal.toml"
+    email = f'[alerts.email]\nhost = "127.0.0.1"\nport = {smtp_port}\nsecurity = "none"\n' if smtp_port else ""
     path.write_text(
         f'[warehouse]\nurl = "{built.config.warehouse.url}"\n'
-        f'[alerts]\ndashboard_url = "{DASHBOARD}"\n'
+        f'[alerts]\ndashboard_url = "{DASHBOARD}"\nbackoff_seconds = 0\n{email}'
         '[alerts.digest]\nrecipients = ["manager@office.example"]\n'
     )
     return str(path)
+
+
+def no_charts(_figures):
+    raise RuntimeError("Chromium is not there")
+
+
+def test_a_week_everyone_has_is_neither_composed_nor_drawn_again(office, tmp_path, monkeypatch, capsys):
+    with smtp_server() as (mailbox, port):
+        config = write_config(tmp_path, office(), smtp_port=port)
+        assert main(["digest", "send", "--week", "2026-W12", "--config", config]) == 0
+        monkeypatch.setattr("dashboard.cli.digest.png_images", no_charts)
+        assert main(["digest", "send", "--week", "2026-W12", "--config", config]) == 0
+    assert len(mailbox.messages) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "digest 2026-W12: already sent to manager@office.example; nothing to send"
+    )
+
+
+def test_charts_that_cannot_be_drawn_leave_the_words_to_go_out(office, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("dashboard.cli.digest.png_images", no_charts)
+    with smtp_server() as (mailbox, port):
+        config = write_config(tmp_path, office(), smtp_port=port)
+        assert main(["digest", "send", "--week", "2026-W12", "--config", config]) == 0
+    (mail,) = mailbox.messages
+    assert "Lockout events 30, usual 0-6, up 15.0x" in mail.get_body(("plain",)).get_content()
+    assert not [part for part in mail.walk() if part.get_content_type() == "image/png"]
+    assert capsys.readouterr().err == (
+        "digest 2026-W12: charts could not be drawn, sending without them: Chromium is not there\n"
+    )
 
 
 def test_a_dry_run_writes_the_message_and_records_nothing(office, tmp_path, capsys):

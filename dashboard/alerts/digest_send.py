@@ -88,6 +88,12 @@ def send(
     return summary
 
 
+def owed(config: Config, week: date, to: list[str]) -> list[str]:
+    """Those of `to` who have not had the week's digest: nobody means nothing to compose or draw."""
+    with Warehouse(config.warehouse.url).engine.connect() as connection:
+        return [address for address in to if state(connection, week, address) != SENT]
+
+
 def state(connection: Connection, week: date, recipient: str) -> str | None:
     table = schema.digests
     return connection.execute(

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TextIO
 
 from dashboard.alerts import digest_send
-from dashboard.alerts.digest import Digest, compose, last_full_week, parse_week
+from dashboard.alerts.digest import Digest, compose, last_full_week, parse_week, week_name
 from dashboard.charts.digest import png_images, weekly_chart
 from dashboard.data.series import SERIES
 from dashboard.data.warehouse import Warehouse
 from portal.config import Config, load_config
+from portal.engine import first_line
 
 
 class UsageError(Exception):
@@ -37,8 +38,11 @@ def _send(args: argparse.Namespace, _stdin: TextIO) -> int:
     if not args.dry_run:
         _ready_to_send(config, to)
     monday = monday or last_full_week(datetime.now(config.zone).date())
+    if not args.dry_run and not digest_send.owed(config, monday, to):
+        print(f"digest {week_name(monday)}: already sent to {', '.join(to)}; nothing to send")
+        return 0
     digest = compose(Warehouse(config.warehouse.url), monday, config.alerts.dashboard_url, config.zone)
-    charts = charts_of(digest)
+    charts = _charts_or_none(digest)
     if args.dry_run:
         mail = digest_send.message(config, digest, charts, to)
         if args.out:
@@ -57,6 +61,19 @@ def _ready_to_send(config: Config, to: list[str]) -> None:
         raise config.error("alerts.email.host", "not set, so no digest can be sent (--dry-run --out FILE writes one)")
     if not to:
         raise config.error("alerts.digest", "no recipients: set roles (from alerts.email.roles) or recipients")
+
+
+def _charts_or_none(digest: Digest) -> dict[str, bytes]:
+    """The charts, or none when Chromium cannot draw them: the words are the digest, the charts only show
+    them, so a broken browser must not keep Monday's figures from anyone. Said on standard error."""
+    try:
+        return charts_of(digest)
+    except Exception as error:  # Kaleido and Chromium fail in many ways; each one leaves the words to go out
+        print(
+            f"digest {digest.name}: charts could not be drawn, sending without them: {first_line(error)}",
+            file=sys.stderr,
+        )
+        return {}
 
 
 def charts_of(digest: Digest) -> dict[str, bytes]:
