@@ -179,6 +179,26 @@ def test_a_bad_week_is_one_line_and_exit_2(value, error, capsys):
     assert capsys.readouterr().err.splitlines() == [error]
 
 
+def test_a_week_the_loaded_data_does_not_reach_is_one_line_and_exit_2(office, tmp_path, capsys):
+    config = write_config(tmp_path, office())  # whole days through Sun 22 Mar
+    assert main(["digest", "send", "--week", "2026-W13", "--dry-run", "--config", config]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: week 2026-W13: the loaded data holds whole days only through Sun 22 Mar 2026, before the week "
+        "starts (is the scheduled etl run working?)"
+    ]
+
+
+def test_a_week_not_whole_yet_says_so_and_judges_nothing(office):
+    built = office()
+    built.load(through=date(2026, 3, 25))  # a login on Wednesday 25 March: whole through Tuesday
+    config = built.config
+    digest = compose(Warehouse(config.warehouse.url), date(2026, 3, 23), DASHBOARD, config.zone)
+    assert digest.partial_through == date(2026, 3, 24)
+    assert digest.figures[0].words == "Lockout events 0, usual 0-6, so far, the week is not whole yet"
+    assert digest.summary == "The week is not whole yet, so no figure is judged against its usual range."
+    assert digest.subject.endswith("(Mon 23 Mar to Sun 29 Mar 2026): not whole yet")
+
+
 def test_an_iso_week_is_read_as_its_monday():
     assert parse_week("2026-W12") == W12 and parse_week("2020-W53") == date(2020, 12, 28)
 

@@ -35,7 +35,8 @@ WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
 
 class WeekError(ValueError):
-    """A `--week` that is not an ISO week; its message is one line naming the value."""
+    """A week there can be no digest of: not an ISO week, or one the loaded data does not reach. Its
+    message is one line naming the week."""
 
 
 def parse_week(text: str) -> date:
@@ -111,15 +112,20 @@ class Digest:
     def subject(self) -> str:
         count = len(self.unusual)
         verdict = f"{count} outside the usual" if count else "all inside the usual"
+        if self.partial_through is not None:
+            verdict = "not whole yet"
         return f"[{PRODUCT}] Weekly digest {self.name} ({self.span}): {verdict}"
 
     @property
     def summary(self) -> str:
         count, total = len(self.unusual), len(self.figures)
+        if self.partial_through is not None:
+            return "The week is not whole yet, so no figure is judged against its usual range."
         if not count:
             return f"All {total} figures were inside their usual range this week."
         names = ", ".join(f.label for f in self.unusual)
-        return f"{count} of {total} figures were outside their usual range this week: {names}."
+        were = "was" if count == 1 else "were"
+        return f"{count} of {total} figures {were} outside their usual range this week: {names}."
 
 
 def compose(warehouse: Warehouse, monday: date, dashboard_url: str, zone: ZoneInfo) -> Digest:
@@ -127,18 +133,33 @@ def compose(warehouse: Warehouse, monday: date, dashboard_url: str, zone: ZoneIn
     week = Filters(monday, monday + timedelta(days=6), "week")
     context = Filters(monday - timedelta(weeks=CONTEXT_WEEKS), week.end, "week")
     base = dashboard_url.rstrip("/")
-    extent = warehouse.extent()
+    extent, through = warehouse.extent(), complete_through(warehouse, zone)
+    _check_covered(week, extent, through)
+    partial = through if through < week.end else None
     figures = []
     for name in DIGEST_SERIES:
         history = _within(warehouse.band(name, context), extent)
         href = base + page_href(SERIES_PAGES[name], context)
-        figures.append(_figure(name, history, href))
-    through = complete_through(warehouse, zone)
-    partial = through if through is None or through < week.end else None
+        figures.append(_figure(name, history, href, partial is not None))
     with warehouse.engine.connect() as connection:
         alerts = [a for a in store.all_alerts(connection) if _open_in(a, week)]
     lines = [AlertLine(_alert_words(a), link(a, dashboard_url)) for a in alerts]
     return Digest(week, figures, lines, partial)
+
+
+def _check_covered(week: Filters, extent: tuple[date, date] | None, through: date | None) -> None:
+    """A week the data does not reach has no figures to send: zeros worded "as usual" would hide a stopped
+    load, or a week asked for by mistake."""
+    name = week_name(week.start)
+    if extent is None or through is None:
+        raise WeekError(f"week {name}: no whole day is loaded yet, so there is nothing to send")
+    if through < week.start:
+        raise WeekError(
+            f"week {name}: the loaded data holds whole days only through {through:%a %d %b %Y}, before the week "
+            "starts (is the scheduled etl run working?)"
+        )
+    if week.end < extent[0]:
+        raise WeekError(f"week {name}: the loaded data starts on {extent[0]:%a %d %b %Y}, after the week ends")
 
 
 def _within(history: pd.DataFrame, extent: tuple[date, date] | None) -> pd.DataFrame:
@@ -150,7 +171,7 @@ def _within(history: pd.DataFrame, extent: tuple[date, date] | None) -> pd.DataF
     return history.assign(value=history["value"].astype(float).mask(before.to_numpy()))
 
 
-def _figure(name: str, history: pd.DataFrame, href: str) -> Figure:
+def _figure(name: str, history: pd.DataFrame, href: str, partial: bool) -> Figure:
     one = SERIES[name]
     rate = not one.count
     row = history.iloc[-1]
@@ -164,20 +185,23 @@ def _figure(name: str, history: pd.DataFrame, href: str) -> Figure:
         low,
         high,
         row["outside"],
-        words(one.label, value, usual, low, high, row["outside"], rate),
+        words(one.label, value, usual, low, high, row["outside"], rate, partial=partial),
         _alt(one.label, history, rate),
         href,
         history,
     )
 
 
-def words(label: str, value: float, usual: float, low: float, high: float, outside: str, rate: bool) -> str:
-    """One figure against its band: "Lockout events 31, usual 9-14, up 3.4x"; a rate's gap in points."""
+def words(
+    label: str, value: float, usual: float, low: float, high: float, outside: str, rate: bool, *, partial: bool = False
+) -> str:
+    """One figure against its band: "Lockout events 31, usual 9-14, up 3.4x"; a rate's gap in points. A week
+    not yet whole is judged by nobody (the band judges whole periods only): its figure is "so far"."""
     if math.isnan(value):
         return f"{label}: none this week (nothing to take a share of)"
     if math.isnan(usual):
         return f"{label} {figure(value, rate)}, no usual range yet (too few weeks before it)"
-    how = "as usual"
+    how = "so far, the week is not whole yet" if partial else "as usual"
     if outside and rate:
         points = abs(value - usual) * 100
         how = f"{'up' if outside == 'above' else 'down'} {points:.1f} points"

@@ -93,5 +93,4 @@ def html(digest: Digest, cids: Mapping[str, str], dashboard_url: str) -> str:
 
 def _partial(digest: Digest) -> str:
     through = digest.partial_through
-    held = f"only through {through:%a %d %b %Y}" if through else "no whole day yet"
-    return f"The data holds this week {held}: its figures are not final."
+    return f"The data holds this week only through {through:%a %d %b %Y}: its figures are not final."
