@@ -1,5 +1,6 @@
 """`python -m dashboard users ...` manages sign-in users, `python -m dashboard audit verify` checks the audit
-log, `python -m dashboard alerts check` evaluates the alert rules; `python app.py` serves the dashboard."""
+log, `python -m dashboard alerts check` evaluates the alert rules, `python -m dashboard digest send` emails the weekly
+digest; `python app.py` serves the dashboard."""
 
 import sys
 

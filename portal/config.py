@@ -214,6 +214,19 @@ class AlertWebhookConfig(_Strict):
         return value
 
 
+class DigestConfig(_Strict):
+    """Who gets the weekly digest (`python -m dashboard digest send`): the addresses of these roles in
+    `alerts.email.roles` (checked by dashboard.alerts.digest_send, which sees both), and these addresses."""
+
+    roles: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        return _email_addresses(value)
+
+
 class AlertsConfig(_Strict):
     """Alert rules, their delivery, and the dashboard address their links point to.
 
@@ -226,6 +239,7 @@ class AlertsConfig(_Strict):
     rules: list[AlertRule] | None = None
     email: AlertEmailConfig = Field(default_factory=AlertEmailConfig)
     webhook: AlertWebhookConfig = Field(default_factory=AlertWebhookConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
     delivery_attempts: int = Field(default=4, ge=1, le=10)
     """Tries per message and channel before it is recorded as failed (the next run tries again)."""
     backoff_seconds: float = Field(default=2.0, ge=0, le=300)

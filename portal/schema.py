@@ -354,7 +354,23 @@ alert_checks = Table(
 it judged, what it opened and closed, and its one-line error when it failed; times in UTC. The next
 evaluation starts from the last one's `complete_through`, so every period is judged once complete."""
 
-ALERT_TABLES = (alerts, alert_history, alert_deliveries, alert_checks)
+digests = Table(
+    "digests",
+    metadata,
+    Column("week_start", Date, primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("last_try_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("error", Text),
+)
+"""Each weekly digest per ISO week (its Monday) and recipient: `sent` once delivered, so a second run of the
+same week sends it to nobody twice, or `failed` with the last error (the next run tries again); times in
+UTC. The recipient is kept as the address: digests go to staff addresses from the config, never to
+customers, and an operator asking "who missed last week's?" must be able to read the answer."""
+
+ALERT_TABLES = (alerts, alert_history, alert_deliveries, alert_checks, digests)
 """Kept across full loads, like users and the audit log: they are a record, not figures derived again."""
 
 DATA_TABLES = (

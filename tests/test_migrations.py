@@ -49,6 +49,8 @@ HISTORY_SINCE = ("at_risk_changes",)
 """History tables a schema-4 warehouse does not have (revision 0009 makes this one): upgrading starts them."""
 ALERT_TABLES_0010 = ("alert_history", "alert_deliveries", "alerts", "alert_checks")
 """Revision 0010's tables, those referring to `alerts` first."""
+DIGEST_TABLES_0012 = ("digests",)
+"""Revision 0012's table."""
 NEWER = "9f3e1c2b7a60"
 """A revision no version of this code has written."""
 
@@ -451,7 +453,7 @@ REUSED_ID_EVENTS = [
 def at_revision_0003(url: str) -> None:
     """Make a warehouse loaded by this code what a load by revision 0003's code left: no reason codes, and
     none of the sign-in state, audit chain or record of failed runs of revisions 0005-0007, nor the tables of
-    0008, 0009 and 0010."""
+    0008, 0009, 0010 and 0012."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -467,9 +469,10 @@ def at_revision_0003(url: str) -> None:
                 *MADE_SINCE,
                 *HISTORY_SINCE,
                 *ALERT_TABLES_0010,
+                *DIGEST_TABLES_0012,
             )
             for table in dropped:
-                connection.execute(text(f"DROP TABLE {table}"))  # 0005, 0007, 0008, 0009, 0010
+                connection.execute(text(f"DROP TABLE {table}"))  # 0005, 0007, 0008, 0009, 0010, 0012
             connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     finally:
         engine.dispose()

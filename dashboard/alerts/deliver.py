@@ -52,13 +52,19 @@ def send_email(
     settings: AlertsConfig, recipients: list[str], message: Message, *, sleep: Callable[[float], None] = time.sleep
 ) -> int:
     """Send to `recipients` through the configured SMTP server; the tries it took."""
-    email = settings.email
     mail = EmailMessage()
     mail["Subject"] = message.subject
-    mail["From"] = email.sender
+    mail["From"] = settings.email.sender
     mail["To"] = ", ".join(recipients)
-    mail["Message-ID"] = make_msgid(domain=email.sender.rpartition("@")[2])
+    mail["Message-ID"] = make_msgid(domain=settings.email.sender.rpartition("@")[2])
     mail.set_content(message.text)
+    return send_mail(settings, mail, sleep=sleep)
+
+
+def send_mail(settings: AlertsConfig, mail: EmailMessage, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Send a ready message (an alert's, or the weekly digest with its charts) with the retries and
+    backoff of every delivery; the tries it took, or `DeliveryFailed`."""
+    email = settings.email
     error: Exception | None = None
     for tries, pause in enumerate(waits(settings), start=1):
         sleep(pause)

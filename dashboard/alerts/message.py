@@ -31,20 +31,30 @@ def link(alert: Alert, dashboard_url: str) -> str:
     return dashboard_url.rstrip("/") + page_href(page, view)
 
 
-def compose(alert: Alert, change: str, dashboard_url: str) -> Message:
-    """The message for an alert's opening or closing."""
+def describe(alert: Alert) -> str:
+    """What the alert found, in one sentence: the opening message's first line and the digest's item."""
+    label, _rate, period, scope, figures = _parts(alert)
+    side = "above" if alert.direction == "up" else "below"
+    return f"{label} ({scope}) was {side} its usual band in {period}: {figures}."
+
+
+def _parts(alert: Alert) -> tuple[str, bool, str, str, str]:
     label = series_label(alert.series)
     rate = is_rate(alert.series)
-    period = _period(alert)
     scope = f"segment {alert.segment}" if alert.segment else "all segments"
     usual = usual_range(alert.low, alert.high, rate)
     figures = f"{figure(alert.value, rate)}, usual {figure(alert.usual, rate)} (band {usual})"
+    return label, rate, _period(alert), scope, figures
+
+
+def compose(alert: Alert, change: str, dashboard_url: str) -> Message:
+    """The message for an alert's opening or closing."""
+    label, _rate, period, scope, figures = _parts(alert)
     target = link(alert, dashboard_url)
-    side = "above" if alert.direction == "up" else "below"
     if change == OPENED:
         subject = f"[{PRODUCT}] {label} {alert.direction} in {period}: {figures}"
         lines = [
-            f"{label} ({scope}) was {side} its usual band in {period}: {figures}.",
+            describe(alert),
             f"Rule: {alert.rule_key}. Opened {alert.opened_at:%Y-%m-%d %H:%M} UTC.",
         ]
     else:

@@ -23,10 +23,13 @@ from typing import TextIO
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.alerts.digest import WeekError
 from dashboard.auth.roles import ROLES, UnknownRole, parse_roles
 from dashboard.auth.store import UserError, UserStore, check_name, check_password
 from dashboard.cli import alerts as alerts_cli
 from dashboard.cli import audit as audit_cli
+from dashboard.cli import digest as digest_cli
+from dashboard.cli.digest import UsageError
 from portal.config import ConfigError, load_config
 from portal.engine import WarehouseError, first_line
 
@@ -217,19 +220,21 @@ def parser() -> argparse.ArgumentParser:
     _user_commands(users)
     audit_cli.add_commands(commands, _common)
     alerts_cli.add_commands(commands, _common)
+    digest_cli.add_commands(commands, _common)
     return root
 
 
 def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
-    """Run `users ...`, `audit ...` or `alerts ...` (argv as after `python -m dashboard`); 0 on success, 2 with
-    one `error:` line otherwise (`audit verify` answers 1 for a broken chain, `alerts check` for a failure in it)."""
+    """Run `users ...`, `audit ...`, `alerts ...` or `digest ...` (argv as after `python -m dashboard`); 0 on
+    success, 2 with one `error:` line otherwise (`audit verify` answers 1 for a broken chain, `alerts check` and
+    `digest send` for a failure in them)."""
     try:
         args = parser().parse_args(argv)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.handler(args, stdin if stdin is not None else sys.stdin)
-    except (UserError, UnknownRole, ConfigError, WarehouseError, SQLAlchemyError) as error:
+    except (UserError, UnknownRole, ConfigError, WarehouseError, SQLAlchemyError, WeekError, UsageError) as error:
         print(f"error: {first_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
