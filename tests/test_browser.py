@@ -9,7 +9,8 @@ import csv
 import io
 import socket
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -52,10 +53,10 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def chromium(request, dash_app, tmp_path_factory):
-    """One server and one Chromium for a module's tests: starting both, and signing in, for each test
-    cost 7-10 s a test. Each test still begins on a clean browser (`as_user`)."""
+@contextmanager
+def served_in_chromium(request, app, tmp_path_factory) -> Iterator:
+    """`app` served on a free port and one headless Chromium for it, no one signed in: what a module's
+    `chromium` fixture holds."""
     SCREENSHOTS.mkdir(exist_ok=True)
     config = request.config
     with (
@@ -68,9 +69,17 @@ def chromium(request, dash_app, tmp_path_factory):
             download_path=str(tmp_path_factory.mktemp("download")),
         ) as duo,
     ):
-        duo.start_server(dash_app, navigate=False, port=free_port())
+        duo.start_server(app, navigate=False, port=free_port())
         duo._url = duo.server.url  # no wait for Dash's page: signed out, "/" is the login page
         duo.signed_in_as = None
+        yield duo
+
+
+@pytest.fixture(scope="module")
+def chromium(request, dash_app, tmp_path_factory):
+    """One server and one Chromium for a module's tests: starting both, and signing in, for each test
+    cost 7-10 s a test. Each test still begins on a clean browser (`as_user`)."""
+    with served_in_chromium(request, dash_app, tmp_path_factory) as duo:
         yield duo
 
 

@@ -8,12 +8,10 @@ The module's one server and browser are set up as tests/test_browser.py's are, o
 from __future__ import annotations
 
 import pytest
-from dash.testing.application_runners import ThreadedRunner
-from dash.testing.composite import DashComposite
 from selenium.webdriver.common.by import By
 
 from tests.alert_pages import app_on, copy_with_alerts
-from tests.test_browser import SCREENSHOTS, as_user, choose, free_port, serious_violations, settle
+from tests.test_browser import SCREENSHOTS, as_user, choose, serious_violations, served_in_chromium, settle
 
 pytestmark = pytest.mark.browser
 
@@ -30,21 +28,7 @@ def app(alerts, make_app):
 
 @pytest.fixture(scope="module")
 def chromium(request, app, tmp_path_factory):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    config = request.config
-    with (
-        ThreadedRunner() as runner,
-        DashComposite(
-            server=runner,
-            browser=config.getoption("webdriver"),
-            headless=config.getoption("headless"),
-            options=config.hook.pytest_setup_options(),
-            download_path=str(tmp_path_factory.mktemp("download")),
-        ) as duo,
-    ):
-        duo.start_server(app, navigate=False, port=free_port())
-        duo._url = duo.server.url
-        duo.signed_in_as = None
+    with served_in_chromium(request, app, tmp_path_factory) as duo:
         yield duo
 
 

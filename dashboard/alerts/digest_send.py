@@ -11,17 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, select
 
+from dashboard.alerts import store
 from dashboard.alerts.deliver import DeliveryFailed, send_mail
 from dashboard.alerts.digest import Digest
 from dashboard.alerts.digest_mail import build
 from dashboard.data.warehouse import Warehouse
 from portal import schema
 from portal.config import Config
-
-SENT = "sent"
-FAILED = "failed"
 
 
 def recipients(config: Config) -> list[str]:
@@ -73,7 +71,7 @@ def send(
     week = digest.week.start
     for address in recipients(config):
         with warehouse.engine.connect() as connection:
-            if state(connection, week, address) == SENT:
+            if state(connection, week, address) == store.SENT:
                 summary.already.append(address)
                 continue
         mail = message(config, digest, charts, [address])
@@ -91,7 +89,7 @@ def send(
 def owed(config: Config, week: date, to: list[str]) -> list[str]:
     """Those of `to` who have not had the week's digest: nobody means nothing to compose or draw."""
     with Warehouse(config.warehouse.url).engine.connect() as connection:
-        return [address for address in to if state(connection, week, address) != SENT]
+        return [address for address in to if state(connection, week, address) != store.SENT]
 
 
 def state(connection: Connection, week: date, recipient: str) -> str | None:
@@ -103,20 +101,8 @@ def state(connection: Connection, week: date, recipient: str) -> str | None:
 
 def record(connection: Connection, week: date, recipient: str, *, tries: int, now: datetime, error: str | None) -> None:
     """Sent (error None) or failed after `tries`; a later try adds its tries to the earlier ones."""
-    table = schema.digests
-    key = and_(table.c.week_start == week, table.c.recipient == recipient)
-    before = connection.execute(select(table.c.tries).where(key)).scalar_one_or_none()
-    values = {
-        "state": FAILED if error else SENT,
-        "tries": (before or 0) + tries,
-        "last_try_at": now,
-        "sent_at": None if error else now,
-        "error": error,
-    }
-    if before is None:
-        connection.execute(insert(table).values(week_start=week, recipient=recipient, **values))
-    else:
-        connection.execute(update(table).where(key).values(**values))
+    key = {"week_start": week, "recipient": recipient}
+    store.record_try(connection, schema.digests, key, tries=tries, now=now, error=error)
 
 
 def sends(connection: Connection) -> list[dict]:

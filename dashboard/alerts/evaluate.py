@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from dashboard.alerts.rules import RATE_VOLUMES, Rule
+from dashboard.data.alert_list import period_end
 from dashboard.data.baseline import WIDTH
 from dashboard.data.clock import as_utc
 from dashboard.data.view import Filters
@@ -38,10 +39,6 @@ class Judgement:
     @property
     def period_end(self) -> date:
         return period_end(self.period_start, self.rule.settings.grain)
-
-
-def period_end(start: date, grain: str) -> date:
-    return start + timedelta(days=6 if grain == "week" else 0)
 
 
 def period_of(day: date, grain: str) -> date:

@@ -7,45 +7,16 @@ not at all. Times are naive UTC, as the warehouse keeps every instant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from dashboard.alerts.evaluate import Judgement, period_end
+from dashboard.alerts.evaluate import Judgement
+from dashboard.data.alert_list import CLOSED, OPENED, STILL_OUTSIDE, Alert
 from portal import schema
 
-OPENED, STILL_OUTSIDE, CLOSED = "opened", "still_outside", "closed"
+__all__ = ["CLOSED", "OPENED", "STILL_OUTSIDE", "Alert"]
 SENT, FAILED = "sent", "failed"
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A stored alert as delivery and the pages read it."""
-
-    alert_id: int
-    rule_key: str
-    series: str
-    grain: str
-    segment: str | None
-    direction: str
-    period_start: date
-    last_period_start: date
-    value: float
-    usual: float
-    low: float
-    high: float
-    state: str
-    opened_at: datetime
-    closed_at: datetime | None
-    close_reason: str | None
-
-    @property
-    def period_end(self) -> date:
-        return period_end(self.period_start, self.grain)
-
-    def covers(self, period: date) -> bool:
-        return self.period_start <= period <= self.last_period_start
 
 
 def _alert(row) -> Alert:
@@ -172,9 +143,17 @@ def record_delivery(
     connection: Connection, alert_id: int, change: str, channel: str, *, tries: int, now: datetime, error: str | None
 ) -> None:
     """Sent (error None) or failed after `tries`; a later failure adds its tries to the earlier ones."""
-    table = schema.alert_deliveries
-    key = and_(table.c.alert_id == alert_id, table.c.change == change, table.c.channel == channel)
-    before = connection.execute(select(table.c.tries).where(key)).scalar_one_or_none()
+    key = {"alert_id": alert_id, "change": change, "channel": channel}
+    record_try(connection, schema.alert_deliveries, key, tries=tries, now=now, error=error)
+
+
+def record_try(
+    connection: Connection, table, key: dict[str, object], *, tries: int, now: datetime, error: str | None
+) -> None:
+    """One delivery's outcome in `table` (alert deliveries, digests), the row `key` names by its primary
+    key: sent (error None) or failed after `tries`, a later try adding its tries to the earlier ones."""
+    where = and_(*(table.c[name] == value for name, value in key.items()))
+    before = connection.execute(select(table.c.tries).where(where)).scalar_one_or_none()
     values = {
         "state": FAILED if error else SENT,
         "tries": (before or 0) + tries,
@@ -183,9 +162,9 @@ def record_delivery(
         "error": error,
     }
     if before is None:
-        connection.execute(insert(table).values(alert_id=alert_id, change=change, channel=channel, **values))
+        connection.execute(insert(table).values(**key, **values))
     else:
-        connection.execute(update(table).where(key).values(**values))
+        connection.execute(update(table).where(where).values(**values))
 
 
 def deliveries(connection: Connection) -> list[dict]:

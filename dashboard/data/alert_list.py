@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, insert, select
@@ -22,8 +22,8 @@ from dashboard.auth.store import record
 from dashboard.data.params import BadParameter, check_known, parse_choice, parse_text
 from portal import schema
 
-OPENED, CLOSED, ACKNOWLEDGED = "opened", "closed", "acknowledged"
-"""Stored states and history changes, as dashboard/alerts/store.py writes them (this layer cannot import it)."""
+OPENED, STILL_OUTSIDE, CLOSED, ACKNOWLEDGED = "opened", "still_outside", "closed", "acknowledged"
+"""An alert's states (opened, closed) and the changes its history records (all four)."""
 STATES = ("open", "unacknowledged", "acknowledged", "closed")
 """The page's state filter: every open alert, the open ones nobody has acknowledged yet, the open ones
 someone has, and the closed ones."""
@@ -76,8 +76,9 @@ class AlertFilters:
 
 
 @dataclass(frozen=True)
-class ListedAlert:
-    """An alert with its latest acknowledgement, if any. Times are naive UTC, as the warehouse keeps them."""
+class Alert:
+    """A stored alert, as the evaluation, delivery and the pages read it. Times are naive UTC, as the
+    warehouse keeps them."""
 
     alert_id: int
     rule_key: str
@@ -95,6 +96,24 @@ class ListedAlert:
     opened_at: datetime
     closed_at: datetime | None
     close_reason: str | None
+
+    @property
+    def period_end(self) -> date:
+        return period_end(self.period_start, self.grain)
+
+    def covers(self, period: date) -> bool:
+        return self.period_start <= period <= self.last_period_start
+
+
+def period_end(start: date, grain: str) -> date:
+    """The last day of the day's or ISO week's period that starts on `start`."""
+    return start + timedelta(days=6 if grain == "week" else 0)
+
+
+@dataclass(frozen=True)
+class ListedAlert(Alert):
+    """An alert with its latest acknowledgement, if any."""
+
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     note: str | None = None

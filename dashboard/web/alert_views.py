@@ -17,7 +17,7 @@ from dashboard.auth.roles import Permission
 from dashboard.charts.adoption import NEWLY_ENROLLED
 from dashboard.charts.common import drill_query
 from dashboard.charts.lockouts import LOCKED
-from dashboard.data.alert_list import ListedAlert, open_alerts
+from dashboard.data.alert_list import ListedAlert, open_alerts, period_end
 from dashboard.data.band_words import figure, is_rate, series_label, usual_range
 from dashboard.data.metrics import RESET_TYPES
 from dashboard.data.series import SERIES
@@ -56,16 +56,12 @@ BANNER_LISTED = 3
 """Open alerts the banner names; past that it says how many more the Alerts page lists."""
 
 
-def _period_end(start, grain: str):
-    return start + timedelta(days=6 if grain == "week" else 0)
-
-
 def period_words(alert: ListedAlert) -> str:
     """`week of 2026-10-19`, `on 2026-10-19`; a run of periods says where it ends."""
     word = "week of" if alert.grain == "week" else "on"
     text = f"{word} {alert.period_start.isoformat()}"
     if alert.last_period_start != alert.period_start:
-        text += f" through {_period_end(alert.last_period_start, alert.grain).isoformat()}"
+        text += f" through {period_end(alert.last_period_start, alert.grain).isoformat()}"
     return text
 
 
@@ -95,7 +91,7 @@ def chart_href(alert: ListedAlert) -> str:
     page = SERIES_PAGES.get(alert.series, OVERVIEW)
     before = timedelta(weeks=WEEKS_BEFORE) if alert.grain == "week" else timedelta(days=DAYS_BEFORE)
     view = Filters(
-        alert.period_start - before, _period_end(alert.last_period_start, alert.grain), alert.grain, alert.segment
+        alert.period_start - before, period_end(alert.last_period_start, alert.grain), alert.grain, alert.segment
     )
     return f"{page_href(page, view)}&{MARK}={alert.period_start.isoformat()}"
 
@@ -105,7 +101,7 @@ def accounts_href(alert: ListedAlert) -> str | None:
     only = SLICES.get(alert.series)
     if only is None:
         return None
-    view = Filters(alert.period_start, _period_end(alert.last_period_start, alert.grain), alert.grain, alert.segment)
+    view = Filters(alert.period_start, period_end(alert.last_period_start, alert.grain), alert.grain, alert.segment)
     return slice_href(drill_query(view, only))
 
 
