@@ -1,6 +1,6 @@
 """Issue 13, done when: on the demo source, a lockout wave injected into one week and loaded with
 `python -m etl run` raises exactly one alert for that week, delivered once by email and once by webhook
-to servers on loopback, and listed on the Alerts page; rerunning the load raises nothing new; a quiet
+to servers on loopback, and listed on the Alerts page in Chromium; rerunning the load raises nothing new; a quiet
 week after it closes it, and the closing is delivered once too. Every step is the real command line, as
 cron would run it."""
 
@@ -20,8 +20,7 @@ from dashboard.data.warehouse import Warehouse
 from etl.demo import DEMO_TIMEZONE, generate_demo
 from tests.alert_pages import app_on
 from tests.loopback import http_receiver, smtp_server
-from tests.page_tree import find, render_page, text_of
-from tests.signin import signed_in
+from tests.test_browser import SCREENSHOTS, as_user, open_page, served_in_chromium
 
 pytestmark = pytest.mark.slow
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +82,9 @@ def etl_run(config: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_a_lockout_wave_raises_one_alert_delivered_once_and_closed_when_the_week_after_is_quiet(tmp_path, make_app):
+def test_a_lockout_wave_raises_one_alert_delivered_once_and_closed_when_the_week_after_is_quiet(
+    request, tmp_path, tmp_path_factory, make_app
+):
     source, warehouse = f"sqlite:///{tmp_path}/source.sqlite", f"sqlite:///{tmp_path}/warehouse.sqlite"
     generate_demo(source, 1_500, 11, batch_accounts=500)
     engine = create_engine(source)
@@ -116,9 +117,13 @@ def test_a_lockout_wave_raises_one_alert_delivered_once_and_closed_when_the_week
         assert (alert.period_start, alert.value, alert.state) == (WAVE, 200, "opened")
         link = "https://analytics.office.example/lockouts?start=2026-11-02&end=2026-11-08&grain=week"
         assert link in mailbox.messages[0].get_content() and link in receiver.posts[0][2]["text"]
-        with signed_in(app_on(make_app, warehouse), "viewer"):
-            page = text_of(find(render_page("/alerts"), f"alert-{alert.alert_id}"))
-        assert "Lockout events week of 2026-11-02 above usual" in page and "(200)" in page
+        app = app_on(make_app, warehouse)
+        with served_in_chromium(request, app, tmp_path_factory) as browser:
+            as_user(browser, app, "viewer")
+            open_page(browser, "/alerts")
+            row = browser.find_element(f"#alert-{alert.alert_id}").text
+            browser.driver.save_screenshot(str(SCREENSHOTS / "alerts-after-a-wave.png"))
+        assert "Lockout events week of 2026-11-02 above usual" in row and "(200)" in row
 
         again = etl_run(config)
         assert "opened 0, closed 0, deliveries sent 0, failed 0" in again[-1], again
