@@ -10,10 +10,12 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from dash import dcc, html
 
+from dashboard.alerts import store
 from dashboard.data.slices import AccountFilters
+from dashboard.data.warehouse import Warehouse
 from dashboard.web.alert_views import BANNER_ID
 from dashboard.web.marking import MARK_EDGE, MARK_ID
-from tests.alert_pages import app_on, copy_with_alerts
+from tests.alert_pages import OPENED_AT, app_on, copy_with_alerts
 from tests.page_tree import find, has, of_type, render_page, text_of
 from tests.signin import signed_in
 
@@ -137,3 +139,14 @@ def test_no_banner_while_no_alert_is_open(in_request):
 
 def test_viewers_get_no_acknowledge_form(as_viewer):
     assert not has(render_page("/alerts"), "alerts-ack-submit")
+
+
+def test_a_message_that_never_went_out_is_said_on_its_alert(app, alerts):
+    with Warehouse(alerts.url).engine.begin() as connection:
+        store.record_delivery(
+            connection, alerts.wave, "opened", "email", tries=4, now=OPENED_AT, error="connection refused by 127.0.0.1"
+        )
+    with signed_in(app, "viewer"):
+        note = text_of(find(render_page("/alerts"), {"type": "alert-delivery-failed", "alert": str(alerts.wave)}))
+    assert note.startswith("Not delivered: email (opening) failed after 4 tries")
+    assert "connection refused by 127.0.0.1" in note

@@ -207,6 +207,19 @@ def history(engine: Engine, alert_id: int) -> list[dict]:
         return [dict(row._mapping) for row in rows]
 
 
+def failed_deliveries(engine: Engine, alert_id: int) -> list[dict]:
+    """An alert's messages that never went out (each channel still `failed` after every try), so the
+    page says who was not told; later checks keep trying them."""
+    table = schema.alert_deliveries
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(table)
+            .where(and_(table.c.alert_id == alert_id, table.c.state == "failed"))
+            .order_by(table.c.last_try_at)
+        )
+        return [dict(row._mapping) for row in rows]
+
+
 def alert_frame(engine: Engine, filters: AlertFilters) -> pd.DataFrame:
     """The `alerts` export: one row per alert, its figures against the usual band (`usual_low`,
     `usual_high` and the `median` the band is drawn around), its state and acknowledgement. Counts and

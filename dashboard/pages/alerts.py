@@ -17,6 +17,7 @@ from dash import Input, Output, State, dcc, html
 
 from dashboard.auth.guard import actor, can, remote_addr, requires
 from dashboard.auth.roles import Permission
+from dashboard.charts.palette import FAILURE_TEXT
 from dashboard.data import clock
 from dashboard.data.alert_list import (
     NOTE_LIMIT,
@@ -25,6 +26,7 @@ from dashboard.data.alert_list import (
     AlertFilters,
     ListedAlert,
     acknowledge,
+    failed_deliveries,
     history,
     listed_alerts,
     rule_keys,
@@ -164,7 +166,24 @@ def history_details(entries: list[dict]) -> html.Details:
     )
 
 
-def alert_row(alert: ListedAlert, entries: list[dict]) -> html.Tr:
+def failed_delivery_note(alert_id: int, failures: list[dict]) -> html.Div | None:
+    """Which messages of the alert never went out, in words and in the failure colour's text shade."""
+    if not failures:
+        return None
+    said = [
+        f"{f['channel'].split(':')[0]} ({'opening' if f['change'] == 'opened' else 'closing'}) failed after "
+        f"{f['tries']} tries, last {_when(f['last_try_at'])}: {f['error']}"
+        for f in failures
+    ]
+    return html.Div(
+        "Not delivered: " + "; ".join(said) + ". Later checks try again.",
+        className="small fw-normal",
+        style={"color": FAILURE_TEXT},
+        id={"type": "alert-delivery-failed", "alert": str(alert_id)},
+    )
+
+
+def alert_row(alert: ListedAlert, entries: list[dict], failures: list[dict] = ()) -> html.Tr:
     links = [dcc.Link("Chart", href=chart_href(alert), id={"type": "alert-chart", "alert": str(alert.alert_id)})]
     if (accounts := accounts_href(alert)) and can(Permission.VIEW_ACCOUNTS):
         links += [
@@ -180,6 +199,7 @@ def alert_row(alert: ListedAlert, entries: list[dict]) -> html.Tr:
                     describe(alert),
                     html.Div(f"Rule: {rule_words(alert.rule_key)}", className="small text-muted fw-normal"),
                     html.Div(links, className="fw-normal"),
+                    failed_delivery_note(alert.alert_id, list(failures)),
                     history_details(entries),
                 ],
                 scope="row",
@@ -204,7 +224,9 @@ def listing(alerts: list[ListedAlert]) -> html.Div:
         )
     engine = current_warehouse().engine
     head = html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Alert", "State", "Opened", "Closed")]))
-    rows = [alert_row(alert, history(engine, alert.alert_id)) for alert in alerts]
+    rows = [
+        alert_row(alert, history(engine, alert.alert_id), failed_deliveries(engine, alert.alert_id)) for alert in alerts
+    ]
     return dbc.Table(
         [head, html.Tbody(rows)], size="sm", striped=True, responsive=True, className="small mb-0", id="alerts-table"
     )
