@@ -150,3 +150,9 @@ def test_a_message_that_never_went_out_is_said_on_its_alert(app, alerts):
         note = text_of(find(render_page("/alerts"), {"type": "alert-delivery-failed", "alert": str(alerts.wave)}))
     assert note.startswith("Not delivered: email (opening) failed after 4 tries")
     assert "connection refused by 127.0.0.1" in note
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/audit"])
+def test_the_admin_pages_carry_the_banner_too(app, path):
+    with signed_in(app, "admin"):
+        assert has(render_page(path), BANNER_ID)

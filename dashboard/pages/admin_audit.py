@@ -24,9 +24,10 @@ from dashboard.data.audit import AUDIT_PARAMETERS, AuditFilters, audit_frame, pa
 from dashboard.data.clock import headed, wall_column
 from dashboard.data.datasets import FILE_TYPES
 from dashboard.data.params import BadParameter
+from dashboard.web.alert_views import alerts_banner
 from dashboard.web.export import refusal
 from dashboard.web.grids import grid
-from dashboard.web.layout import ADMIN_MENU, current_settings, register_page
+from dashboard.web.layout import ADMIN_MENU, current_settings, current_warehouse, register_page
 from dashboard.web.urls import ADMIN_AUDIT, clean_query, export_href
 
 register_page(__name__, ADMIN_AUDIT, "Audit log", 9, Permission.VIEW_AUDIT, menu=ADMIN_MENU)
@@ -157,6 +158,7 @@ def layout(**query):
     children = [
         dcc.Location(id="admin-audit-nav", refresh="callback-nav"),
         html.H2("Audit log", className="h4 mb-1"),
+        alerts_banner(current_warehouse()),
         html.P(
             "Sign-ins, user changes, views of customer details and exports. Entries cannot be edited or deleted.",
             className="text-muted",

@@ -21,8 +21,9 @@ from dashboard.auth.roles import ROLES, Permission, UnknownRole
 from dashboard.auth.store import UserError, UserStore, check_password
 from dashboard.auth.web import store
 from dashboard.data.clock import headed, shown, wall_column
+from dashboard.web.alert_views import alerts_banner
 from dashboard.web.grids import grid, records
-from dashboard.web.layout import ADMIN_MENU, current_settings, register_page
+from dashboard.web.layout import ADMIN_MENU, current_settings, current_warehouse, register_page
 from dashboard.web.urls import ADMIN_USERS
 
 register_page(__name__, ADMIN_USERS, "Users", 8, Permission.MANAGE_USERS, menu=ADMIN_MENU)
@@ -185,6 +186,7 @@ def layout(**_query):
     return html.Div(
         [
             html.H2("Users", className="h4 mb-1"),
+            alerts_banner(current_warehouse()),
             html.P("Who may sign in, and what their roles let them see and do.", className="text-muted"),
             dbc.Card([dbc.CardBody([users_grid(rows), note])], className="mb-3 shadow-sm"),
             dbc.Row(
